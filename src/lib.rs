@@ -1,0 +1,21 @@
+//! A strict, fast, sans-IO WebSocket (RFC 6455) codec.
+//!
+//! Crate docs are completed as the layers land; see the README for the plan.
+#![no_std]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(any(feature = "std", test))]
+extern crate std;
+
+pub mod close;
+pub mod frame;
+pub mod handshake;
+pub mod mask;
+pub mod utf8;
+
+mod role;
+
+pub use role::Role;
