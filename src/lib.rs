@@ -11,8 +11,11 @@ extern crate alloc;
 extern crate std;
 
 pub mod close;
+#[cfg(feature = "alloc")]
+pub mod connection;
 pub mod frame;
 pub mod handshake;
+pub mod keygen;
 pub mod mask;
 pub mod utf8;
 

@@ -26,7 +26,7 @@
 mod decode;
 mod encode;
 mod error;
-mod header;
+pub(crate) mod header;
 
 pub use decode::{Decoded, Decoder, DecoderConfig, Frame};
 pub use encode::{EncodedHeader, encode_frame, encode_frame_in_place};

@@ -1,0 +1,155 @@
+use core::fmt;
+
+use crate::close::{CloseCode, CloseError};
+use crate::frame::FrameError;
+use crate::utf8::Utf8Error;
+
+/// The peer broke the protocol or a configured limit; the connection has failed.
+///
+/// By the time this is returned the connection has queued a close frame carrying
+/// [`close_code`](Self::close_code) and reached [`State::Closed`](super::State::Closed):
+/// send the pending output, then close the transport.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ProtocolError {
+    /// A frame header broke a rule of RFC 6455 section 5.
+    Frame(FrameError),
+    /// A text message or close reason was not valid UTF-8.
+    Utf8(Utf8Error),
+    /// A close frame's payload was malformed or carried a code that may not be sent.
+    Close(CloseError),
+    /// A continuation frame arrived with no fragmented message in progress.
+    UnexpectedContinuation,
+    /// A new text or binary frame arrived while a fragmented message was in progress.
+    ExpectedContinuation,
+    /// A message grew past the configured maximum.
+    MessageTooLarge {
+        /// The size the message would reach.
+        size: u64,
+        /// The configured limit.
+        max: u64,
+    },
+    /// An RSV bit was set on a frame that the negotiated extension does not allow it on.
+    ReservedBits(u8),
+}
+
+impl ProtocolError {
+    /// The close code sent to the peer: 1002, 1007 or 1009.
+    pub fn close_code(&self) -> CloseCode {
+        match self {
+            ProtocolError::Frame(e) => e.close_code(),
+            ProtocolError::Utf8(e) => e.close_code(),
+            ProtocolError::Close(e) => e.close_code(),
+            ProtocolError::MessageTooLarge { .. } => CloseCode::TOO_BIG,
+            ProtocolError::UnexpectedContinuation
+            | ProtocolError::ExpectedContinuation
+            | ProtocolError::ReservedBits(_) => CloseCode::PROTOCOL_ERROR,
+        }
+    }
+
+    /// A short reason for the close frame (well under the 123-byte limit).
+    pub(crate) fn reason(&self) -> &'static str {
+        match self {
+            ProtocolError::Frame(FrameError::FrameTooLarge { .. }) => "frame too large",
+            ProtocolError::Frame(_) => "invalid frame header",
+            ProtocolError::Utf8(_) => "invalid UTF-8 in text",
+            ProtocolError::Close(CloseError::InvalidReason { .. }) => {
+                "invalid UTF-8 in close reason"
+            }
+            ProtocolError::Close(_) => "invalid close payload",
+            ProtocolError::UnexpectedContinuation => "continuation without a message",
+            ProtocolError::ExpectedContinuation => "expected a continuation frame",
+            ProtocolError::MessageTooLarge { .. } => "message too large",
+            ProtocolError::ReservedBits(_) => "unexpected RSV bits",
+        }
+    }
+}
+
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProtocolError::Frame(e) => write!(f, "{e}"),
+            ProtocolError::Utf8(e) => write!(f, "{e}"),
+            ProtocolError::Close(e) => write!(f, "{e}"),
+            ProtocolError::UnexpectedContinuation => {
+                f.write_str("continuation frame with no message in progress")
+            }
+            ProtocolError::ExpectedContinuation => {
+                f.write_str("new data frame while a fragmented message is in progress")
+            }
+            ProtocolError::MessageTooLarge { size, max } => {
+                write!(f, "message of {size} bytes exceeds the limit of {max}")
+            }
+            ProtocolError::ReservedBits(bits) => {
+                write!(f, "RSV bits {bits:#05b} not allowed on this frame")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for ProtocolError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            ProtocolError::Frame(e) => Some(e),
+            ProtocolError::Utf8(e) => Some(e),
+            ProtocolError::Close(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<FrameError> for ProtocolError {
+    fn from(e: FrameError) -> Self {
+        ProtocolError::Frame(e)
+    }
+}
+
+impl From<Utf8Error> for ProtocolError {
+    fn from(e: Utf8Error) -> Self {
+        ProtocolError::Utf8(e)
+    }
+}
+
+impl From<CloseError> for ProtocolError {
+    fn from(e: CloseError) -> Self {
+        ProtocolError::Close(e)
+    }
+}
+
+/// A send was refused; nothing was queued.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SendError {
+    /// The connection is not open for this kind of frame (data after a close was sent or
+    /// received, anything after the connection closed).
+    NotOpen(super::State),
+    /// A control frame payload over 125 bytes.
+    ControlTooLong {
+        /// The payload length.
+        len: usize,
+    },
+    /// A close code that may not be sent, or a reason over 123 bytes.
+    InvalidClose(CloseError),
+    /// A new message was started while a fragmented one is still being sent, or a
+    /// continuation was sent with none started.
+    FragmentOrder,
+}
+
+impl fmt::Display for SendError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SendError::NotOpen(state) => write!(f, "cannot send: connection is {state:?}"),
+            SendError::ControlTooLong { len } => {
+                write!(f, "control frame payload of {len} bytes exceeds 125")
+            }
+            SendError::InvalidClose(e) => write!(f, "{e}"),
+            SendError::FragmentOrder => {
+                f.write_str("fragments must continue the message in progress")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for SendError {}

@@ -1,0 +1,209 @@
+//! The sans-IO connection state machine (feature `alloc`): bytes in, events out; calls in,
+//! bytes out.
+//!
+//! A [`Connection`] starts after the opening handshake. Feed it the bytes read from the
+//! transport with [`receive`](Connection::receive), take [`Event`]s with
+//! [`poll_event`](Connection::poll_event), queue frames with the `send_*` methods and
+//! [`close`](Connection::close), and write what [`pending_output`](Connection::pending_output)
+//! returns, reporting it with [`advance_output`](Connection::advance_output).
+//!
+//! ```
+//! use rfc6455::Role;
+//! use rfc6455::connection::{Config, Connection, Event, Message};
+//!
+//! let mut client = Connection::new(Role::Client, Config::default(), [42; 32]);
+//! let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+//!
+//! client.send_text("hello").unwrap();
+//! server.receive(client.pending_output());
+//! let n = client.pending_output().len();
+//! client.advance_output(n);
+//!
+//! match server.poll_event().unwrap() {
+//!     Some(Event::Message(Message::Text(text))) => assert_eq!(text.as_str(), "hello"),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! ```
+#![forbid(unsafe_code)]
+
+mod error;
+mod event;
+mod output;
+mod receive;
+mod send;
+
+pub use error::{ProtocolError, SendError};
+pub use event::{Chunk, Closed, DataKind, Event, Message, Utf8Bytes};
+
+use crate::Role;
+use crate::frame::DecoderConfig;
+use crate::keygen::MaskKeyGen;
+use output::Output;
+use receive::Rx;
+
+/// How data messages are delivered.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ReceiveMode {
+    /// Whole messages, reassembled from their fragments ([`Event::Message`]).
+    #[default]
+    Messages,
+    /// Pieces as they arrive ([`Event::Chunk`]), for messages too large to buffer: memory
+    /// stays bounded by what the caller feeds, whatever the frame and message sizes.
+    Stream,
+}
+
+/// Limits and behaviour of a [`Connection`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Config {
+    /// The largest message, summed over its fragments (default 64 MiB). Exceeding it
+    /// fails the connection with 1009.
+    pub max_message_size: u64,
+    /// The largest frame payload (default 16 MiB), checked on the header before any
+    /// payload is awaited. Exceeding it fails the connection with 1009.
+    pub max_frame_size: u64,
+    /// Answer every ping with a pong carrying the same payload (default on).
+    pub auto_pong: bool,
+    /// Stop answering pings automatically while this many bytes of output are unsent
+    /// (default 64 KiB), so a peer that pings without reading cannot grow our memory.
+    pub max_pending_output_for_pong: usize,
+    /// Deliver whole messages or pieces.
+    pub receive_mode: ReceiveMode,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            max_message_size: 64 << 20,
+            max_frame_size: DecoderConfig::DEFAULT_MAX_FRAME_SIZE,
+            auto_pong: true,
+            max_pending_output_for_pong: 64 << 10,
+            receive_mode: ReceiveMode::Messages,
+        }
+    }
+}
+
+/// The lifecycle of a connection, as in the browser API's `readyState`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum State {
+    /// The opening handshake is not finished.
+    Connecting,
+    /// Messages flow both ways.
+    Open,
+    /// We sent a close frame and wait for the peer's.
+    Closing,
+    /// Close frames were exchanged, the connection failed, or the transport ended. Write
+    /// any pending output; then see [`Connection::should_close_transport`].
+    Closed,
+}
+
+/// A WebSocket connection after the opening handshake.
+#[derive(Debug)]
+pub struct Connection {
+    role: Role,
+    config: Config,
+    state: State,
+    rx: Rx,
+    out: Output,
+    keys: MaskKeyGen,
+    /// We queued a close frame.
+    close_sent: bool,
+    /// The peer's close frame arrived.
+    close_received: bool,
+    /// We failed the connection: close the transport once the output is written.
+    failed: bool,
+    /// The message being sent in fragments.
+    tx_fragment: Option<DataKind>,
+}
+
+impl Connection {
+    /// An open connection for `role`. `mask_seed` is 32 random bytes from which a client
+    /// derives its masking keys (RFC 6455 section 5.3); a server ignores it.
+    pub fn new(role: Role, config: Config, mask_seed: [u8; 32]) -> Self {
+        let decoder = DecoderConfig {
+            role,
+            allowed_rsv: crate::frame::Rsv::NONE,
+            max_frame_size: config.max_frame_size,
+        };
+        Connection {
+            role,
+            config,
+            state: State::Open,
+            rx: Rx::new(decoder),
+            out: Output::default(),
+            keys: MaskKeyGen::new(mask_seed),
+            close_sent: false,
+            close_received: false,
+            failed: false,
+            tx_fragment: None,
+        }
+    }
+
+    /// The role.
+    pub fn role(&self) -> Role {
+        self.role
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Whether the transport should now be closed by this end: the connection is
+    /// [`State::Closed`] and all output is written, and either it failed, the peer ended the
+    /// transport, or this is the server (RFC 6455 section 7.1.1: the server closes the TCP
+    /// connection first; a client waits for the server to do so, with a timeout of its
+    /// choosing).
+    pub fn should_close_transport(&self) -> bool {
+        self.state == State::Closed
+            && self.out.len() == 0
+            && (self.failed || self.rx.eof || self.role == Role::Server)
+    }
+
+    /// The bytes waiting to be written to the transport (a prefix of them when frames are
+    /// queued by reference); empty when there is nothing to write.
+    pub fn pending_output(&self) -> &[u8] {
+        self.out.front()
+    }
+
+    /// All bytes waiting to be written, as slices in order, for a vectored write.
+    pub fn pending_output_slices(&self) -> impl Iterator<Item = &[u8]> {
+        self.out.slices()
+    }
+
+    /// The number of bytes waiting to be written.
+    pub fn pending_output_len(&self) -> usize {
+        self.out.len()
+    }
+
+    /// Report that the first `n` pending bytes were written.
+    pub fn advance_output(&mut self, n: usize) {
+        self.out.advance(n);
+    }
+
+    /// Write all pending output to `w` with vectored writes; returns the bytes written.
+    #[cfg(feature = "std")]
+    pub fn write_to<W: std::io::Write>(&mut self, w: &mut W) -> std::io::Result<usize> {
+        let mut total = 0;
+        while self.out.len() > 0 {
+            let slices: alloc::vec::Vec<std::io::IoSlice<'_>> = self
+                .out
+                .slices()
+                .take(64)
+                .map(std::io::IoSlice::new)
+                .collect();
+            let n = w.write_vectored(&slices)?;
+            if n == 0 {
+                return Err(std::io::ErrorKind::WriteZero.into());
+            }
+            self.out.advance(n);
+            total += n;
+        }
+        Ok(total)
+    }
+}

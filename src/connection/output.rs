@@ -1,0 +1,101 @@
+use alloc::collections::VecDeque;
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use crate::frame::FrameHeader;
+use crate::mask;
+
+/// Payloads at least this large are queued by reference instead of copied, when they
+/// need no masking.
+const SHARE_THRESHOLD: usize = 4096;
+
+/// Encoded frames waiting for the caller to write them: small frames are copied into one
+/// contiguous tail buffer; large unmasked payloads are queued as shared `Bytes`.
+#[derive(Debug, Default)]
+pub(crate) struct Output {
+    chunks: VecDeque<Bytes>,
+    tail: BytesMut,
+    len: usize,
+}
+
+impl Output {
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Append a frame whose payload is copied (and masked, when the header has a key).
+    pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
+        // The header was built by the connection, which only builds valid ones.
+        let Ok(head) = header.encode() else {
+            debug_assert!(false, "connection built an invalid header {header:?}");
+            return;
+        };
+        self.tail.reserve(head.len() + payload.len());
+        self.tail.extend_from_slice(&head);
+        let start = self.tail.len();
+        self.tail.extend_from_slice(payload);
+        if let Some(key) = header.mask {
+            mask::apply(&mut self.tail[start..], key, 0);
+        }
+        self.len += head.len() + payload.len();
+    }
+
+    /// Append an unmasked frame whose payload is shared, not copied, if it is large.
+    pub(crate) fn push_shared(&mut self, header: &FrameHeader, payload: Bytes) {
+        if header.mask.is_some() || payload.len() < SHARE_THRESHOLD {
+            self.push_frame(header, &payload);
+            return;
+        }
+        let Ok(head) = header.encode() else {
+            debug_assert!(false, "connection built an invalid header {header:?}");
+            return;
+        };
+        self.tail.extend_from_slice(&head);
+        self.len += head.len() + payload.len();
+        self.chunks.push_back(self.tail.split().freeze());
+        self.chunks.push_back(payload);
+    }
+
+    /// The next bytes to write: a prefix of the pending output.
+    pub(crate) fn front(&self) -> &[u8] {
+        match self.chunks.front() {
+            Some(chunk) => chunk,
+            None => &self.tail,
+        }
+    }
+
+    /// All pending output as slices, in order.
+    pub(crate) fn slices(&self) -> impl Iterator<Item = &[u8]> {
+        self.chunks
+            .iter()
+            .map(|c| &c[..])
+            .chain(core::iter::once(&self.tail[..]))
+            .filter(|s| !s.is_empty())
+    }
+
+    /// Drop `n` written bytes from the front.
+    pub(crate) fn advance(&mut self, mut n: usize) {
+        n = n.min(self.len);
+        self.len -= n;
+        while n > 0 {
+            match self.chunks.front_mut() {
+                Some(chunk) => {
+                    let step = n.min(chunk.len());
+                    chunk.advance(step);
+                    n -= step;
+                    if chunk.is_empty() {
+                        self.chunks.pop_front();
+                    }
+                }
+                None => {
+                    self.tail.advance(n);
+                    n = 0;
+                }
+            }
+        }
+        if self.len == 0 {
+            self.chunks.clear();
+            self.tail.clear();
+        }
+    }
+}

@@ -1,0 +1,255 @@
+//! Back-to-back client and server connections wired through memory.
+
+use rfc6455::Role;
+use rfc6455::close::CloseCode;
+use rfc6455::connection::{
+    Chunk, Closed, Config, Connection, DataKind, Event, Message, ProtocolError, ReceiveMode,
+    SendError, State,
+};
+use rfc6455::frame::{FrameError, FrameHeader, OpCode, encode_frame};
+
+fn pair() -> (Connection, Connection) {
+    (
+        Connection::new(Role::Client, Config::default(), [9; 32]),
+        Connection::new(Role::Server, Config::default(), [0; 32]),
+    )
+}
+
+/// Move all pending output of `from` into `to`, optionally in pieces of `step` bytes.
+fn pump(from: &mut Connection, to: &mut Connection) {
+    let bytes: Vec<u8> = from.pending_output_slices().flatten().copied().collect();
+    from.advance_output(bytes.len());
+    to.receive(&bytes);
+}
+
+fn events(conn: &mut Connection) -> Vec<Event> {
+    let mut out = Vec::new();
+    while let Some(ev) = conn.poll_event().expect("no protocol error") {
+        out.push(ev);
+    }
+    out
+}
+
+/// A frame as a client would send it, for feeding a server by hand.
+fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
+    let header = FrameHeader::new(fin, opcode, Some([1, 2, 3, 4]), payload.len() as u64);
+    let mut out = vec![0u8; payload.len() + 14];
+    let n = encode_frame(&header, payload, &mut out).unwrap();
+    out.truncate(n);
+    out
+}
+
+#[test]
+fn messages_flow_both_ways() {
+    let (mut c, mut s) = pair();
+    c.send_text("hello").unwrap();
+    c.send_binary(&[1, 2, 3]).unwrap();
+    pump(&mut c, &mut s);
+    let got = events(&mut s);
+    assert_eq!(got.len(), 2);
+    assert!(matches!(&got[0], Event::Message(Message::Text(t)) if t.as_str() == "hello"));
+    assert!(matches!(&got[1], Event::Message(Message::Binary(b)) if b[..] == [1, 2, 3]));
+    let big: Vec<u8> = (0..70_000u32).map(|i| i as u8).collect();
+    s.send(Message::Binary(big.clone().into())).unwrap();
+    pump(&mut s, &mut c);
+    let got = events(&mut c);
+    assert!(matches!(&got[..], [Event::Message(Message::Binary(b))] if b[..] == big[..]));
+}
+
+#[test]
+fn every_split_gives_the_same_events() {
+    let mut wire = Vec::new();
+    wire.extend(client_frame(false, OpCode::Text, "κό".as_bytes()));
+    wire.extend(client_frame(true, OpCode::Ping, b"p"));
+    wire.extend(client_frame(true, OpCode::Continuation, "σμε".as_bytes()));
+    wire.extend(client_frame(true, OpCode::Binary, &[7; 300]));
+    let whole = {
+        let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+        s.receive(&wire);
+        events(&mut s)
+    };
+    assert_eq!(whole.len(), 3);
+    for cut in 0..=wire.len() {
+        let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+        s.receive(&wire[..cut]);
+        let mut got = events(&mut s);
+        s.receive(&wire[cut..]);
+        got.extend(events(&mut s));
+        assert_eq!(got, whole, "split at {cut}");
+    }
+}
+
+#[test]
+fn ping_is_answered_with_the_same_payload() {
+    let (mut c, mut s) = pair();
+    c.send_ping(b"are you there").unwrap();
+    pump(&mut c, &mut s);
+    assert_eq!(events(&mut s), vec![Event::Ping("are you there".into())]);
+    pump(&mut s, &mut c);
+    assert_eq!(events(&mut c), vec![Event::Pong("are you there".into())]);
+}
+
+#[test]
+fn close_handshake_client_initiated() {
+    let (mut c, mut s) = pair();
+    c.close(CloseCode::NORMAL, "bye").unwrap();
+    assert_eq!(c.state(), State::Closing);
+    assert_eq!(c.send_text("late"), Err(SendError::NotOpen(State::Closing)));
+    pump(&mut c, &mut s);
+    let got = events(&mut s);
+    assert_eq!(
+        got,
+        vec![Event::Closed(Closed {
+            code: CloseCode::NORMAL,
+            reason: "bye".into()
+        })]
+    );
+    assert_eq!(s.state(), State::Closed);
+    pump(&mut s, &mut c);
+    assert!(
+        s.should_close_transport(),
+        "server closes the TCP connection first"
+    );
+    let got = events(&mut c);
+    assert!(matches!(
+        &got[..],
+        [Event::Closed(Closed {
+            code: CloseCode::NORMAL,
+            ..
+        })]
+    ));
+    assert_eq!(c.state(), State::Closed);
+    assert!(
+        !c.should_close_transport(),
+        "client waits for the server to close"
+    );
+    c.receive_eof();
+    assert_eq!(events(&mut c), vec![]);
+    assert!(c.should_close_transport());
+}
+
+#[test]
+fn invalid_utf8_fails_fast_inside_a_frame() {
+    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut payload = b"valid start ".to_vec();
+    payload.extend([0xCE, 0xBA, 0xF4, 0x90, 0x80, 0x80]);
+    payload.extend(b" and much more text that has not arrived yet");
+    let frame = client_frame(true, OpCode::Text, &payload);
+    // Send only up to the impossible byte 0x90: the error must come now.
+    let cut = 2 + 4 + 12 + 4;
+    s.receive(&frame[..cut]);
+    let err = s.poll_event().unwrap_err();
+    assert!(matches!(err, ProtocolError::Utf8(_)));
+    assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
+    assert_eq!(s.state(), State::Closed);
+    // The close frame 1007 is queued.
+    let out = s.pending_output().to_vec();
+    assert_eq!(&out[..4], &[0x88, out[1], 0x03, 0xEF]);
+    assert!(s.should_close_transport() || s.pending_output_len() > 0);
+}
+
+#[test]
+fn continuation_without_message_is_a_protocol_error() {
+    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    s.receive(&client_frame(true, OpCode::Continuation, b"x"));
+    let err = s.poll_event().unwrap_err();
+    assert_eq!(err, ProtocolError::UnexpectedContinuation);
+    assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+}
+
+#[test]
+fn new_message_during_fragmented_message_is_a_protocol_error() {
+    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    s.receive(&client_frame(false, OpCode::Binary, b"a"));
+    s.receive(&client_frame(true, OpCode::Text, b"b"));
+    assert_eq!(
+        s.poll_event().unwrap_err(),
+        ProtocolError::ExpectedContinuation
+    );
+}
+
+#[test]
+fn message_limit_is_checked_on_headers() {
+    let mut config = Config::default();
+    config.max_message_size = 10;
+    let mut s = Connection::new(Role::Server, config, [0; 32]);
+    s.receive(&client_frame(false, OpCode::Binary, &[0; 6]));
+    // Only the header of the second fragment: the limit fails before its payload.
+    s.receive(&client_frame(true, OpCode::Continuation, &[0; 6])[..6]);
+    let err = s.poll_event().unwrap_err();
+    assert_eq!(err, ProtocolError::MessageTooLarge { size: 12, max: 10 });
+    assert_eq!(err.close_code(), CloseCode::TOO_BIG);
+}
+
+#[test]
+fn unmasked_client_frame_is_rejected() {
+    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    s.receive(&[0x81, 0x01, b'x']);
+    assert_eq!(
+        s.poll_event().unwrap_err(),
+        ProtocolError::Frame(FrameError::UnmaskedFrame)
+    );
+}
+
+#[test]
+fn eof_before_close_reports_abnormal_closure() {
+    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    s.receive(&client_frame(true, OpCode::Text, b"partial")[..5]);
+    s.receive_eof();
+    assert_eq!(
+        events(&mut s),
+        vec![Event::Closed(Closed {
+            code: CloseCode::ABNORMAL,
+            reason: String::new()
+        })]
+    );
+    assert_eq!(s.state(), State::Closed);
+}
+
+#[test]
+fn stream_mode_delivers_pieces_as_they_arrive() {
+    let mut config = Config::default();
+    config.receive_mode = ReceiveMode::Stream;
+    let mut s = Connection::new(Role::Server, config, [0; 32]);
+    let payload: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
+    let frame = client_frame(true, OpCode::Binary, &payload);
+    let mut got = Vec::new();
+    let mut chunks = 0;
+    for piece in frame.chunks(100) {
+        s.receive(piece);
+        while let Some(ev) = s.poll_event().unwrap() {
+            let Event::Chunk(Chunk {
+                kind,
+                data,
+                first,
+                last,
+            }) = ev
+            else {
+                panic!("expected chunk, got {ev:?}")
+            };
+            assert_eq!(kind, DataKind::Binary);
+            assert_eq!(first, chunks == 0);
+            assert_eq!(last, got.len() + data.len() == payload.len());
+            got.extend_from_slice(&data);
+            chunks += 1;
+        }
+    }
+    assert_eq!(got, payload);
+    assert!(chunks >= 10);
+}
+
+#[test]
+fn fragmented_send_reassembles() {
+    let (mut c, mut s) = pair();
+    c.send_fragment(DataKind::Text, "Hel".as_bytes(), false)
+        .unwrap();
+    c.send_ping(b"mid").unwrap();
+    assert_eq!(c.send_text("x"), Err(SendError::FragmentOrder));
+    c.send_fragment(DataKind::Text, "lo".as_bytes(), true)
+        .unwrap();
+    pump(&mut c, &mut s);
+    let got = events(&mut s);
+    assert_eq!(got.len(), 2);
+    assert_eq!(got[0], Event::Ping("mid".into()));
+    assert!(matches!(&got[1], Event::Message(Message::Text(t)) if t.as_str() == "Hello"));
+}
