@@ -1,4 +1,5 @@
 //! Back-to-back client and server connections wired through memory.
+#![cfg(feature = "alloc")]
 
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
