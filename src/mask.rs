@@ -85,8 +85,10 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
 /// oracle in tests.
 #[inline]
 pub fn apply_bytewise(buf: &mut [u8], key: [u8; 4], offset: usize) {
+    // Reduce first: `offset + i` would overflow for offsets near `usize::MAX`.
+    let phase = offset % 4;
     for (i, b) in buf.iter_mut().enumerate() {
-        *b ^= key[(offset + i) % 4];
+        *b ^= key[(phase + i) % 4];
     }
 }
 

@@ -1,0 +1,146 @@
+//! The word-at-a-time masking functions against the byte loop: random lengths, start
+//! alignments inside a larger buffer, key phases and piece splits.
+
+use proptest::prelude::*;
+use rfc6455::mask;
+
+fn cases(default: u32) -> ProptestConfig {
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(default);
+    ProptestConfig::with_cases(cases)
+}
+
+/// Room around the masked region, so stray writes before or after it show up.
+const SLACK: usize = 24;
+
+fn bytes(len: usize, seed: u64) -> Vec<u8> {
+    let mut x = seed | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn offset() -> impl Strategy<Value = usize> {
+    // Small offsets, and ones near the top of the range where `offset + i` overflows.
+    prop_oneof![0..8usize, any::<usize>(), (usize::MAX - 8)..=usize::MAX]
+}
+
+proptest! {
+    #![proptest_config(cases(256))]
+
+    #[test]
+    fn apply_matches_the_byte_loop(
+        len in 0..2000usize,
+        start in 0..16usize,
+        key in any::<[u8; 4]>(),
+        offset in offset(),
+        seed in any::<u64>(),
+    ) {
+        let original = bytes(start + len + SLACK, seed);
+        let mut fast = original.clone();
+        let mut slow = original.clone();
+        mask::apply(&mut fast[start..start + len], key, offset);
+        mask::apply_bytewise(&mut slow[start..start + len], key, offset);
+        prop_assert_eq!(&fast, &slow);
+        // Only the phase `offset % 4` matters.
+        let mut reduced = original.clone();
+        mask::apply(&mut reduced[start..start + len], key, offset % 4);
+        prop_assert_eq!(&fast, &reduced);
+        // Masking is its own inverse.
+        mask::apply(&mut fast[start..start + len], key, offset);
+        prop_assert_eq!(&fast, &original);
+    }
+
+    #[test]
+    fn copy_masked_matches_the_byte_loop(
+        len in 0..2000usize,
+        src_start in 0..16usize,
+        dst_start in 0..16usize,
+        key in any::<[u8; 4]>(),
+        offset in offset(),
+        seed in any::<u64>(),
+    ) {
+        let src = bytes(src_start + len + SLACK, seed);
+        let before = bytes(dst_start + len + SLACK, !seed);
+        let mut dst = before.clone();
+        mask::copy_masked(
+            &mut dst[dst_start..dst_start + len],
+            &src[src_start..src_start + len],
+            key,
+            offset,
+        );
+        let mut want = src[src_start..src_start + len].to_vec();
+        mask::apply_bytewise(&mut want, key, offset);
+        prop_assert_eq!(&dst[dst_start..dst_start + len], &want[..]);
+        prop_assert_eq!(&dst[..dst_start], &before[..dst_start]);
+        prop_assert_eq!(&dst[dst_start + len..], &before[dst_start + len..]);
+    }
+
+    #[test]
+    fn pieces_with_a_running_offset_equal_one_pass(
+        len in 0..2000usize,
+        cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+        key in any::<[u8; 4]>(),
+        seed in any::<u64>(),
+    ) {
+        let original = bytes(len, seed);
+        let mut whole = original.clone();
+        mask::apply(&mut whole, key, 0);
+        let mut cuts: Vec<usize> = cuts.iter().map(|c| c.index(len + 1)).collect();
+        cuts.push(0);
+        cuts.push(len);
+        cuts.sort_unstable();
+        let mut pieces = original.clone();
+        let mut copied = vec![0u8; len];
+        for w in cuts.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            mask::apply(&mut pieces[a..b], key, a);
+            mask::copy_masked(&mut copied[a..b], &original[a..b], key, a);
+        }
+        prop_assert_eq!(&pieces, &whole);
+        prop_assert_eq!(&copied, &whole);
+    }
+}
+
+#[test]
+fn rfc_example_key() {
+    let mut data = *b"Hello";
+    mask::apply(&mut data, [0x37, 0xfa, 0x21, 0x3d], 0);
+    assert_eq!(data, [0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+}
+
+#[test]
+fn offsets_near_usize_max_keep_the_phase() {
+    // Regression: the byte loop computed `offset + i`, which overflowed (and panicked in
+    // debug builds) for offsets near `usize::MAX` even though only `offset % 4` matters.
+    let key = [1, 2, 4, 8];
+    for len in [1usize, 5, 40] {
+        for offset in [usize::MAX, usize::MAX - 1, usize::MAX - 2, usize::MAX - 3] {
+            let phase = offset % 4;
+            let mut a = vec![0u8; len];
+            let mut b = vec![0u8; len];
+            let mut c = vec![0u8; len];
+            mask::apply_bytewise(&mut a, key, offset);
+            mask::apply(&mut b, key, offset);
+            mask::copy_masked(&mut c, &vec![0u8; len], key, offset);
+            let want: Vec<u8> = (0..len).map(|i| key[(phase + i) % 4]).collect();
+            assert_eq!(a, want, "bytewise len {len} offset {offset}");
+            assert_eq!(b, want, "apply len {len} offset {offset}");
+            assert_eq!(c, want, "copy_masked len {len} offset {offset}");
+        }
+    }
+}
+
+#[test]
+#[should_panic(expected = "length mismatch")]
+fn copy_masked_rejects_different_lengths() {
+    let mut dst = [0u8; 3];
+    mask::copy_masked(&mut dst, &[1, 2], [0; 4], 0);
+}
