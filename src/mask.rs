@@ -19,41 +19,40 @@
 //! mask::apply(b, key, 2);
 //! assert_eq!(&data, b"Hello");
 //! ```
-#![forbid(unsafe_code)]
+// The only `unsafe` in the crate: calling the AVX2-compiled kernels after run-time
+// detection. Everything else here is safe code.
+#![deny(unsafe_op_in_unsafe_fn)]
 
 /// The key rotated so that its first byte applies to the byte at `offset`.
-#[inline]
+#[inline(always)]
 fn rotated(key: [u8; 4], offset: usize) -> [u8; 4] {
     u32::from_be_bytes(key)
         .rotate_left(((offset % 4) * 8) as u32)
         .to_be_bytes()
 }
 
+/// Below this length the word loop beats dispatching to a vector kernel.
+const WIDE_MIN: usize = 256;
+
 /// XOR `key` over `buf` in place, as the bytes at positions `offset..offset + buf.len()`
 /// of a masked payload.
+///
+/// Long buffers use the widest vector unit available: with `std` on x86_64, AVX2 is
+/// detected at run time; otherwise the kernel is compiled for the target's features
+/// (SSE2 on any x86_64, NEON on aarch64, plain 64-bit words elsewhere).
 #[inline]
 pub fn apply(buf: &mut [u8], key: [u8; 4], offset: usize) {
-    if buf.len() < 16 {
-        apply_bytewise(buf, key, offset);
+    if buf.len() < WIDE_MIN {
+        apply_words(buf, rotated(key, offset));
         return;
     }
-    let key = rotated(key, offset);
-    // Align the bulk to 8 bytes so the word loop runs on aligned loads and stores.
-    let head = buf.as_ptr().align_offset(8).min(buf.len());
-    let (head_bytes, rest) = buf.split_at_mut(head);
-    apply_bytewise(head_bytes, key, 0);
-    let key = rotated(key, head);
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
-    let mut chunks = rest.chunks_exact_mut(8);
-    for chunk in &mut chunks {
-        let value = u64::from_ne_bytes([
-            chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7],
-        ]) ^ word;
-        chunk.copy_from_slice(&value.to_ne_bytes());
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(target_feature = "avx2")))]
+    if std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, which is all `avx2::apply` requires.
+        unsafe { avx2::apply(buf, rotated(key, offset)) };
+        return;
     }
-    apply_bytewise(chunks.into_remainder(), key, 0);
+    apply_wide(buf, rotated(key, offset));
 }
 
 /// Copy `src` into `dst` while XORing `key` over it, as the bytes at positions
@@ -65,19 +64,89 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], offset: usize) {
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
     assert_eq!(dst.len(), src.len(), "copy_masked: length mismatch");
-    let key = rotated(key, offset);
-    let word = u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ]);
-    let mut d = dst.chunks_exact_mut(8);
-    let mut s = src.chunks_exact(8);
-    for (dc, sc) in (&mut d).zip(&mut s) {
-        let value =
-            u64::from_ne_bytes([sc[0], sc[1], sc[2], sc[3], sc[4], sc[5], sc[6], sc[7]]) ^ word;
-        dc.copy_from_slice(&value.to_ne_bytes());
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(target_feature = "avx2")))]
+    if src.len() >= WIDE_MIN && std::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, which is all `avx2::copy_masked` requires.
+        unsafe { avx2::copy_masked(dst, src, rotated(key, offset)) };
+        return;
     }
-    for (i, (db, sb)) in d.into_remainder().iter_mut().zip(s.remainder()).enumerate() {
-        *db = sb ^ key[i % 4];
+    copy_masked_wide(dst, src, rotated(key, offset));
+}
+
+/// The key repeated over a 64-bit word, in memory order.
+#[inline(always)]
+fn key_word(key: [u8; 4]) -> u64 {
+    u64::from_ne_bytes([key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3]])
+}
+
+#[inline(always)]
+fn load(chunk: &[u8]) -> u64 {
+    let mut word = [0u8; 8];
+    word.copy_from_slice(chunk);
+    u64::from_ne_bytes(word)
+}
+
+/// Word-at-a-time masking for short buffers; `key` is already rotated to byte 0.
+#[inline(always)]
+fn apply_words(buf: &mut [u8], key: [u8; 4]) {
+    let word = key_word(key);
+    let mut chunks = buf.chunks_exact_mut(8);
+    for chunk in &mut chunks {
+        let value = load(chunk) ^ word;
+        chunk.copy_from_slice(&value.to_ne_bytes());
+    }
+    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
+        *b ^= key[i % 4];
+    }
+}
+
+/// 32 bytes per step, written so the compiler turns each step into vector loads, XORs and
+/// stores for whatever vector unit it compiles for. A multiple of 4, so the key phase is
+/// the same at every step.
+#[inline(always)]
+fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
+    // Align the stores: a vector store that straddles two cache lines costs double.
+    let head = buf.as_ptr().align_offset(32).min(buf.len());
+    let (head_bytes, buf) = buf.split_at_mut(head);
+    apply_words(head_bytes, key);
+    let key = rotated(key, head);
+    let word = key_word(key);
+    let mut blocks = buf.chunks_exact_mut(32);
+    for block in &mut blocks {
+        for lane in block.chunks_exact_mut(8) {
+            let value = load(lane) ^ word;
+            lane.copy_from_slice(&value.to_ne_bytes());
+        }
+    }
+    apply_words(blocks.into_remainder(), key);
+}
+
+#[inline(always)]
+fn copy_masked_wide(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    let word = key_word(key);
+    let mut d = dst.chunks_exact_mut(32);
+    let mut s = src.chunks_exact(32);
+    for (db, sb) in (&mut d).zip(&mut s) {
+        for (dl, sl) in db.chunks_exact_mut(8).zip(sb.chunks_exact(8)) {
+            dl.copy_from_slice(&(load(sl) ^ word).to_ne_bytes());
+        }
+    }
+    let (dr, sr) = (d.into_remainder(), s.remainder());
+    dr.copy_from_slice(sr);
+    apply_words(dr, key);
+}
+
+/// The same kernels compiled with AVX2 enabled, for run-time dispatch.
+#[cfg(all(feature = "std", target_arch = "x86_64", not(target_feature = "avx2")))]
+mod avx2 {
+    #[target_feature(enable = "avx2")]
+    pub(super) fn apply(buf: &mut [u8], key: [u8; 4]) {
+        super::apply_wide(buf, key);
+    }
+
+    #[target_feature(enable = "avx2")]
+    pub(super) fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+        super::copy_masked_wide(dst, src, key);
     }
 }
 
