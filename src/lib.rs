@@ -10,6 +10,8 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+#[cfg(feature = "std")]
+pub mod blocking;
 pub mod close;
 #[cfg(feature = "alloc")]
 pub mod connection;

@@ -1,0 +1,136 @@
+//! Code shared by the examples: the echo server loop, the echo client check, and a seed
+//! from the operating system's randomness.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::thread;
+use std::time::Duration;
+
+use rfc6455::blocking::{self, Error, WebSocket};
+use rfc6455::close::CloseCode;
+use rfc6455::connection::{Event, Message};
+
+/// 32 bytes from the OS for the handshake nonce and masking keys.
+pub fn seed() -> [u8; 32] {
+    let mut seed = [0u8; 32];
+    std::fs::File::open("/dev/urandom")
+        .and_then(|mut f| f.read_exact(&mut seed))
+        .expect("reading /dev/urandom");
+    seed
+}
+
+/// Accept connections forever, one thread each.
+pub fn serve(listener: TcpListener) {
+    for stream in listener.incoming() {
+        match stream {
+            Ok(stream) => {
+                thread::spawn(move || {
+                    if let Err(e) = echo(stream) {
+                        eprintln!("echo_server: connection ended: {e}");
+                    }
+                });
+            }
+            Err(e) => eprintln!("echo_server: accept failed: {e}"),
+        }
+    }
+}
+
+/// Echo every message on one connection until it closes.
+pub fn echo(stream: TcpStream) -> Result<(), Error> {
+    stream.set_nodelay(true)?;
+    // A client that stalls mid-handshake or mid-frame cannot hold a thread forever.
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut ws = blocking::accept(stream)?;
+    let result = loop {
+        match ws.read() {
+            Ok(Event::Message(message)) => {
+                if let Err(e) = ws.send(message) {
+                    break Err(e);
+                }
+            }
+            Ok(Event::Closed(_)) | Err(Error::Closed) => break Ok(()),
+            Ok(_) => {} // pings are answered by the connection; pongs need nothing
+            Err(e) => break Err(e),
+        }
+    };
+    linger_close(ws.into_inner());
+    result
+}
+
+/// Close the TCP connection without losing our last bytes: a close with unread input
+/// would send a reset, which can discard the close frame before the peer reads it.
+pub fn linger_close(mut stream: TcpStream) {
+    let _ = stream.shutdown(Shutdown::Write);
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    let mut sink = [0u8; 4096];
+    while matches!(stream.read(&mut sink), Ok(n) if n > 0) {}
+}
+
+/// The echo client's check against `url`: text, binary, a 70000-byte binary message, a
+/// ping, then a clean close. `Ok` only if every step happened as expected.
+pub fn echo_client(url: &str) -> Result<(), String> {
+    let addr = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .ok_or_else(|| format!("not a ws:// URL: {url}"))?;
+    let stream = TcpStream::connect(addr).map_err(|e| format!("connect {addr}: {e}"))?;
+    stream.set_nodelay(true).map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .map_err(|e| e.to_string())?;
+    let mut ws = blocking::connect(stream, url, seed()).map_err(|e| format!("handshake: {e}"))?;
+    println!("connected to {url}");
+
+    let big: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
+    let checks: [(&str, Message); 3] = [
+        ("text \"hello\"", Message::Text("hello".into())),
+        ("binary [1, 2, 3]", Message::Binary(vec![1u8, 2, 3].into())),
+        ("binary of 70000 bytes", Message::Binary(big.into())),
+    ];
+    for (what, message) in checks {
+        ws.send(message.clone()).map_err(|e| format!("send {what}: {e}"))?;
+        match ws.read().map_err(|e| format!("read echo of {what}: {e}"))? {
+            Event::Message(echoed) if echoed == message => println!("echoed: {what}"),
+            other => return Err(format!("expected the echo of {what}, got {other:?}")),
+        }
+    }
+
+    ws.ping(b"demo ping").map_err(|e| format!("ping: {e}"))?;
+    loop {
+        match ws.read().map_err(|e| format!("waiting for pong: {e}"))? {
+            Event::Pong(payload) if &payload[..] == b"demo ping" => break,
+            Event::Pong(other) => return Err(format!("pong with wrong payload {other:?}")),
+            Event::Ping(_) => {}
+            other => return Err(format!("expected a pong, got {other:?}")),
+        }
+    }
+    println!("pong received");
+
+    ws.close(CloseCode::NORMAL, "done").map_err(|e| format!("close: {e}"))?;
+    match ws.read().map_err(|e| format!("waiting for close: {e}"))? {
+        Event::Closed(closed) if closed.code == CloseCode::NORMAL => {}
+        other => return Err(format!("expected the close reply, got {other:?}")),
+    }
+    // The server closes TCP first; we see the end of the stream.
+    match ws.read() {
+        Err(Error::Closed) => {}
+        other => return Err(format!("expected the server to close TCP, got {other:?}")),
+    }
+    let mut stream = ws.into_inner();
+    let _ = stream.flush();
+    println!("closed cleanly (1000)");
+    Ok(())
+}
+
+/// Connect to `url`, which may carry a path and query, for the Autobahn client.
+pub fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
+    let addr = url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .ok_or(Error::Url)?;
+    let stream = TcpStream::connect(addr)?;
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+    blocking::connect(stream, url, seed())
+}
