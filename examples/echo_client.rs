@@ -5,7 +5,9 @@
 mod common;
 
 fn main() {
-    let url = std::env::args().nth(1).unwrap_or_else(|| "ws://127.0.0.1:9001".into());
+    let url = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "ws://127.0.0.1:9001".into());
     if let Err(e) = common::echo_client(&url) {
         eprintln!("echo_client: {e}");
         std::process::exit(1);

@@ -10,8 +10,13 @@ mod common;
 use std::net::TcpListener;
 
 fn main() {
-    let addr = std::env::args().nth(1).unwrap_or_else(|| "127.0.0.1:9001".into());
+    let addr = std::env::args()
+        .nth(1)
+        .unwrap_or_else(|| "127.0.0.1:9001".into());
     let listener = TcpListener::bind(&addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
-    println!("echo_server listening on ws://{}", listener.local_addr().unwrap());
+    println!(
+        "echo_server listening on ws://{}",
+        listener.local_addr().unwrap()
+    );
     common::serve(listener);
 }

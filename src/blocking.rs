@@ -143,12 +143,19 @@ impl<S: Read + Write> WebSocket<S> {
     pub fn read(&mut self) -> Result<Event, Error> {
         loop {
             let polled = self.conn.poll_event();
-            self.flush()?;
+            // Write pongs and close replies first; an event already taken is still
+            // returned when that write fails (the error comes with the next call).
+            let flushed = self.flush();
             if let Some(event) = polled? {
                 return Ok(event);
             }
-            if self.conn.state() == State::Closed && self.conn.should_close_transport() {
-                return Err(Error::Closed);
+            if self.conn.state() == State::Closed {
+                // Once closed, a transport error is just the peer hanging up.
+                if flushed.is_err() || self.conn.should_close_transport() {
+                    return Err(Error::Closed);
+                }
+            } else {
+                flushed?;
             }
             if self.read_buf.len() < READ_CHUNK {
                 self.read_buf.resize(READ_CHUNK, 0);
@@ -157,6 +164,7 @@ impl<S: Read + Write> WebSocket<S> {
                 Ok(0) => self.conn.receive_eof(),
                 Ok(n) => self.conn.receive(&self.read_buf[..n]),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(_) if self.conn.state() == State::Closed => return Err(Error::Closed),
                 Err(e) => return Err(e.into()),
             }
         }
@@ -240,7 +248,11 @@ fn read_more<S: Read>(stream: &mut S, buf: &mut Vec<u8>) -> Result<(), Error> {
 /// println!("{:?}", ws.read()?);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub fn connect<S: Read + Write>(stream: S, url: &str, seed: [u8; 32]) -> Result<WebSocket<S>, Error> {
+pub fn connect<S: Read + Write>(
+    stream: S,
+    url: &str,
+    seed: [u8; 32],
+) -> Result<WebSocket<S>, Error> {
     let url = parse_ws_url(url).map_err(|_| Error::Url)?;
     if url.secure {
         return Err(Error::Url);
@@ -323,7 +335,10 @@ where
     loop {
         match handshake.parse(&buf) {
             Ok(Status::Partial) => read_more(&mut stream, &mut buf)?,
-            Ok(Status::Complete { value: request, consumed }) => {
+            Ok(Status::Complete {
+                value: request,
+                consumed,
+            }) => {
                 let response = choose(&request);
                 let reply = request.response_to_vec(&response)?;
                 stream.write_all(&reply)?;

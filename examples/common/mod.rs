@@ -89,7 +89,8 @@ pub fn echo_client(url: &str) -> Result<(), String> {
         ("binary of 70000 bytes", Message::Binary(big.into())),
     ];
     for (what, message) in checks {
-        ws.send(message.clone()).map_err(|e| format!("send {what}: {e}"))?;
+        ws.send(message.clone())
+            .map_err(|e| format!("send {what}: {e}"))?;
         match ws.read().map_err(|e| format!("read echo of {what}: {e}"))? {
             Event::Message(echoed) if echoed == message => println!("echoed: {what}"),
             other => return Err(format!("expected the echo of {what}, got {other:?}")),
@@ -107,7 +108,8 @@ pub fn echo_client(url: &str) -> Result<(), String> {
     }
     println!("pong received");
 
-    ws.close(CloseCode::NORMAL, "done").map_err(|e| format!("close: {e}"))?;
+    ws.close(CloseCode::NORMAL, "done")
+        .map_err(|e| format!("close: {e}"))?;
     match ws.read().map_err(|e| format!("waiting for close: {e}"))? {
         Event::Closed(closed) if closed.code == CloseCode::NORMAL => {}
         other => return Err(format!("expected the close reply, got {other:?}")),
