@@ -1,6 +1,89 @@
 //! A strict, fast, sans-IO WebSocket (RFC 6455) codec.
 //!
-//! Crate docs are completed as the layers land; see the README for the plan.
+//! The crate owns every byte of protocol logic and none of the IO: no socket, clock, RNG
+//! or thread inside. Bytes in, events out; calls in, bytes out. The frame layer, masking,
+//! close codes, UTF-8 validation and the handshake work under `#![no_std]` without an
+//! allocator; the connection state machine needs `alloc`; the blocking driver needs `std`.
+//!
+//! # A server, with `std::net`
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! use std::net::TcpListener;
+//! use rfc6455::{blocking, connection::Event};
+//!
+//! let listener = TcpListener::bind("127.0.0.1:9001")?;
+//! for stream in listener.incoming() {
+//!     let mut ws = blocking::accept(stream?)?; // HTTP upgrade, validated
+//!     while let Ok(event) = ws.read() {         // pings and closes are answered for you
+//!         if let Event::Message(message) = event {
+//!             ws.send(message)?;                // echo text as text, binary as binary
+//!         }
+//!     }
+//! }
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # A client, with `std::net`
+//!
+//! ```no_run
+//! # #[cfg(feature = "std")] {
+//! use std::net::TcpStream;
+//! use rfc6455::{blocking, close::CloseCode, connection::Event};
+//!
+//! let mut seed = [0u8; 32]; // masking keys must be unpredictable
+//! getrandom::fill(&mut seed)?;
+//! let stream = TcpStream::connect("127.0.0.1:9001")?;
+//! let mut ws = blocking::connect(stream, "ws://127.0.0.1:9001/chat", seed)?;
+//! ws.send_text("hello")?;
+//! if let Event::Message(reply) = ws.read()? {
+//!     println!("got {} bytes back", reply.len());
+//! }
+//! ws.close(CloseCode::NORMAL, "bye")?;
+//! while ws.read().is_ok() {} // until the server's close and end of stream
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Sans-IO: drive the connection yourself
+//!
+//! Event loops and async runtimes use [`connection::Connection`] directly: feed it what
+//! the socket delivered, take events, write what it queued.
+//!
+//! ```
+//! # #[cfg(feature = "alloc")] {
+//! use rfc6455::Role;
+//! use rfc6455::connection::{Config, Connection, Event, Message};
+//!
+//! let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+//! // A masked text frame "Hello" (RFC 6455 section 5.7), as read from a socket.
+//! server.receive(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+//! while let Some(event) = server.poll_event()? {
+//!     if let Event::Message(Message::Text(text)) = event {
+//!         server.send_text(&text.as_str().to_uppercase())?;
+//!     }
+//! }
+//! assert_eq!(server.pending_output(), b"\x81\x05HELLO"); // write this to the socket
+//! # }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Layers
+//!
+//! | module | needs | what it does |
+//! |---|---|---|
+//! | [`mask`] | core | XOR of the 4-byte masking key, vectorised, from any key phase |
+//! | [`frame`] | core | headers, the zero-copy [`frame::Decoder`] (whole frames or pieces), the encoder |
+//! | [`close`] | core | close codes (section 7.4) and close payloads |
+//! | [`utf8`] | core | incremental, fail-fast UTF-8 validation |
+//! | [`handshake`] | core | the HTTP/1.1 upgrade for both roles, accept keys, subprotocols and extension offers |
+//! | [`keygen`] | core | masking keys from caller-supplied entropy |
+//! | [`connection`] | `alloc` | the state machine: reassembly, auto pong, close handshake, limits |
+//! | [`blocking`] | `std` | a small driver over `Read + Write` streams |
+//!
+//! Every violation of the RFC is a typed error that names the close code the peer must
+//! see (1002, 1007, 1009) or, in the handshake, the HTTP status (400, 426, 431).
 #![no_std]
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
