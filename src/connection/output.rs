@@ -16,6 +16,8 @@ pub(crate) struct Output {
     chunks: VecDeque<Bytes>,
     tail: BytesMut,
     len: usize,
+    /// The tail grew past the retained capacity: release it once drained.
+    grown: bool,
 }
 
 impl Output {
@@ -73,8 +75,10 @@ impl Output {
             .filter(|s| !s.is_empty())
     }
 
-    /// Drop `n` written bytes from the front.
-    pub(crate) fn advance(&mut self, mut n: usize) {
+    /// Drop `n` written bytes from the front; once all is written, keep at most
+    /// `retain` bytes of buffer capacity.
+    pub(crate) fn advance(&mut self, mut n: usize, retain: usize) {
+        self.grown |= self.tail.capacity() > retain;
         n = n.min(self.len);
         self.len -= n;
         while n > 0 {
@@ -95,7 +99,12 @@ impl Output {
         }
         if self.len == 0 {
             self.chunks.clear();
-            self.tail.clear();
+            if self.grown || self.tail.capacity() > retain {
+                self.tail = BytesMut::new();
+                self.grown = false;
+            } else {
+                self.tail.clear();
+            }
         }
     }
 }

@@ -29,6 +29,8 @@ pub(crate) struct Rx {
     pub(crate) eof: bool,
     /// The end was reported as an event.
     eof_reported: bool,
+    /// `buf` grew past the retained capacity: release it once drained.
+    grown: bool,
 }
 
 #[derive(Debug)]
@@ -68,6 +70,7 @@ impl Rx {
             utf8: Utf8Validator::new(),
             eof: false,
             eof_reported: false,
+            grown: false,
         }
     }
 }
@@ -90,6 +93,7 @@ impl Connection {
             return;
         }
         self.rx.buf.extend_from_slice(data);
+        self.rx.grown |= self.rx.buf.capacity() > self.config.retained_capacity;
     }
 
     /// Report that the transport ended (the peer closed its side, or a read failed).
@@ -127,6 +131,12 @@ impl Connection {
     /// No more progress is possible with the bytes at hand: report an abnormal end if the
     /// transport ended before the close handshake did.
     fn end_of_input(&mut self) -> Option<Event> {
+        if self.rx.grown && self.rx.buf.is_empty() {
+            // A large message is gone: give its memory back while the connection waits.
+            // (`capacity()` cannot tell: after a split it counts only the unused tail.)
+            self.rx.buf = BytesMut::new();
+            self.rx.grown = false;
+        }
         if !self.rx.eof || self.rx.eof_reported {
             return None;
         }
