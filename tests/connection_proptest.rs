@@ -1,0 +1,199 @@
+//! Property tests of the connection: any split of the input gives the same events as the
+//! whole input, and two connections wired back to back exchange messages losslessly.
+#![cfg(feature = "alloc")]
+
+use proptest::prelude::*;
+use rfc6455::Role;
+use rfc6455::close::CloseCode;
+use rfc6455::connection::{Config, Connection, DataKind, Event, Message};
+use rfc6455::frame::{FrameHeader, OpCode, Rsv, encode_frame};
+
+/// One frame as a client would put it on the wire, valid or not.
+#[derive(Clone, Debug)]
+struct WireFrame {
+    fin: bool,
+    rsv: u8,
+    opcode: u8,
+    payload: Vec<u8>,
+    key: [u8; 4],
+}
+
+fn opcode_strategy() -> impl Strategy<Value = u8> {
+    // Mostly valid opcodes, sometimes a reserved one.
+    prop_oneof![
+        8 => prop::sample::select(vec![0u8, 1, 2, 8, 9, 10]),
+        1 => 0u8..16,
+    ]
+}
+
+fn payload_strategy() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        // Text-like payloads, sometimes with invalid UTF-8.
+        "[a-zé€😀]{0,40}".prop_map(String::into_bytes),
+        prop::collection::vec(any::<u8>(), 0..200),
+        // Close-frame-like payloads: a code and a short reason.
+        (any::<u16>(), "[a-z]{0,10}").prop_map(|(c, r)| {
+            let mut v = c.to_be_bytes().to_vec();
+            v.extend(r.into_bytes());
+            v
+        }),
+    ]
+}
+
+fn frame_strategy() -> impl Strategy<Value = WireFrame> {
+    (
+        prop::bool::weighted(0.7),
+        prop::sample::select(vec![0u8, 0, 0, 0, 0, 0, 4, 1]),
+        opcode_strategy(),
+        payload_strategy(),
+        any::<[u8; 4]>(),
+    )
+        .prop_map(|(fin, rsv, opcode, payload, key)| WireFrame {
+            fin,
+            rsv,
+            opcode,
+            payload,
+            key,
+        })
+}
+
+fn encode(frames: &[WireFrame]) -> Vec<u8> {
+    let mut wire = Vec::new();
+    for f in frames {
+        // Encode a valid header shape, then patch the raw bits so invalid frames appear too.
+        let header = FrameHeader::new(true, OpCode::Binary, Some(f.key), f.payload.len() as u64);
+        let mut out = vec![0u8; f.payload.len() + 14];
+        let n = encode_frame(&header, &f.payload, &mut out).unwrap();
+        out[0] = (u8::from(f.fin) << 7) | (f.rsv << 4) | f.opcode;
+        wire.extend_from_slice(&out[..n]);
+    }
+    wire
+}
+
+/// Feed `wire` in the given pieces and collect events, stopping at the first error.
+fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut events = Vec::new();
+    let mut error = None;
+    let mut start = 0;
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+    points.sort_unstable();
+    points.push(wire.len());
+    'outer: for end in points {
+        conn.receive(&wire[start..end]);
+        start = end;
+        loop {
+            match conn.poll_event() {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e.close_code());
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    (events, error, output)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_split_gives_the_same_events_as_whole(
+        frames in prop::collection::vec(frame_strategy(), 0..8),
+        cuts in prop::collection::vec(any::<usize>(), 0..6),
+    ) {
+        let wire = encode(&frames);
+        let whole = run(&wire, &[]);
+        let split = run(&wire, &cuts);
+        prop_assert_eq!(&whole.0, &split.0);
+        prop_assert_eq!(whole.1, split.1);
+        // Same bytes queued in reply (pongs, close frames).
+        prop_assert_eq!(&whole.2, &split.2);
+    }
+
+    #[test]
+    fn back_to_back_connections_are_lossless(
+        messages in prop::collection::vec(
+            (any::<bool>(), prop::collection::vec(any::<u8>(), 0..3000), 1usize..4, any::<bool>()),
+            0..12,
+        ),
+        seed in any::<[u8; 32]>(),
+        chunk in 1usize..5000,
+    ) {
+        let mut client = Connection::new(Role::Client, Config::default(), seed);
+        let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut expected = Vec::new();
+        for (text, bytes, pieces, ping) in &messages {
+            let payload = if *text {
+                String::from_utf8_lossy(bytes).into_owned().into_bytes()
+            } else {
+                bytes.clone()
+            };
+            let kind = if *text { DataKind::Text } else { DataKind::Binary };
+            // Fragment at arbitrary byte positions (inside characters too).
+            let step = payload.len().div_ceil(*pieces).max(1);
+            let parts: Vec<&[u8]> = if payload.is_empty() { vec![&[][..]] } else { payload.chunks(step).collect() };
+            for (i, part) in parts.iter().enumerate() {
+                client.send_fragment(kind, part, i + 1 == parts.len()).unwrap();
+                if *ping && i == 0 {
+                    client.send_ping(b"between fragments").unwrap();
+                }
+            }
+            expected.push(if *text {
+                Message::Text(String::from_utf8(payload).unwrap().into())
+            } else {
+                Message::Binary(payload.into())
+            });
+        }
+        client.close(CloseCode::NORMAL, "done").unwrap();
+        let wire: Vec<u8> = client.pending_output_slices().flatten().copied().collect();
+        let mut got = Vec::new();
+        let mut closed = false;
+        for piece in wire.chunks(chunk) {
+            server.receive(piece);
+            while let Some(event) = server.poll_event().unwrap() {
+                match event {
+                    Event::Message(m) => got.push(m),
+                    Event::Ping(p) => prop_assert_eq!(&p[..], b"between fragments"),
+                    Event::Closed(c) => {
+                        prop_assert_eq!(c.code, CloseCode::NORMAL);
+                        closed = true;
+                    }
+                    other => prop_assert!(false, "unexpected {:?}", other),
+                }
+            }
+        }
+        prop_assert_eq!(got, expected);
+        prop_assert!(closed);
+        // The server's reply completes the client's close.
+        let reply: Vec<u8> = server.pending_output_slices().flatten().copied().collect();
+        client.receive(&reply);
+        let mut client_closed = false;
+        while let Some(event) = client.poll_event().unwrap() {
+            if let Event::Closed(c) = event {
+                prop_assert_eq!(c.code, CloseCode::NORMAL);
+                client_closed = true;
+            }
+        }
+        prop_assert!(client_closed);
+    }
+}
+
+#[test]
+fn rsv_bits_without_extension_fail_with_1002() {
+    let frames = [WireFrame {
+        fin: true,
+        rsv: Rsv::RSV1.bits(),
+        opcode: 1,
+        payload: b"x".to_vec(),
+        key: [1, 2, 3, 4],
+    }];
+    let (events, error, output) = run(&encode(&frames), &[]);
+    assert!(events.is_empty());
+    assert_eq!(error, Some(CloseCode::PROTOCOL_ERROR));
+    // The close frame: 0x88, length, code 1002.
+    assert_eq!(&output[..4], &[0x88, output[1], 0x03, 0xEA]);
+}
