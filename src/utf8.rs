@@ -21,7 +21,8 @@
 //! assert!(v.feed(&[b'a', 0xF4]).is_ok());
 //! assert_eq!(v.feed(&[0x90]).unwrap_err().offset(), 1);
 //! ```
-#![forbid(unsafe_code)]
+// One `unsafe` block: handing out bytes this module already validated as `&str`.
+#![deny(unsafe_code)]
 
 use core::fmt;
 
@@ -74,6 +75,24 @@ pub fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
         offset: e.valid_up_to() as u64,
         incomplete: e.error_len().is_none(),
     })
+}
+
+/// View bytes that were validated as UTF-8 (by [`validate`] or a [`Utf8Validator`] that
+/// saw all of them and finished) as `&str`, without validating them again.
+///
+/// Crate-private: every caller passes bytes it validated and has not modified since. Debug
+/// builds check.
+#[allow(unsafe_code)]
+#[inline]
+pub(crate) fn from_validated(bytes: &[u8]) -> &str {
+    debug_assert!(
+        core::str::from_utf8(bytes).is_ok(),
+        "bytes were not validated"
+    );
+    // SAFETY: the caller validated `bytes` as UTF-8 (the connection validates every text
+    // payload before it builds an event from it), and `&[u8]` cannot have changed since.
+    // Re-validating would double the cost of receiving text (see the text benchmarks).
+    unsafe { core::str::from_utf8_unchecked(bytes) }
 }
 
 /// An incremental UTF-8 validator that fails at the first impossible byte.

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Config, Connection, DataKind, Event, Message};
+use rfc6455::connection::{Config, Connection, DataKind, Event, EventRef, Message};
 use rfc6455::frame::{FrameHeader, OpCode, Rsv, encode_frame};
 
 /// One frame as a client would put it on the wire, valid or not.
@@ -97,6 +97,40 @@ fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) 
     (events, error, output)
 }
 
+/// The same as `run`, through the borrowed API, with events turned into owned ones.
+fn run_ref(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut events = Vec::new();
+    let mut error = None;
+    let mut start = 0;
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
+    points.sort_unstable();
+    points.push(wire.len());
+    'outer: for end in points {
+        conn.receive(&wire[start..end]);
+        start = end;
+        loop {
+            match conn.poll_event_ref() {
+                Ok(Some(event)) => events.push(match event {
+                    EventRef::Text(t) => Event::Message(Message::Text(t.into())),
+                    EventRef::Binary(b) => Event::Message(Message::Binary(b.to_vec().into())),
+                    EventRef::Ping(p) => Event::Ping(p.to_vec().into()),
+                    EventRef::Pong(p) => Event::Pong(p.to_vec().into()),
+                    EventRef::Closed(c) => Event::Closed(c),
+                    EventRef::Chunk(c) => panic!("no chunks in messages mode: {c:?}"),
+                }),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e.close_code());
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    (events, error, output)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -112,6 +146,11 @@ proptest! {
         prop_assert_eq!(whole.1, split.1);
         // Same bytes queued in reply (pongs, close frames).
         prop_assert_eq!(&whole.2, &split.2);
+        // The borrowed API sees exactly the same.
+        let borrowed = run_ref(&wire, &cuts);
+        prop_assert_eq!(&whole.0, &borrowed.0);
+        prop_assert_eq!(whole.1, borrowed.1);
+        prop_assert_eq!(&whole.2, &borrowed.2);
     }
 
     #[test]

@@ -16,10 +16,11 @@ impl Utf8Bytes {
         Utf8Bytes(bytes)
     }
 
-    /// The text. Validated again on each call: keep the result if you need it often.
+    /// The text.
     pub fn as_str(&self) -> &str {
-        // Validated on receipt; `from_utf8` cannot fail here and costs one fast pass.
-        core::str::from_utf8(&self.0).unwrap_or_default()
+        // Built only from validated text (`from_validated`, `&str`, `String`), and `Bytes`
+        // is immutable.
+        crate::utf8::from_validated(&self.0)
     }
 
     /// The underlying bytes.
@@ -117,6 +118,37 @@ pub struct Chunk {
     pub first: bool,
     /// Whether this is the last chunk of the message (its text is then complete and valid).
     pub last: bool,
+}
+
+/// A piece of a data message lent by [`Connection::poll_event_ref`](super::Connection::poll_event_ref).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChunkRef<'a> {
+    /// The message type.
+    pub kind: DataKind,
+    /// The bytes, in order (text may end inside a character; see [`Chunk::data`]).
+    pub data: &'a [u8],
+    /// Whether this is the first chunk of the message.
+    pub first: bool,
+    /// Whether this is the last chunk of the message.
+    pub last: bool,
+}
+
+/// An event whose payload is lent from the connection's buffers until the next call, as
+/// returned by [`Connection::poll_event_ref`](super::Connection::poll_event_ref).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EventRef<'a> {
+    /// A complete text message.
+    Text(&'a str),
+    /// A complete binary message.
+    Binary(&'a [u8]),
+    /// A piece of a message, in [`ReceiveMode::Stream`](super::ReceiveMode).
+    Chunk(ChunkRef<'a>),
+    /// A ping; with auto-pong on (the default) the pong is already queued.
+    Ping(&'a [u8]),
+    /// A pong.
+    Pong(&'a [u8]),
+    /// The connection closed; see [`Event::Closed`].
+    Closed(Closed),
 }
 
 /// The peer's close, or the end of the connection.

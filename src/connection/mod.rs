@@ -33,7 +33,7 @@ mod receive;
 mod send;
 
 pub use error::{ProtocolError, SendError};
-pub use event::{Chunk, Closed, DataKind, Event, Message, Utf8Bytes};
+pub use event::{Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
 
 use crate::Role;
 use crate::frame::DecoderConfig;

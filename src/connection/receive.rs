@@ -1,42 +1,52 @@
 //! The receive path: bytes in, events out.
+//!
+//! Work is split in two steps. `locate` parses headers, unmasks and validates payload
+//! bytes in place as they arrive, applies the message rules and says where the next
+//! event's payload lies in the input buffer. Then [`Connection::poll_event`] hands that
+//! payload out as shared `Bytes` split from the buffer, and
+//! [`Connection::poll_event_ref`] lends it as a slice; neither copies it.
 
-use alloc::string::ToString;
+use alloc::string::{String, ToString};
 
 use bytes::{Buf, Bytes, BytesMut};
 
 use super::{
-    Chunk, Closed, Connection, DataKind, Event, Message, ProtocolError, ReceiveMode, State,
-    Utf8Bytes,
+    Chunk, ChunkRef, Closed, Connection, DataKind, Event, EventRef, Message, ProtocolError,
+    ReceiveMode, State, Utf8Bytes,
 };
 use crate::close::{CloseCode, CloseFrame};
 use crate::frame::header::{HeaderParse, parse_header};
 use crate::frame::{DecoderConfig, FrameHeader, OpCode};
 use crate::mask;
-use crate::utf8::Utf8Validator;
+use crate::utf8::{self, Utf8Validator};
 
 /// Receive-side state.
 #[derive(Debug)]
 pub(crate) struct Rx {
-    /// Bytes received and not yet consumed; starts with the current frame's header.
+    /// Bytes received; `buf[pos..]` is not consumed yet and starts with the current frame.
     buf: BytesMut,
+    /// Bytes at the front of `buf` already consumed (dropped lazily, once per batch).
+    pos: usize,
     decoder: DecoderConfig,
     /// The frame whose header is parsed and whose payload is arriving.
     frame: Option<RxFrame>,
     /// The data message in progress (fragmented, or any message in stream mode).
     message: Option<RxMessage>,
+    /// The reassembled payload of a fragmented message.
+    assembled: BytesMut,
     utf8: Utf8Validator,
     /// The transport ended.
     pub(crate) eof: bool,
     /// The end was reported as an event.
     eof_reported: bool,
-    /// `buf` grew past the retained capacity: release it once drained.
+    /// A buffer grew past the retained capacity: release it once drained.
     grown: bool,
 }
 
 #[derive(Debug)]
 struct RxFrame {
     header: FrameHeader,
-    /// Header bytes still at the front of `buf` (0 once a piece was streamed out).
+    /// Header bytes still at `buf[pos..]` (0 once a piece was streamed out).
     header_len: usize,
     /// Payload bytes still to come out of `buf`, counted from the last piece taken.
     remaining: usize,
@@ -46,15 +56,15 @@ struct RxFrame {
     taken: usize,
     /// The payload is text (a text frame or a continuation of a text message).
     text: bool,
+    /// A single-frame text message whose payload is validated in one pass once whole.
+    whole_text: bool,
 }
 
 #[derive(Debug)]
 struct RxMessage {
     kind: DataKind,
-    /// Reassembled payload (messages mode).
-    data: BytesMut,
-    /// Bytes received for this message so far, including the current frame's declared
-    /// length: checked against the limit when each header arrives.
+    /// Bytes of this message so far, including the current frame's declared length:
+    /// checked against the limit when each header arrives.
     size: u64,
     /// A chunk of this message was already delivered (stream mode).
     started: bool,
@@ -64,25 +74,72 @@ impl Rx {
     pub(crate) fn new(decoder: DecoderConfig) -> Self {
         Rx {
             buf: BytesMut::new(),
+            pos: 0,
             decoder,
             frame: None,
             message: None,
+            assembled: BytesMut::new(),
             utf8: Utf8Validator::new(),
             eof: false,
             eof_reported: false,
             grown: false,
         }
     }
+
+    /// Split `buf[start..end]` out as shared bytes; `end` must be the consumed position.
+    fn take(&mut self, start: usize, end: usize) -> Bytes {
+        debug_assert_eq!(end, self.pos);
+        let mut bytes = self.buf.split_to(end).freeze();
+        bytes.advance(start);
+        self.pos = 0;
+        bytes
+    }
+
+    /// Drop all input.
+    fn discard(&mut self) {
+        self.buf = BytesMut::new();
+        self.pos = 0;
+        self.frame = None;
+        self.message = None;
+    }
+}
+
+/// Where the next event's payload is: `buf[start..end]` unless stated otherwise.
+enum Ready {
+    /// A message in a single frame.
+    Single {
+        kind: DataKind,
+        start: usize,
+        end: usize,
+    },
+    /// A fragmented message, complete in `assembled`.
+    Assembled {
+        kind: DataKind,
+    },
+    /// A piece of a message (stream mode).
+    Chunk {
+        kind: DataKind,
+        start: usize,
+        end: usize,
+        first: bool,
+        last: bool,
+    },
+    Ping {
+        start: usize,
+        end: usize,
+    },
+    Pong {
+        start: usize,
+        end: usize,
+    },
+    Closed(Closed),
 }
 
 /// What processing the current frame led to.
 enum Step {
-    /// Wait for more bytes.
     NeedMore,
-    /// A frame was consumed without anything to report; go on.
     Continue,
-    /// Report this.
-    Event(Event),
+    Ready(Ready),
 }
 
 impl Connection {
@@ -92,8 +149,17 @@ impl Connection {
         if self.close_received || self.failed || self.rx.eof {
             return;
         }
-        self.rx.buf.extend_from_slice(data);
-        self.rx.grown |= self.rx.buf.capacity() > self.config.retained_capacity;
+        let rx = &mut self.rx;
+        if rx.pos > 0 {
+            if rx.pos == rx.buf.len() {
+                rx.buf.clear();
+            } else {
+                rx.buf.advance(rx.pos);
+            }
+            rx.pos = 0;
+        }
+        rx.buf.extend_from_slice(data);
+        rx.grown |= rx.buf.capacity() > self.config.retained_capacity;
     }
 
     /// Report that the transport ended (the peer closed its side, or a read failed).
@@ -104,17 +170,96 @@ impl Connection {
     }
 
     /// The next event from the bytes received so far, or `Ok(None)` when more input is
-    /// needed (or nothing more can happen).
+    /// needed (or nothing more can happen). Payloads are shared `Bytes` split from the
+    /// input buffer, without a copy, for messages in a single frame.
     ///
     /// On `Err` the connection has failed: a close frame with the error's close code is
     /// queued, the state is [`State::Closed`], and later calls return `Ok(None)`.
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        let Some(ready) = self.locate()? else {
+            return Ok(None);
+        };
+        let rx = &mut self.rx;
+        Ok(Some(match ready {
+            Ready::Single { kind, start, end } => {
+                Event::Message(message(kind, rx.take(start, end)))
+            }
+            Ready::Assembled { kind } => {
+                Event::Message(message(kind, core::mem::take(&mut rx.assembled).freeze()))
+            }
+            Ready::Chunk {
+                kind,
+                start,
+                end,
+                first,
+                last,
+            } => Event::Chunk(Chunk {
+                kind,
+                data: rx.take(start, end),
+                first,
+                last,
+            }),
+            Ready::Ping { start, end } => Event::Ping(rx.take(start, end)),
+            Ready::Pong { start, end } => Event::Pong(rx.take(start, end)),
+            Ready::Closed(closed) => Event::Closed(closed),
+        }))
+    }
+
+    /// Like [`poll_event`](Self::poll_event), but lends the payload from the
+    /// connection's buffers until the next call: no reference counting and no
+    /// allocation, even for fragmented messages once the reassembly buffer has grown.
+    ///
+    /// ```
+    /// use rfc6455::Role;
+    /// use rfc6455::connection::{Config, Connection, EventRef};
+    ///
+    /// let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    /// server.receive(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
+    /// let mut total = 0;
+    /// while let Some(event) = server.poll_event_ref()? {
+    ///     if let EventRef::Text(text) = event {
+    ///         total += text.len(); // `text` borrows `server` until the next call
+    ///     }
+    /// }
+    /// assert_eq!(total, 5);
+    /// # Ok::<(), rfc6455::connection::ProtocolError>(())
+    /// ```
+    pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        let Some(ready) = self.locate()? else {
+            return Ok(None);
+        };
+        let rx = &self.rx;
+        Ok(Some(match ready {
+            Ready::Single { kind, start, end } => data_ref(kind, &rx.buf[start..end]),
+            Ready::Assembled { kind } => data_ref(kind, &rx.assembled),
+            Ready::Chunk {
+                kind,
+                start,
+                end,
+                first,
+                last,
+            } => EventRef::Chunk(ChunkRef {
+                kind,
+                data: &rx.buf[start..end],
+                first,
+                last,
+            }),
+            Ready::Ping { start, end } => EventRef::Ping(&rx.buf[start..end]),
+            Ready::Pong { start, end } => EventRef::Pong(&rx.buf[start..end]),
+            Ready::Closed(closed) => EventRef::Closed(closed),
+        }))
+    }
+
+    fn locate(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        if let Some(ready) = self.small_message()? {
+            return Ok(Some(ready));
+        }
         loop {
             if self.close_received || self.failed {
                 return Ok(None);
             }
             if self.rx.frame.is_none() {
-                match parse_header(&self.rx.buf, &self.rx.decoder) {
+                match parse_header(&self.rx.buf[self.rx.pos..], &self.rx.decoder) {
                     Err(e) => return Err(self.fail(e.into())),
                     Ok(HeaderParse::Incomplete(_)) => return Ok(self.end_of_input()),
                     Ok(HeaderParse::Complete(header, len)) => self.start_frame(header, len)?,
@@ -123,32 +268,89 @@ impl Connection {
             match self.advance_frame()? {
                 Step::NeedMore => return Ok(self.end_of_input()),
                 Step::Continue => {}
-                Step::Event(event) => return Ok(Some(event)),
+                Step::Ready(ready) => return Ok(Some(ready)),
             }
         }
     }
 
-    /// No more progress is possible with the bytes at hand: report an abnormal end if the
-    /// transport ended before the close handshake did.
-    fn end_of_input(&mut self) -> Option<Event> {
-        if self.rx.grown && self.rx.buf.is_empty() {
-            // A large message is gone: give its memory back while the connection waits.
-            // (`capacity()` cannot tell: after a split it counts only the unused tail.)
-            self.rx.buf = BytesMut::new();
-            self.rx.grown = false;
+    /// The common case in one pass: a whole message of at most 125 bytes in one final,
+    /// correctly masked text or binary frame, with nothing else in progress. Anything else,
+    /// including every error, goes through the general path.
+    #[inline]
+    fn small_message(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        let rx = &mut self.rx;
+        if rx.frame.is_some()
+            || rx.message.is_some()
+            || self.close_received
+            || self.failed
+            || self.config.receive_mode == ReceiveMode::Stream
+        {
+            return Ok(None);
         }
-        if !self.rx.eof || self.rx.eof_reported {
+        let input = &mut rx.buf[rx.pos..];
+        let (Some(&b0), Some(&b1)) = (input.first(), input.get(1)) else {
+            return Ok(None);
+        };
+        let kind = match b0 {
+            0x81 => DataKind::Text,
+            0x82 => DataKind::Binary,
+            _ => return Ok(None),
+        };
+        let masked = b1 & 0x80 != 0;
+        let len = (b1 & 0x7F) as usize;
+        let header_len = if masked { 6 } else { 2 };
+        if len > 125
+            || masked != rx.decoder.role.expects_masked_incoming()
+            || len as u64 > self.config.max_message_size.min(rx.decoder.max_frame_size)
+            || input.len() < header_len + len
+        {
+            return Ok(None);
+        }
+        let (header, payload) = input.split_at_mut(header_len);
+        let payload = &mut payload[..len];
+        if masked {
+            mask::apply(payload, [header[2], header[3], header[4], header[5]], 0);
+        }
+        if kind == DataKind::Text {
+            if let Err(e) = utf8::validate(payload) {
+                return Err(self.fail(e.into()));
+            }
+        }
+        let start = rx.pos + header_len;
+        rx.pos = start + len;
+        Ok(Some(Ready::Single {
+            kind,
+            start,
+            end: start + len,
+        }))
+    }
+
+    /// No more progress is possible with the bytes at hand: release memory a large message
+    /// left behind, and report an abnormal end if the transport ended before the close
+    /// handshake did.
+    fn end_of_input(&mut self) -> Option<Ready> {
+        let rx = &mut self.rx;
+        if rx.grown && rx.pos == rx.buf.len() {
+            // `capacity()` cannot tell: after a split it counts only the unused tail.
+            rx.buf = BytesMut::new();
+            rx.pos = 0;
+            rx.grown = false;
+        }
+        if rx.message.is_none() && rx.assembled.capacity() > self.config.retained_capacity {
+            rx.assembled = BytesMut::new();
+        }
+        if !rx.eof || rx.eof_reported {
             return None;
         }
-        self.rx.eof_reported = true;
-        self.rx.buf = BytesMut::new();
+        rx.eof_reported = true;
+        rx.discard();
         if self.state == State::Closed {
             return None;
         }
         self.state = State::Closed;
-        Some(Event::Closed(Closed {
+        Some(Ready::Closed(Closed {
             code: CloseCode::ABNORMAL,
-            reason: alloc::string::String::new(),
+            reason: String::new(),
         }))
     }
 
@@ -161,6 +363,7 @@ impl Connection {
             }));
         };
         let mut text = false;
+        let mut whole_text = false;
         if header.opcode.is_data() {
             let stream = self.config.receive_mode == ReceiveMode::Stream;
             match (header.opcode, self.rx.message.as_mut()) {
@@ -179,13 +382,11 @@ impl Connection {
                         DataKind::Binary
                     };
                     text = kind == DataKind::Text;
-                    if text {
-                        self.rx.utf8.reset();
-                    }
+                    whole_text = text && header.fin;
+                    self.rx.utf8.reset();
                     if !header.fin || stream {
                         self.rx.message = Some(RxMessage {
                             kind,
-                            data: BytesMut::new(),
                             size: header.payload_len,
                             started: false,
                         });
@@ -211,6 +412,7 @@ impl Connection {
             ready: 0,
             taken: 0,
             text,
+            whole_text,
         });
         Ok(())
     }
@@ -218,87 +420,93 @@ impl Connection {
     /// Unmask and validate whatever new payload bytes arrived for the current frame; hand
     /// the frame on once it is complete (or a piece of it, in stream mode).
     fn advance_frame(&mut self) -> Result<Step, ProtocolError> {
+        let stream = self.config.receive_mode == ReceiveMode::Stream;
         let rx = &mut self.rx;
         let Some(frame) = rx.frame.as_mut() else {
             return Ok(Step::NeedMore);
         };
-        let available = (rx.buf.len() - frame.header_len).min(frame.remaining);
+        let base = rx.pos + frame.header_len;
+        let available = (rx.buf.len() - base).min(frame.remaining);
         if available > frame.ready {
-            let fresh = &mut rx.buf[frame.header_len + frame.ready..frame.header_len + available];
+            let fresh = &mut rx.buf[base + frame.ready..base + available];
             if let Some(key) = frame.header.mask {
                 mask::apply(fresh, key, frame.taken + frame.ready);
             }
             if frame.text {
-                if let Err(e) = rx.utf8.feed(fresh) {
-                    return Err(self.fail(e.into()));
+                // A single-frame text message that is already whole is validated in one
+                // pass below; anything else piece by piece, failing at the first bad byte.
+                let whole = frame.whole_text && frame.ready == 0 && available == frame.remaining;
+                frame.whole_text = whole;
+                if !whole {
+                    if let Err(e) = rx.utf8.feed(fresh) {
+                        return Err(self.fail(e.into()));
+                    }
                 }
             }
             frame.ready = available;
         }
         if frame.ready < frame.remaining {
-            let stream = self.config.receive_mode == ReceiveMode::Stream;
             if stream && frame.header.opcode.is_data() && frame.ready > 0 {
-                rx.buf.advance(frame.header_len);
-                let data = rx.buf.split_to(frame.ready).freeze();
+                let (start, end) = (base, base + frame.ready);
+                rx.pos = end;
                 frame.header_len = 0;
                 frame.remaining -= frame.ready;
                 frame.taken += frame.ready;
                 frame.ready = 0;
-                return Ok(Step::Event(self.stream_chunk(data, false)));
+                return Ok(Step::Ready(self.chunk(start, end, false)));
             }
             return Ok(Step::NeedMore);
         }
         let header = frame.header;
-        let header_len = frame.header_len;
-        let remaining = frame.remaining;
-        let text = frame.text;
+        let (start, end) = (base, base + frame.remaining);
+        let (text, whole_text) = (frame.text, frame.whole_text);
         rx.frame = None;
-        rx.buf.advance(header_len);
-        let payload = rx.buf.split_to(remaining).freeze();
+        rx.pos = end;
         if header.opcode.is_control() {
-            return self.control_frame(header.opcode, payload);
+            return self.control_frame(header.opcode, start, end);
         }
         if header.fin && text {
-            if let Err(e) = self.rx.utf8.finish() {
+            let checked = if whole_text {
+                utf8::validate(&rx.buf[start..end]).map(|_| ())
+            } else {
+                rx.utf8.finish()
+            };
+            if let Err(e) = checked {
                 return Err(self.fail(e.into()));
             }
         }
-        if self.config.receive_mode == ReceiveMode::Stream {
-            return Ok(Step::Event(self.stream_chunk(payload, header.fin)));
+        if stream {
+            return Ok(Step::Ready(self.chunk(start, end, header.fin)));
         }
-        Ok(self.data_frame(header, payload))
-    }
-
-    /// A whole data frame in messages mode.
-    fn data_frame(&mut self, header: FrameHeader, payload: Bytes) -> Step {
-        let message = match (header.fin, self.rx.message.take()) {
-            (true, None) => match header.opcode {
-                OpCode::Text => Message::Text(Utf8Bytes::from_validated(payload)),
-                _ => Message::Binary(payload),
-            },
-            (true, Some(mut msg)) => {
-                msg.data.extend_from_slice(&payload);
-                let data = msg.data.freeze();
-                match msg.kind {
-                    DataKind::Text => Message::Text(Utf8Bytes::from_validated(data)),
-                    DataKind::Binary => Message::Binary(data),
+        let rx = &mut self.rx;
+        match (header.fin, rx.message.as_ref().map(|m| m.kind)) {
+            (true, None) => {
+                let kind = if header.opcode == OpCode::Text {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
+                Ok(Step::Ready(Ready::Single { kind, start, end }))
+            }
+            (fin, Some(kind)) => {
+                if header.opcode != OpCode::Continuation {
+                    rx.assembled.clear();
+                }
+                rx.assembled.extend_from_slice(&rx.buf[start..end]);
+                if fin {
+                    rx.message = None;
+                    Ok(Step::Ready(Ready::Assembled { kind }))
+                } else {
+                    Ok(Step::Continue)
                 }
             }
-            (false, Some(mut msg)) => {
-                msg.data.extend_from_slice(&payload);
-                self.rx.message = Some(msg);
-                return Step::Continue;
-            }
-            (false, None) => {
-                // start_frame created the message for a non-final first frame.
-                return Step::Continue;
-            }
-        };
-        Step::Event(Event::Message(message))
+            // start_frame creates a message for every non-final first frame.
+            (false, None) => Ok(Step::Continue),
+        }
     }
 
     /// A piece of a data message in stream mode.
-    fn stream_chunk(&mut self, data: Bytes, last: bool) -> Event {
+    fn chunk(&mut self, start: usize, end: usize, last: bool) -> Ready {
         let (kind, first) = match self.rx.message.as_mut() {
             Some(msg) => {
                 let first = !msg.started;
@@ -310,56 +518,56 @@ impl Connection {
         if last {
             self.rx.message = None;
         }
-        Event::Chunk(Chunk {
+        Ready::Chunk {
             kind,
-            data,
+            start,
+            end,
             first,
             last,
-        })
+        }
     }
 
-    fn control_frame(&mut self, opcode: OpCode, payload: Bytes) -> Result<Step, ProtocolError> {
+    fn control_frame(
+        &mut self,
+        opcode: OpCode,
+        start: usize,
+        end: usize,
+    ) -> Result<Step, ProtocolError> {
         match opcode {
             OpCode::Ping => {
                 if self.config.auto_pong
                     && self.state == State::Open
                     && self.out.len() <= self.config.max_pending_output_for_pong
                 {
-                    self.queue_control(OpCode::Pong, &payload);
+                    let mut payload = [0u8; crate::frame::MAX_CONTROL_PAYLOAD];
+                    let payload = &mut payload[..end - start];
+                    payload.copy_from_slice(&self.rx.buf[start..end]);
+                    self.queue_control(OpCode::Pong, payload);
                 }
-                Ok(Step::Event(Event::Ping(payload)))
+                Ok(Step::Ready(Ready::Ping { start, end }))
             }
-            OpCode::Pong => Ok(Step::Event(Event::Pong(payload))),
-            _ => self.close_frame(&payload),
+            OpCode::Pong => Ok(Step::Ready(Ready::Pong { start, end })),
+            _ => self.close_frame(start, end),
         }
     }
 
-    fn close_frame(&mut self, payload: &[u8]) -> Result<Step, ProtocolError> {
-        let parsed = match CloseFrame::parse(payload) {
-            Ok(parsed) => parsed,
+    fn close_frame(&mut self, start: usize, end: usize) -> Result<Step, ProtocolError> {
+        let (code, reason) = match CloseFrame::parse(&self.rx.buf[start..end]) {
+            Ok(Some(frame)) => (frame.code, frame.reason.to_string()),
+            Ok(None) => (CloseCode::NO_STATUS, String::new()),
             Err(e) => return Err(self.fail(e.into())),
         };
-        let (code, reason) = match parsed {
-            Some(frame) => (frame.code, frame.reason.to_string()),
-            None => (CloseCode::NO_STATUS, alloc::string::String::new()),
-        };
         if !self.close_sent {
-            let mut body = [0u8; 2];
-            let len = match parsed {
-                Some(frame) => {
-                    body = frame.code.0.to_be_bytes();
-                    2
-                }
-                None => 0,
-            };
+            // Echo the peer's code (section 5.5.1); an empty close gets an empty reply.
+            let body = code.0.to_be_bytes();
+            let len = if code == CloseCode::NO_STATUS { 0 } else { 2 };
             self.queue_control(OpCode::Close, &body[..len]);
             self.close_sent = true;
         }
         self.close_received = true;
         self.state = State::Closed;
-        self.rx.buf = BytesMut::new();
-        self.rx.message = None;
-        Ok(Step::Event(Event::Closed(Closed { code, reason })))
+        self.rx.discard();
+        Ok(Step::Ready(Ready::Closed(Closed { code, reason })))
     }
 
     /// Fail the connection (RFC 6455 section 7.1.7): queue a close frame with the error's
@@ -367,8 +575,7 @@ impl Connection {
     pub(crate) fn fail(&mut self, err: ProtocolError) -> ProtocolError {
         if !self.close_sent {
             let mut body = [0u8; 2 + 40];
-            let reason = err.reason();
-            let frame = CloseFrame::new(err.close_code(), reason);
+            let frame = CloseFrame::new(err.close_code(), err.reason());
             if let Ok(n) = frame.encode(&mut body) {
                 self.queue_control(OpCode::Close, &body[..n]);
             }
@@ -376,9 +583,21 @@ impl Connection {
         }
         self.failed = true;
         self.state = State::Closed;
-        self.rx.buf = BytesMut::new();
-        self.rx.frame = None;
-        self.rx.message = None;
+        self.rx.discard();
         err
+    }
+}
+
+fn message(kind: DataKind, payload: Bytes) -> Message {
+    match kind {
+        DataKind::Text => Message::Text(Utf8Bytes::from_validated(payload)),
+        DataKind::Binary => Message::Binary(payload),
+    }
+}
+
+fn data_ref(kind: DataKind, payload: &[u8]) -> EventRef<'_> {
+    match kind {
+        DataKind::Text => EventRef::Text(utf8::from_validated(payload)),
+        DataKind::Binary => EventRef::Binary(payload),
     }
 }
