@@ -46,7 +46,11 @@ fn parse_input(data: &[u8]) -> Option<(DecoderConfig, Vec<usize>, &[u8])> {
         }
     };
     let cfg = DecoderConfig {
-        role: if flags & 1 == 0 { Role::Client } else { Role::Server },
+        role: if flags & 1 == 0 {
+            Role::Client
+        } else {
+            Role::Server
+        },
         allowed_rsv: Rsv::from_bits(flags >> 1),
         max_frame_size,
     };
@@ -189,8 +193,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let whole = decode_whole(cfg, stream);
-    assert_eq!(whole, decode_chunked(cfg, stream, &chunks), "chunked decode differs");
-    assert_eq!(whole, decode_in_pieces(cfg, stream, &chunks), "piecewise decode differs");
+    assert_eq!(
+        whole,
+        decode_chunked(cfg, stream, &chunks),
+        "chunked decode differs"
+    );
+    assert_eq!(
+        whole,
+        decode_in_pieces(cfg, stream, &chunks),
+        "piecewise decode differs"
+    );
     for event in &whole {
         if let Event::Error(e) = event {
             assert!(matches!(e.close_code().0, 1002 | 1009));

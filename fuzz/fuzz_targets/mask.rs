@@ -30,17 +30,31 @@ fuzz_target!(|data: &[u8]| {
     buf[start..start + len].copy_from_slice(payload);
     mask::apply(&mut buf[start..start + len], key, offset);
     assert_eq!(&buf[start..start + len], &want[..]);
-    assert!(buf[..start].iter().chain(&buf[start + len..]).all(|&b| b == 0xA5));
+    assert!(
+        buf[..start]
+            .iter()
+            .chain(&buf[start + len..])
+            .all(|&b| b == 0xA5)
+    );
 
     // Copying, into a destination at another alignment.
     let dst_start = (shape >> 4) as usize;
     let mut dst = vec![0x5Au8; dst_start + len + 8];
     mask::copy_masked(&mut dst[dst_start..dst_start + len], payload, key, offset);
     assert_eq!(&dst[dst_start..dst_start + len], &want[..]);
-    assert!(dst[..dst_start].iter().chain(&dst[dst_start + len..]).all(|&b| b == 0x5A));
+    assert!(
+        dst[..dst_start]
+            .iter()
+            .chain(&dst[dst_start + len..])
+            .all(|&b| b == 0x5A)
+    );
 
     // In two pieces, the second continuing the key phase.
-    let cut = if len == 0 { 0 } else { (shape as usize * 7) % (len + 1) };
+    let cut = if len == 0 {
+        0
+    } else {
+        (shape as usize * 7) % (len + 1)
+    };
     let mut pieces = payload.to_vec();
     let (a, b) = pieces.split_at_mut(cut);
     mask::apply(a, key, offset);

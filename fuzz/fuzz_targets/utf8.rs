@@ -15,7 +15,10 @@ fuzz_target!(|data: &[u8]| {
     let Some((cuts, text)) = rest.split_at_checked((k & 7) as usize) else {
         return;
     };
-    let mut points: Vec<usize> = cuts.iter().map(|&c| c as usize % (text.len() + 1)).collect();
+    let mut points: Vec<usize> = cuts
+        .iter()
+        .map(|&c| c as usize % (text.len() + 1))
+        .collect();
     points.push(0);
     points.push(text.len());
     points.sort_unstable();
@@ -23,9 +26,8 @@ fuzz_target!(|data: &[u8]| {
     let whole = core::str::from_utf8(text);
     // The first byte after which no continuation can make the prefix valid.
     let impossible = match whole {
-        Err(e) if e.error_len().is_some() => (e.valid_up_to()..text.len()).find(|&p| {
-            core::str::from_utf8(&text[..=p]).is_err_and(|e| e.error_len().is_some())
-        }),
+        Err(e) if e.error_len().is_some() => (e.valid_up_to()..text.len())
+            .find(|&p| core::str::from_utf8(&text[..=p]).is_err_and(|e| e.error_len().is_some())),
         _ => None,
     };
 
