@@ -152,7 +152,7 @@ fn expected_need(spec: &Spec, p: usize) -> usize {
 }
 
 proptest! {
-    #![proptest_config(cases(96))]
+    #![proptest_config(cases(256))]
 
     #[test]
     fn both_encoders_agree_and_decode_back(spec in any_spec()) {

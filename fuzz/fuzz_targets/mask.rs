@@ -1,0 +1,63 @@
+//! The word-at-a-time masking functions against the byte loop.
+//!
+//! Input: 4 bytes of key, 8 bytes of offset (big-endian), 1 byte of start alignment and
+//! cut point, then the payload.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use rfc6455::mask;
+
+fuzz_target!(|data: &[u8]| {
+    let Some((key, rest)) = data.split_first_chunk::<4>() else {
+        return;
+    };
+    let Some((offset, rest)) = rest.split_first_chunk::<8>() else {
+        return;
+    };
+    let Some((&shape, payload)) = rest.split_first() else {
+        return;
+    };
+    let key = *key;
+    let offset = u64::from_be_bytes(*offset) as usize;
+    let start = (shape & 15) as usize;
+    let len = payload.len();
+
+    let mut want = payload.to_vec();
+    mask::apply_bytewise(&mut want, key, offset);
+
+    // In place, starting at a chosen alignment inside a larger buffer.
+    let mut buf = vec![0xA5u8; start + len + 8];
+    buf[start..start + len].copy_from_slice(payload);
+    mask::apply(&mut buf[start..start + len], key, offset);
+    assert_eq!(&buf[start..start + len], &want[..]);
+    assert!(
+        buf[..start]
+            .iter()
+            .chain(&buf[start + len..])
+            .all(|&b| b == 0xA5)
+    );
+
+    // Copying, into a destination at another alignment.
+    let dst_start = (shape >> 4) as usize;
+    let mut dst = vec![0x5Au8; dst_start + len + 8];
+    mask::copy_masked(&mut dst[dst_start..dst_start + len], payload, key, offset);
+    assert_eq!(&dst[dst_start..dst_start + len], &want[..]);
+    assert!(
+        dst[..dst_start]
+            .iter()
+            .chain(&dst[dst_start + len..])
+            .all(|&b| b == 0x5A)
+    );
+
+    // In two pieces, the second continuing the key phase.
+    let cut = if len == 0 {
+        0
+    } else {
+        (shape as usize * 7) % (len + 1)
+    };
+    let mut pieces = payload.to_vec();
+    let (a, b) = pieces.split_at_mut(cut);
+    mask::apply(a, key, offset);
+    mask::apply(b, key, (offset % 4) + cut);
+    assert_eq!(pieces, want);
+});
