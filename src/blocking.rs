@@ -8,14 +8,12 @@
 use std::io::{self, Read, Write};
 use std::vec::Vec;
 
-use crate::Role;
 use crate::close::CloseCode;
 use crate::connection::{Config, Connection, Event, Message, ProtocolError, SendError, State};
 use crate::handshake::{
-    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, Limits, Request,
-    ServerHandshake, ServerResponse, Status, parse_ws_url,
+    BuildError, ClientRequest, HandshakeError, Limits, Request, ServerResponse, parse_ws_url,
 };
-use crate::keygen::MaskKeyGen;
+use std::string::String;
 
 /// What can go wrong while driving a connection.
 #[derive(Debug)]
@@ -157,15 +155,10 @@ impl<S: Read + Write> WebSocket<S> {
             } else {
                 flushed?;
             }
-            if self.read_buf.len() < READ_CHUNK {
-                self.read_buf.resize(READ_CHUNK, 0);
-            }
-            match self.stream.read(&mut self.read_buf) {
-                Ok(0) => self.conn.receive_eof(),
-                Ok(n) => self.conn.receive(&self.read_buf[..n]),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            match self.fill() {
+                Ok(()) => {}
                 Err(_) if self.conn.state() == State::Closed => return Err(Error::Closed),
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
         }
     }
@@ -201,6 +194,38 @@ impl<S: Read + Write> WebSocket<S> {
         self.flush()
     }
 
+    /// One step of the opening handshake: an event, or `None` after more bytes were read.
+    fn read_opening(&mut self) -> Result<Option<Event>, Error> {
+        let polled = self.conn.poll_event();
+        self.flush()?;
+        match polled {
+            Ok(Some(Event::Closed(_))) => Err(Error::Closed),
+            Ok(Some(event)) => Ok(Some(event)),
+            Ok(None) => {
+                self.fill()?;
+                Ok(None)
+            }
+            Err(ProtocolError::Handshake(e)) => Err(Error::Handshake(e)),
+            Err(e) => Err(Error::Protocol(e)),
+        }
+    }
+
+    /// Read once from the stream into the connection.
+    fn fill(&mut self) -> Result<(), Error> {
+        if self.read_buf.len() < READ_CHUNK {
+            self.read_buf.resize(READ_CHUNK, 0);
+        }
+        loop {
+            match self.stream.read(&mut self.read_buf) {
+                Ok(0) => self.conn.receive_eof(),
+                Ok(n) => self.conn.receive(&self.read_buf[..n]),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e.into()),
+            }
+            return Ok(());
+        }
+    }
+
     /// Write all pending output.
     pub fn flush(&mut self) -> Result<(), Error> {
         if self.conn.pending_output_len() > 0 {
@@ -213,22 +238,6 @@ impl<S: Read + Write> WebSocket<S> {
     /// Give the stream back.
     pub fn into_inner(self) -> S {
         self.stream
-    }
-}
-
-/// Read more bytes of a handshake head into `buf`; an error at end of stream.
-fn read_more<S: Read>(stream: &mut S, buf: &mut Vec<u8>) -> Result<(), Error> {
-    let mut chunk = [0u8; 4096];
-    loop {
-        match stream.read(&mut chunk) {
-            Ok(0) => return Err(io::Error::from(io::ErrorKind::UnexpectedEof).into()),
-            Ok(n) => {
-                buf.extend_from_slice(&chunk[..n]);
-                return Ok(());
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e.into()),
-        }
     }
 }
 
@@ -264,32 +273,23 @@ pub fn connect<S: Read + Write>(
 /// Open a WebSocket as a client with a full [`ClientRequest`] (subprotocols, origin,
 /// headers) and [`Config`].
 pub fn connect_with<S: Read + Write>(
-    mut stream: S,
+    stream: S,
     request: &ClientRequest<'_>,
     seed: [u8; 32],
     config: Config,
 ) -> Result<WebSocket<S>, Error> {
-    let mut rng = MaskKeyGen::new(seed);
-    let mut nonce = [0u8; 16];
-    for chunk in nonce.chunks_exact_mut(4) {
-        chunk.copy_from_slice(&rng.next_key());
-    }
-    // Keys for masking come from later keystream bytes than the public nonce.
-    let mut mask_seed = [0u8; 32];
-    for chunk in mask_seed.chunks_exact_mut(4) {
-        chunk.copy_from_slice(&rng.next_key());
-    }
-    let key = ClientKey::from_nonce(nonce);
-    stream.write_all(&request.encode_to_vec(&key)?)?;
-    stream.flush()?;
-    let mut handshake = ClientHandshake::new(request, &key);
-    let mut buf = Vec::new();
+    let conn = Connection::client(request, seed, config)?;
+    let mut ws = WebSocket {
+        stream,
+        conn,
+        read_buf: Vec::new(),
+    };
+    ws.flush()?;
     loop {
-        if let Status::Complete { consumed, .. } = handshake.parse_response(&buf)? {
-            let conn = Connection::new(Role::Client, config, mask_seed);
-            return Ok(WebSocket::from_parts(stream, conn, &buf[consumed..]));
+        match ws.read_opening()? {
+            Some(Event::Accepted(_)) => return Ok(ws),
+            _ => continue,
         }
-        read_more(&mut stream, &mut buf)?;
     }
 }
 
@@ -321,7 +321,7 @@ pub fn accept<S: Read + Write>(stream: S) -> Result<WebSocket<S>, Error> {
 /// Accept a WebSocket with chosen limits and [`Config`]; `choose` sees the request (path,
 /// origin, offered subprotocols and extensions) and returns what to accept.
 pub fn accept_with<S, F>(
-    mut stream: S,
+    stream: S,
     limits: Limits,
     config: Config,
     choose: F,
@@ -330,30 +330,50 @@ where
     S: Read + Write,
     F: for<'r> FnOnce(&Request<'r>) -> ServerResponse<'r>,
 {
-    let mut handshake = ServerHandshake::new(limits);
-    let mut buf = Vec::new();
+    let mut ws = WebSocket {
+        stream,
+        conn: Connection::server(limits, config),
+        read_buf: Vec::new(),
+    };
     loop {
-        match handshake.parse(&buf) {
-            Ok(Status::Partial) => read_more(&mut stream, &mut buf)?,
-            Ok(Status::Complete {
-                value: request,
-                consumed,
-            }) => {
-                let response = choose(&request);
-                let reply = request.response_to_vec(&response)?;
-                stream.write_all(&reply)?;
-                stream.flush()?;
-                let conn = Connection::new(Role::Server, config, [0; 32]);
-                return Ok(WebSocket::from_parts(stream, conn, &buf[consumed..]));
-            }
-            Err(err) => {
-                let mut reply = [0u8; 256];
-                if let Ok(n) = err.write_rejection(&mut reply) {
-                    let _ = stream.write_all(&reply[..n]);
-                    let _ = stream.flush();
-                }
-                return Err(err.into());
-            }
+        if let Some(Event::Request) = ws.read_opening()? {
+            break;
         }
     }
+    // The choice may borrow the request, which borrows the connection: copy it out
+    // before the connection is changed.
+    let (protocol, extensions, headers) = {
+        let request = ws.conn.request().ok_or(Error::Closed)?;
+        let response = choose(&request);
+        (
+            response.protocol.map(String::from),
+            response
+                .extensions
+                .iter()
+                .map(|e| String::from(*e))
+                .collect::<Vec<_>>(),
+            response
+                .extra_headers
+                .iter()
+                .map(|(n, v)| (String::from(*n), String::from(*v)))
+                .collect::<Vec<_>>(),
+        )
+    };
+    let extensions: Vec<&str> = extensions.iter().map(String::as_str).collect();
+    let headers: Vec<(&str, &str)> = headers
+        .iter()
+        .map(|(n, v)| (n.as_str(), v.as_str()))
+        .collect();
+    let response = ServerResponse {
+        protocol: protocol.as_deref(),
+        extensions: &extensions,
+        extra_headers: &headers,
+    };
+    match ws.conn.accept(&response) {
+        Ok(()) => {}
+        Err(SendError::Handshake(e)) => return Err(Error::Build(e)),
+        Err(e) => return Err(Error::Send(e)),
+    }
+    ws.flush()?;
+    Ok(ws)
 }

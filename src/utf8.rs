@@ -82,6 +82,7 @@ pub fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
 ///
 /// Crate-private: every caller passes bytes it validated and has not modified since. Debug
 /// builds check.
+#[cfg(feature = "alloc")]
 #[allow(unsafe_code)]
 #[inline]
 pub(crate) fn from_validated(bytes: &[u8]) -> &str {

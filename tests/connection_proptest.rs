@@ -117,7 +117,7 @@ fn run_ref(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u
                     EventRef::Ping(p) => Event::Ping(p.to_vec().into()),
                     EventRef::Pong(p) => Event::Pong(p.to_vec().into()),
                     EventRef::Closed(c) => Event::Closed(c),
-                    EventRef::Chunk(c) => panic!("no chunks in messages mode: {c:?}"),
+                    other => panic!("not expected on an open connection: {other:?}"),
                 }),
                 Ok(None) => break,
                 Err(e) => {

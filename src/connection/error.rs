@@ -31,6 +31,8 @@ pub enum ProtocolError {
     },
     /// An RSV bit was set on a frame that the negotiated extension does not allow it on.
     ReservedBits(u8),
+    /// The opening handshake failed (a server has queued its 400, 426 or 431 reply).
+    Handshake(crate::handshake::HandshakeError),
 }
 
 impl ProtocolError {
@@ -43,7 +45,8 @@ impl ProtocolError {
             ProtocolError::MessageTooLarge { .. } => CloseCode::TOO_BIG,
             ProtocolError::UnexpectedContinuation
             | ProtocolError::ExpectedContinuation
-            | ProtocolError::ReservedBits(_) => CloseCode::PROTOCOL_ERROR,
+            | ProtocolError::ReservedBits(_)
+            | ProtocolError::Handshake(_) => CloseCode::PROTOCOL_ERROR,
         }
     }
 
@@ -61,6 +64,7 @@ impl ProtocolError {
             ProtocolError::ExpectedContinuation => "expected a continuation frame",
             ProtocolError::MessageTooLarge { .. } => "message too large",
             ProtocolError::ReservedBits(_) => "unexpected RSV bits",
+            ProtocolError::Handshake(_) => "opening handshake failed",
         }
     }
 }
@@ -83,6 +87,7 @@ impl fmt::Display for ProtocolError {
             ProtocolError::ReservedBits(bits) => {
                 write!(f, "RSV bits {bits:#05b} not allowed on this frame")
             }
+            ProtocolError::Handshake(e) => write!(f, "opening handshake: {e}"),
         }
     }
 }
@@ -94,6 +99,7 @@ impl std::error::Error for ProtocolError {
             ProtocolError::Frame(e) => Some(e),
             ProtocolError::Utf8(e) => Some(e),
             ProtocolError::Close(e) => Some(e),
+            ProtocolError::Handshake(e) => Some(e),
             _ => None,
         }
     }
@@ -134,6 +140,9 @@ pub enum SendError {
     /// A new message was started while a fragmented one is still being sent, or a
     /// continuation was sent with none started.
     FragmentOrder,
+    /// The handshake response could not be built (e.g. a subprotocol the client did not
+    /// offer).
+    Handshake(crate::handshake::BuildError),
 }
 
 impl fmt::Display for SendError {
@@ -147,6 +156,7 @@ impl fmt::Display for SendError {
             SendError::FragmentOrder => {
                 f.write_str("fragments must continue the message in progress")
             }
+            SendError::Handshake(e) => write!(f, "handshake response: {e}"),
         }
     }
 }

@@ -137,6 +137,10 @@ pub struct ChunkRef<'a> {
 /// returned by [`Connection::poll_event_ref`](super::Connection::poll_event_ref).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventRef<'a> {
+    /// See [`Event::Accepted`].
+    Accepted(Accepted),
+    /// See [`Event::Request`].
+    Request,
     /// A complete text message.
     Text(&'a str),
     /// A complete binary message.
@@ -149,6 +153,15 @@ pub enum EventRef<'a> {
     Pong(&'a [u8]),
     /// The connection closed; see [`Event::Closed`].
     Closed(Closed),
+}
+
+/// The server accepted a client's opening handshake.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Accepted {
+    /// The subprotocol the server selected, if any (one the client offered).
+    pub protocol: Option<String>,
+    /// The `Sec-WebSocket-Extensions` value the server answered with, if any.
+    pub extensions: Option<String>,
 }
 
 /// The peer's close, or the end of the connection.
@@ -164,6 +177,12 @@ pub struct Closed {
 /// Something the peer did, as returned by [`Connection::poll_event`](super::Connection::poll_event).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
+    /// Client: the server accepted the opening handshake; the state is now
+    /// [`State::Open`](super::State::Open).
+    Accepted(Accepted),
+    /// Server: a valid upgrade request arrived; see
+    /// [`Connection::request`](super::Connection::request), then accept or reject it.
+    Request,
     /// A complete text or binary message.
     Message(Message),
     /// A piece of a message, in [`ReceiveMode::Stream`](super::ReceiveMode).

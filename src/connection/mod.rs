@@ -28,16 +28,19 @@
 
 mod error;
 mod event;
+mod opening;
 mod output;
 mod receive;
 mod send;
 
 pub use error::{ProtocolError, SendError};
-pub use event::{Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
+pub use event::{Accepted, Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
 
 use crate::Role;
 use crate::frame::DecoderConfig;
 use crate::keygen::MaskKeyGen;
+use alloc::boxed::Box;
+use opening::Opening;
 use output::Output;
 use receive::Rx;
 
@@ -104,7 +107,9 @@ pub enum State {
     Closed,
 }
 
-/// A WebSocket connection after the opening handshake.
+/// A WebSocket connection: the opening handshake (with [`Connection::client`] and
+/// [`Connection::server`]) and everything after it, or only what comes after it (with
+/// [`Connection::new`], when the handshake was done elsewhere, e.g. by an HTTP server).
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
@@ -121,10 +126,14 @@ pub struct Connection {
     failed: bool,
     /// The message being sent in fragments.
     tx_fragment: Option<DataKind>,
+    /// The opening handshake, while [`State::Connecting`].
+    opening: Option<Box<Opening>>,
 }
 
 impl Connection {
-    /// An open connection for `role`. `mask_seed` is 32 random bytes from which a client
+    /// An open connection for `role`, for a handshake done elsewhere (see
+    /// [`client`](Self::client) and [`server`](Self::server) to let the connection do it).
+    /// `mask_seed` is 32 random bytes from which a client
     /// derives its masking keys (RFC 6455 section 5.3); a server ignores it.
     pub fn new(role: Role, config: Config, mask_seed: [u8; 32]) -> Self {
         let decoder = DecoderConfig {
@@ -143,6 +152,7 @@ impl Connection {
             close_received: false,
             failed: false,
             tx_fragment: None,
+            opening: None,
         }
     }
 

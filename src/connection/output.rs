@@ -42,6 +42,12 @@ impl Output {
         self.len += head.len() + payload.len();
     }
 
+    /// Append bytes as they are (a handshake head).
+    pub(crate) fn push_raw(&mut self, bytes: &[u8]) {
+        self.tail.extend_from_slice(bytes);
+        self.len += bytes.len();
+    }
+
     /// Append an unmasked frame whose payload is shared, not copied, if it is large.
     pub(crate) fn push_shared(&mut self, header: &FrameHeader, payload: Bytes) {
         if header.mask.is_some() || payload.len() < SHARE_THRESHOLD {

@@ -10,6 +10,7 @@ use alloc::string::{String, ToString};
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::opening::Opened;
 use super::{
     Chunk, ChunkRef, Closed, Connection, DataKind, Event, EventRef, Message, ProtocolError,
     ReceiveMode, State, Utf8Bytes,
@@ -95,6 +96,22 @@ impl Rx {
         bytes
     }
 
+    /// The first `len` unconsumed bytes (all of them if fewer): a handshake head.
+    pub(crate) fn head(&self, len: usize) -> &[u8] {
+        let input = &self.buf[self.pos..];
+        &input[..len.min(input.len())]
+    }
+
+    /// Consume a handshake head of `len` bytes.
+    pub(crate) fn consume_head(&mut self, len: usize) {
+        self.pos += len;
+    }
+
+    /// Drop all input, for good.
+    pub(crate) fn discard_all(&mut self) {
+        self.discard();
+    }
+
     /// Drop all input.
     fn discard(&mut self) {
         self.buf = BytesMut::new();
@@ -133,6 +150,8 @@ enum Ready {
         end: usize,
     },
     Closed(Closed),
+    /// A step of the opening handshake.
+    Opening(Opened),
 }
 
 /// What processing the current frame led to.
@@ -202,6 +221,7 @@ impl Connection {
             Ready::Ping { start, end } => Event::Ping(rx.take(start, end)),
             Ready::Pong { start, end } => Event::Pong(rx.take(start, end)),
             Ready::Closed(closed) => Event::Closed(closed),
+            Ready::Opening(opened) => opened.event(),
         }))
     }
 
@@ -247,10 +267,19 @@ impl Connection {
             Ready::Ping { start, end } => EventRef::Ping(&rx.buf[start..end]),
             Ready::Pong { start, end } => EventRef::Pong(&rx.buf[start..end]),
             Ready::Closed(closed) => EventRef::Closed(closed),
+            Ready::Opening(opened) => opened.event_ref(),
         }))
     }
 
     fn locate(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        if self.state == State::Connecting {
+            if let Some(opened) = self.poll_opening()? {
+                return Ok(Some(Ready::Opening(opened)));
+            }
+            if self.state == State::Connecting {
+                return Ok(self.end_of_input());
+            }
+        }
         if let Some(ready) = self.small_message()? {
             return Ok(Some(ready));
         }

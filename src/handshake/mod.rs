@@ -91,7 +91,7 @@ mod error;
 mod headers;
 #[cfg(feature = "http")]
 mod http;
-mod limits;
+pub(crate) mod limits;
 mod server;
 mod url;
 mod write;
