@@ -45,9 +45,27 @@ pub(crate) fn classify(name: &str) -> Option<Known> {
     name.eq_ignore_ascii_case(canonical).then_some(known)
 }
 
+/// `tchar` of RFC 7230 section 3.2.6, as a table.
+const TCHAR: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        table[b] = c.is_ascii_alphanumeric();
+        b += 1;
+    }
+    let specials = b"!#$%&'*+-.^_`|~";
+    let mut i = 0;
+    while i < specials.len() {
+        table[specials[i] as usize] = true;
+        i += 1;
+    }
+    table
+};
+
 /// `tchar` of RFC 7230 section 3.2.6.
 pub(crate) fn is_tchar(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+    TCHAR[usize::from(b)]
 }
 
 /// A non-empty run of `tchar`.
@@ -677,6 +695,14 @@ mod tests {
         assert_eq!(d.as_str(), Some(""));
         assert!(offer.param("B").is_some());
         assert!(offer.param("z").is_none());
+    }
+
+    #[test]
+    fn tchar_table() {
+        for b in 0..=255u8 {
+            let expected = b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+            assert_eq!(is_tchar(b), expected, "{b:#x}");
+        }
     }
 
     #[test]
