@@ -97,6 +97,9 @@ mod server;
 mod url;
 mod write;
 
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use self::http::http_response;
 pub use accept::{
     ACCEPT_LEN, AcceptKey, ClientKey, KEY_LEN, WEBSOCKET_GUID, accept_key, generate_key,
 };
