@@ -31,7 +31,7 @@ fn ascii(bytes: &[u8]) -> &str {
 ///
 /// The crate has no random number generator: the caller supplies the 16 bytes, which must
 /// be freshly and unpredictably chosen for every connection (RFC 6455 section 4.1). With
-/// the `getrandom` feature, [`ClientKey::random`] fills them from the operating system.
+/// the `getrandom` feature, `ClientKey::random` fills them from the operating system.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ClientKey([u8; KEY_LEN]);
 

@@ -6,10 +6,10 @@ use core::mem::MaybeUninit;
 use super::Status;
 use super::accept::{AcceptKey, ClientKey};
 use super::error::{BuildError, HandshakeError, SyntaxError};
+use super::extensions::{ExtensionList, is_extension_list};
 use super::headers::{
-    CONNECTION, ExtensionList, Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN,
-    SEC_ACCEPT, SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, UPGRADE, classify, is_extension_list,
-    is_token, list_contains, trim_ows,
+    CONNECTION, Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, SEC_ACCEPT,
+    SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, UPGRADE, classify, is_token, list_contains, trim_ows,
 };
 use super::limits::{HEADER_CAPACITY, HeadScanner, Limits};
 use super::server::{is_valid_host, is_valid_target};

@@ -167,7 +167,7 @@ impl HeadScanner {
         while i < end {
             if self.state == State::Line {
                 // Skip to the end of the line in one go.
-                match buf[i..end].iter().position(|&b| b == b'\n') {
+                match find_lf(&buf[i..end]) {
                     Some(off) => {
                         i += off + 1;
                         if self.start_line_end == 0 {
@@ -222,12 +222,59 @@ impl HeadScanner {
     }
 }
 
+/// The index of the first LF in `bytes`, eight bytes at a time.
+fn find_lf(bytes: &[u8]) -> Option<usize> {
+    const LO: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HI: u64 = u64::from_ne_bytes([0x80; 8]);
+    const LF: u64 = u64::from_ne_bytes([b'\n'; 8]);
+    let mut chunks = bytes.chunks_exact(8);
+    let mut base = 0;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let x = u64::from_le_bytes(word) ^ LF;
+        // Sets the high bit of the lowest zero byte (and maybe of bytes above it).
+        let found = x.wrapping_sub(LO) & !x & HI;
+        if found != 0 {
+            return Some(base + (found.trailing_zeros() / 8) as usize);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b == b'\n')
+        .map(|i| base + i)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn scan_all(input: &[u8], limits: &Limits) -> Result<Option<Head>, HandshakeError> {
         HeadScanner::new().scan(input, limits)
+    }
+
+    #[test]
+    fn find_lf_matches_position() {
+        let mut buf = [b'a'; 40];
+        assert_eq!(find_lf(&buf), None);
+        for at in 0..buf.len() {
+            buf[at] = b'\n';
+            for start in 0..=at {
+                assert_eq!(find_lf(&buf[start..]), Some(at - start));
+            }
+            // Bytes that differ from LF only in one bit are not LF.
+            buf[at] = b'\n' ^ 0x80;
+            assert_eq!(find_lf(&buf), None);
+            buf[at] = 0x0b;
+            assert_eq!(find_lf(&buf), None);
+            buf[at] = b'a';
+        }
+        let mut two = [0u8; 16];
+        two[3] = b'\n';
+        two[5] = b'\n';
+        assert_eq!(find_lf(&two), Some(3));
     }
 
     #[test]

@@ -88,6 +88,7 @@
 mod accept;
 mod client;
 mod error;
+mod extensions;
 mod headers;
 #[cfg(feature = "http")]
 mod http;
@@ -96,15 +97,19 @@ mod server;
 mod url;
 mod write;
 
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub use self::http::http_response;
 pub use accept::{
     ACCEPT_LEN, AcceptKey, ClientKey, KEY_LEN, WEBSOCKET_GUID, accept_key, generate_key,
 };
 pub use client::{ClientHandshake, ClientRequest, Response};
 pub use error::{BuildError, HandshakeError, SyntaxError};
-pub use headers::{
-    ExtensionList, ExtensionOffer, ExtensionParam, ExtensionParams, Extensions, HeaderIter,
-    ParamValue, Protocols, parse_extension_list,
+pub use extensions::{
+    ExtensionList, ExtensionOffer, ExtensionParam, ExtensionParams, ParamValue,
+    parse_extension_list,
 };
+pub use headers::{Extensions, HeaderIter, Protocols};
 pub use limits::{HEADER_CAPACITY, Limits};
 pub use server::{Request, ServerHandshake, ServerResponse, write_response};
 pub use url::{UrlError, WsUrl, parse_ws_url};

@@ -7,10 +7,11 @@ use core::mem::MaybeUninit;
 use super::Status;
 use super::accept::{AcceptKey, is_valid_key};
 use super::error::{BuildError, HandshakeError, SyntaxError};
+use super::extensions::{ExtensionList, is_extension_list};
 use super::headers::{
-    self, CONNECTION, Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, Protocols,
-    SEC_ACCEPT, SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, SEC_VERSION, UPGRADE, classify,
-    is_extension_list, is_token, list_contains, list_items, trim_ows,
+    CONNECTION, Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, Protocols, SEC_ACCEPT,
+    SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, SEC_VERSION, UPGRADE, classify, is_token, list_contains,
+    list_items, trim_ows,
 };
 use super::limits::{HEADER_CAPACITY, HeadScanner, Limits};
 use super::write::{Out, check_extensions, check_extra_headers};
@@ -184,7 +185,7 @@ impl<'b> Request<'b> {
                 self.extensions()
                     .any(|o| o.name().eq_ignore_ascii_case(name))
             };
-            if !headers::ExtensionList::unchecked(ext).all(|e| offered(e.name())) {
+            if !ExtensionList::unchecked(ext).all(|e| offered(e.name())) {
                 return Err(BuildError::ExtensionNotOffered { index });
             }
         }

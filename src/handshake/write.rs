@@ -2,7 +2,8 @@
 //! application supplies, and the server's rejection responses.
 
 use super::error::{BuildError, HandshakeError};
-use super::headers::{is_extension_list, is_field_value, is_token};
+use super::extensions::is_extension_list;
+use super::headers::{is_field_value, is_token};
 
 /// Writes into a caller's buffer, counting the full length even past its end so that a
 /// too-small buffer reports how much is required.

@@ -1,0 +1,232 @@
+//! The server side of the opening handshake: configurable limits, the 101 response with
+//! the selected subprotocol and extensions, and rejections.
+
+use rfc6455::handshake::{
+    BuildError, HandshakeError as E, Limits, ServerHandshake, ServerResponse, Status,
+    UPGRADE_REQUIRED, write_response,
+};
+
+const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+const HOST: &str = "Host: server.example.com";
+const UPGRADE: &str = "Upgrade: websocket";
+const CONNECTION: &str = "Connection: Upgrade";
+const KEY_LINE: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
+const VERSION: &str = "Sec-WebSocket-Version: 13";
+
+/// A request line plus header lines, CRLF-terminated, ending with the blank line.
+fn req(start: &str, lines: &[&str]) -> Vec<u8> {
+    let mut out = format!("{start}\r\n");
+    for l in lines {
+        out.push_str(l);
+        out.push_str("\r\n");
+    }
+    out.push_str("\r\n");
+    out.into_bytes()
+}
+
+/// The valid request with header `i` replaced (an empty line removes it) and `add` appended.
+fn base(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
+    let mut lines: Vec<&str> = vec![HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION];
+    for &(i, l) in replace {
+        lines[i] = l;
+    }
+    lines.retain(|l| !l.is_empty());
+    lines.extend_from_slice(add);
+    req("GET /chat HTTP/1.1", &lines)
+}
+
+#[test]
+fn configurable_limits() {
+    let input = base(&[], &["X-A: 1", "X-B: 2"]);
+    let tight = Limits {
+        max_headers: 6,
+        ..Limits::default()
+    };
+    assert_eq!(
+        ServerHandshake::new(tight).parse(&input).map(|_| ()),
+        Err(E::TooManyHeaders { limit: 6 })
+    );
+    let enough = Limits {
+        max_headers: 7,
+        max_head_bytes: input.len(),
+    };
+    assert!(
+        ServerHandshake::new(enough)
+            .parse(&input)
+            .unwrap()
+            .is_complete()
+    );
+    let short = Limits {
+        max_head_bytes: input.len() - 1,
+        ..enough
+    };
+    assert_eq!(
+        ServerHandshake::new(short).parse(&input).map(|_| ()),
+        Err(E::HeadTooLarge {
+            limit: input.len() - 1
+        })
+    );
+}
+
+#[test]
+fn reset_parses_a_new_request() {
+    let mut p = ServerHandshake::default();
+    let first = base(&[], &[]);
+    assert!(p.parse(&first).unwrap().is_complete());
+    p.reset();
+    let second = req(
+        "GET /other HTTP/1.1",
+        &[HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION],
+    );
+    let Status::Complete { value, .. } = p.parse(&second).unwrap() else {
+        panic!("incomplete");
+    };
+    assert_eq!(value.path(), "/other");
+}
+
+fn parsed(input: &[u8]) -> rfc6455::handshake::Request<'_> {
+    match ServerHandshake::default().parse(input) {
+        Ok(Status::Complete { value, .. }) => value,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn rfc_response_and_selection() {
+    let input = base(
+        &[],
+        &[
+            "Origin: http://example.com",
+            "Sec-WebSocket-Protocol: chat, superchat",
+            "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
+        ],
+    );
+    let request = parsed(&input);
+    assert_eq!(request.header("origin"), Some(&b"http://example.com"[..]));
+    assert_eq!(request.header("x-none"), None);
+    assert_eq!(request.headers().count(), 8);
+
+    let mut out = [0u8; 512];
+    let response = ServerResponse {
+        protocol: Some("chat"),
+        extensions: &["permessage-deflate; server_no_context_takeover"],
+        extra_headers: &[("X-Server", "t")],
+    };
+    let n = request.write_response(&response, &mut out).unwrap();
+    assert_eq!(
+        std::str::from_utf8(&out[..n]).unwrap(),
+        "HTTP/1.1 101 Switching Protocols\r\n\
+         Upgrade: websocket\r\n\
+         Connection: Upgrade\r\n\
+         Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\
+         Sec-WebSocket-Protocol: chat\r\n\
+         Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover\r\n\
+         X-Server: t\r\n\r\n"
+    );
+    // Exactly `n` bytes suffice; one fewer reports the size needed.
+    assert_eq!(request.write_response(&response, &mut out[..n]), Ok(n));
+    assert_eq!(
+        request.write_response(&response, &mut out[..n - 1]),
+        Err(BuildError::BufferTooSmall { required: n })
+    );
+    #[cfg(feature = "alloc")]
+    assert_eq!(request.response_to_vec(&response).unwrap(), &out[..n]);
+
+    let cases: [(ServerResponse<'_>, BuildError); 6] = [
+        (
+            ServerResponse {
+                protocol: Some("v9"),
+                ..Default::default()
+            },
+            BuildError::ProtocolNotOffered,
+        ),
+        (
+            ServerResponse {
+                protocol: Some("Chat"),
+                ..Default::default()
+            },
+            BuildError::ProtocolNotOffered,
+        ),
+        (
+            ServerResponse {
+                extensions: &["permessage-deflate", "x-other"],
+                ..Default::default()
+            },
+            BuildError::ExtensionNotOffered { index: 1 },
+        ),
+        (
+            ServerResponse {
+                extensions: &["permessage-deflate; =1"],
+                ..Default::default()
+            },
+            BuildError::InvalidExtension { index: 0 },
+        ),
+        (
+            ServerResponse {
+                extra_headers: &[("Sec-WebSocket-Accept", "x")],
+                ..Default::default()
+            },
+            BuildError::ReservedHeader { index: 0 },
+        ),
+        (
+            ServerResponse {
+                extra_headers: &[("X-Ok", "1"), ("X-Bad", "a\r\nInjected: 1")],
+                ..Default::default()
+            },
+            BuildError::InvalidHeader { index: 1 },
+        ),
+    ];
+    for (response, err) in cases {
+        assert_eq!(
+            request.write_response(&response, &mut out),
+            Err(err),
+            "{response:?}"
+        );
+    }
+}
+
+#[test]
+fn response_without_offer_check() {
+    let accept = rfc6455::handshake::accept_key(KEY.as_bytes());
+    let mut out = [0u8; 256];
+    let response = ServerResponse {
+        protocol: Some("anything"),
+        ..Default::default()
+    };
+    let n = write_response(&accept, &response, &mut out).unwrap();
+    assert!(out[..n].ends_with(b"Sec-WebSocket-Protocol: anything\r\n\r\n"));
+    let bad = ServerResponse {
+        protocol: Some("not a token"),
+        ..Default::default()
+    };
+    assert_eq!(
+        write_response(&accept, &bad, &mut out),
+        Err(BuildError::InvalidProtocol { index: 0 })
+    );
+}
+
+#[test]
+fn rejections_match_errors() {
+    let mut out = [0u8; 256];
+    let version = base(&[(4, "Sec-WebSocket-Version: 7")], &[]);
+    let err = ServerHandshake::default()
+        .parse(&version)
+        .map(|_| ())
+        .unwrap_err();
+    let n = err.write_rejection(&mut out).unwrap();
+    assert_eq!(&out[..n], UPGRADE_REQUIRED);
+    assert!(
+        std::str::from_utf8(&out[..n])
+            .unwrap()
+            .contains("\r\nSec-WebSocket-Version: 13\r\n")
+    );
+    let missing = base(&[(0, "")], &[]);
+    let err = ServerHandshake::default()
+        .parse(&missing)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!(err.http_status(), 400);
+    let n = err.write_rejection(&mut out).unwrap();
+    assert!(out[..n].starts_with(b"HTTP/1.1 400 Bad Request\r\n"));
+    assert_eq!(err.to_string(), "missing Host header");
+}
