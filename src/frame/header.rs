@@ -170,6 +170,13 @@ impl FrameHeader {
     #[inline]
     pub fn encode(&self) -> Result<EncodedHeader, EncodeError> {
         self.validate()?;
+        Ok(self.encode_unchecked())
+    }
+
+    /// [`encode`](Self::encode) for a header already known to be valid (built by the
+    /// connection from checked parts).
+    #[inline(always)]
+    pub(crate) fn encode_unchecked(&self) -> EncodedHeader {
         let mut bytes = [0u8; MAX_HEADER_LEN];
         bytes[0] = (u8::from(self.fin) << 7) | (self.rsv.bits() << 4) | self.opcode as u8;
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
@@ -193,10 +200,10 @@ impl FrameHeader {
             bytes[len..len + 4].copy_from_slice(&key);
             len += 4;
         }
-        Ok(EncodedHeader {
+        EncodedHeader {
             bytes,
             len: len as u8,
-        })
+        }
     }
 }
 
