@@ -71,7 +71,7 @@ impl std::error::Error for Utf8Error {}
 
 /// Validate a complete byte string as UTF-8.
 pub fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
-    core::str::from_utf8(bytes).map_err(|e| Utf8Error {
+    simdutf8::compat::from_utf8(bytes).map_err(|e| Utf8Error {
         offset: e.valid_up_to() as u64,
         incomplete: e.error_len().is_none(),
     })
@@ -167,7 +167,10 @@ impl Utf8Validator {
             self.seen += take as u64;
             data = &data[take..];
         }
-        match core::str::from_utf8(data) {
+        // The vectorised check (SSE4.2/AVX2 chosen at run time with `std`, NEON on aarch64)
+        // reports the same `valid_up_to` / `error_len` as `core::str::from_utf8`, so an
+        // incomplete tail and an impossible byte stay distinguishable.
+        match simdutf8::compat::from_utf8(data) {
             Ok(_) => {
                 self.seen += data.len() as u64;
                 Ok(())
