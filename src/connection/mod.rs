@@ -114,6 +114,8 @@ pub struct Connection {
     failed: bool,
     /// The message being sent in fragments.
     tx_fragment: Option<DataKind>,
+    /// Bytes fed to `receive`, for keep-alive.
+    bytes_received: u64,
 }
 
 impl Connection {
@@ -136,6 +138,7 @@ impl Connection {
             close_received: false,
             failed: false,
             tx_fragment: None,
+            bytes_received: 0,
         }
     }
 
@@ -152,6 +155,13 @@ impl Connection {
     /// The lifecycle state.
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// The bytes fed to [`receive`](Self::receive) so far, counting those discarded after a
+    /// close (wrapping at `u64::MAX`): any change is proof that the peer is alive, for
+    /// [`KeepAlive::drive`](crate::keepalive::KeepAlive::drive).
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
     }
 
     /// Whether the transport should now be closed by this end: the connection is
