@@ -25,7 +25,7 @@
 //!
 //! # Driving it
 //!
-//! Call [`poll`](KeepAlive::poll) (or, with a [`Connection`], [`drive`](KeepAlive::drive))
+//! Call [`poll`](KeepAlive::poll) (or, for a `Connection` with feature `alloc`, `drive`)
 //! whenever something happened and when [`poll_timeout`](KeepAlive::poll_timeout) is
 //! reached; sleep or block on the socket until then (e.g. a read timeout of
 //! `poll_timeout - now`).
@@ -106,7 +106,7 @@ pub enum Action {
     /// Nothing; call again at [`KeepAlive::poll_timeout`] or when something arrives.
     Wait,
     /// Send a ping with this payload (a sequence number, big-endian), e.g. with
-    /// [`Connection::send_ping`].
+    /// `Connection::send_ping`.
     SendPing([u8; 4]),
     /// The peer is dead: close the transport without a closing handshake and report the
     /// connection as closed abnormally.

@@ -79,7 +79,7 @@
 //! | [`utf8`] | core | incremental, fail-fast UTF-8 validation |
 //! | [`handshake`] | core | the HTTP/1.1 upgrade for both roles, accept keys, subprotocols and extension offers |
 //! | [`keygen`] | core | masking keys from caller-supplied entropy |
-//! | [`keepalive`] | core | pings for quiet peers, dead-peer detection on the caller's clock ([`keepalive::KeepAlive::drive`] with `alloc`) |
+//! | [`keepalive`] | core | pings for quiet peers, dead-peer detection on the caller's clock (`KeepAlive::drive` with `alloc`) |
 //! | [`backoff`] | core | reconnection delays: exponential backoff with full or equal jitter, retry by close code |
 //! | [`connection`] | `alloc` | the state machine: reassembly, auto pong, close handshake, limits |
 //! | [`blocking`] | `std` | a small driver over `Read + Write` streams |
