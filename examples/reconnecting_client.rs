@@ -39,6 +39,9 @@ impl fmt::Display for Change {
             Change::Message(text) => write!(f, "message: {text}"),
             Change::Closed { code, reason } => write!(f, "closed: {code} {reason}"),
             Change::Waiting(delay) => write!(f, "reconnecting in {:.2} s", delay.as_secs_f64()),
+            Change::Stopped(Reconnect::DoNotRetry(code)) => {
+                write!(f, "stopped: close code {code} says not to retry")
+            }
             Change::Stopped(why) => write!(f, "stopped: {why:?}"),
         }
     }
@@ -141,15 +144,11 @@ fn session(
             }
             Ok(Event::Closed(closed)) => {
                 common::linger_close(ws.into_inner()); // the server closes TCP first
-                let lost = closed.code == CloseCode::ABNORMAL; // no close frame: EOF
-                return (
-                    closed.code,
-                    if lost {
-                        "connection lost".into()
-                    } else {
-                        closed.reason
-                    },
-                );
+                let reason = match closed.code {
+                    CloseCode::ABNORMAL => "connection lost".into(), // EOF, no close frame
+                    _ => closed.reason,
+                };
+                return (closed.code, reason);
             }
             Ok(_) => {} // pings are answered for us; pongs were counted as life
             Err(Error::Io(e)) if common::is_timeout(&e) => {} // time for the keep-alive
