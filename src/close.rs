@@ -69,10 +69,34 @@ impl CloseCode {
         matches!(self.0, 1005 | 1006 | 1015)
     }
 
-    /// Whether a peer that closed with this code may be retried later: going away, abnormal
-    /// closure, server errors, service restart and try-again-later.
+    /// Whether a connection that ended with this code is worth reconnecting (after a
+    /// backoff): 1001 going away, 1006 abnormal closure (the transport dropped, or a
+    /// keep-alive timed out), 1011 internal error, 1012 service restart, 1013 try again
+    /// later. The condition is on the other side or in between, and is expected to pass.
     pub const fn is_retryable(self) -> bool {
         matches!(self.0, 1001 | 1006 | 1011 | 1012 | 1013)
+    }
+
+    /// Whether a connection that ended with this code should **not** be reconnected
+    /// automatically: 1000 normal closure (the peer is done with us), and the codes that say
+    /// this client's own behaviour was refused, which a new connection would repeat: 1002
+    /// protocol error, 1003 unsupported data, 1007 invalid payload, 1008 policy violation,
+    /// 1009 too big, 1010 mandatory extension.
+    ///
+    /// Codes that are neither this nor [retryable](Self::is_retryable) (1005, 1014, 1015,
+    /// 3000-4999) are the application's call; see
+    /// [`BackoffConfig::retry_other_codes`](crate::backoff::BackoffConfig::retry_other_codes).
+    ///
+    /// ```
+    /// use rfc6455::close::CloseCode;
+    ///
+    /// assert!(CloseCode::SERVICE_RESTART.is_retryable());
+    /// assert!(CloseCode::POLICY_VIOLATION.is_non_retryable());
+    /// let app = CloseCode(4000);
+    /// assert!(!app.is_retryable() && !app.is_non_retryable());
+    /// ```
+    pub const fn is_non_retryable(self) -> bool {
+        matches!(self.0, 1000 | 1002 | 1003 | 1007 | 1008 | 1009 | 1010)
     }
 }
 
@@ -231,6 +255,21 @@ mod tests {
             assert_eq!(CloseCode(code).is_sendable(), expected, "code {code}");
             let payload = code.to_be_bytes();
             assert_eq!(CloseFrame::parse(&payload).is_ok(), expected, "code {code}");
+        }
+    }
+
+    #[test]
+    fn retry_classes_are_disjoint_and_match_the_lists() {
+        let retry = [1001, 1006, 1011, 1012, 1013];
+        let no_retry = [1000, 1002, 1003, 1007, 1008, 1009, 1010];
+        for code in 0..=u16::MAX {
+            let c = CloseCode(code);
+            assert_eq!(c.is_retryable(), retry.contains(&code), "code {code}");
+            assert_eq!(
+                c.is_non_retryable(),
+                no_retry.contains(&code),
+                "code {code}"
+            );
         }
     }
 

@@ -79,6 +79,8 @@
 //! | [`utf8`] | core | incremental, fail-fast UTF-8 validation |
 //! | [`handshake`] | core | the HTTP/1.1 upgrade for both roles, accept keys, subprotocols and extension offers |
 //! | [`keygen`] | core | masking keys from caller-supplied entropy |
+//! | [`keepalive`] | core | pings for quiet peers, dead-peer detection on the caller's clock (`KeepAlive::drive` with `alloc`) |
+//! | [`backoff`] | core | reconnection delays: exponential backoff with full or equal jitter, retry by close code |
 //! | [`connection`] | `alloc` | the state machine: reassembly, auto pong, close handshake, limits |
 //! | [`blocking`] | `std` | a small driver over `Read + Write` streams |
 //!
@@ -93,6 +95,7 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+pub mod backoff;
 #[cfg(feature = "std")]
 pub mod blocking;
 pub mod close;
@@ -100,6 +103,7 @@ pub mod close;
 pub mod connection;
 pub mod frame;
 pub mod handshake;
+pub mod keepalive;
 pub mod keygen;
 pub mod mask;
 pub mod utf8;

@@ -1,11 +1,12 @@
-//! Code shared by the examples: the echo server loop, the echo client check, and a seed
-//! from the operating system's randomness.
+//! Code shared by the examples: the echo server loop, the echo client check, randomness
+//! from the operating system, and the monotonic clock handed to keep-alive and backoff.
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::OnceLock;
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rfc6455::blocking::{self, Error, WebSocket};
 use rfc6455::close::CloseCode;
@@ -18,6 +19,36 @@ pub fn seed() -> [u8; 32] {
         .and_then(|mut f| f.read_exact(&mut seed))
         .expect("reading /dev/urandom");
     seed
+}
+
+/// A random `u64` from the OS, e.g. for backoff jitter.
+pub fn random_u64() -> u64 {
+    let seed = seed();
+    u64::from_le_bytes([
+        seed[0], seed[1], seed[2], seed[3], seed[4], seed[5], seed[6], seed[7],
+    ])
+}
+
+/// Monotonic time since the process first asked: the `now` of keep-alive and backoff.
+pub fn now() -> Duration {
+    static START: OnceLock<Instant> = OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
+
+/// A socket read timeout that wakes us at `deadline` (on the [`now`] scale): at least 1 ms,
+/// since a zero timeout is refused; 1 s when there is no deadline.
+pub fn timeout_until(deadline: Option<Duration>) -> Duration {
+    deadline
+        .map_or(Duration::from_secs(1), |d| d.saturating_sub(now()))
+        .max(Duration::from_millis(1))
+}
+
+/// Whether an I/O error is a read timeout (the kind differs between platforms).
+pub fn is_timeout(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+    )
 }
 
 /// Accept connections forever, one thread each.

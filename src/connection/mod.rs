@@ -128,6 +128,8 @@ pub struct Connection {
     tx_fragment: Option<DataKind>,
     /// The opening handshake, while [`State::Connecting`].
     opening: Option<Box<Opening>>,
+    /// Bytes fed to `receive`, for keep-alive.
+    bytes_received: u64,
 }
 
 impl Connection {
@@ -153,6 +155,7 @@ impl Connection {
             failed: false,
             tx_fragment: None,
             opening: None,
+            bytes_received: 0,
         }
     }
 
@@ -169,6 +172,13 @@ impl Connection {
     /// The lifecycle state.
     pub fn state(&self) -> State {
         self.state
+    }
+
+    /// The bytes fed to [`receive`](Self::receive) so far, counting those discarded after a
+    /// close (wrapping at `u64::MAX`): any change is proof that the peer is alive, for
+    /// [`KeepAlive::drive`](crate::keepalive::KeepAlive::drive).
+    pub fn bytes_received(&self) -> u64 {
+        self.bytes_received
     }
 
     /// Whether the transport should now be closed by this end: the connection is

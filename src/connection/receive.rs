@@ -165,6 +165,7 @@ impl Connection {
     /// Feed bytes read from the transport, in any split. Bytes that arrive after the
     /// peer's close frame, or after the connection failed, are discarded.
     pub fn receive(&mut self, data: &[u8]) {
+        self.bytes_received = self.bytes_received.wrapping_add(data.len() as u64);
         if self.close_received || self.failed || self.rx.eof {
             return;
         }

@@ -126,6 +126,26 @@ impl HandshakeError {
             _ => 400,
         }
     }
+
+    /// Whether the request was a well-formed HTTP/1.1 `GET` with a `Host` but no `Upgrade`
+    /// header: an ordinary web request (a page, a favicon), not a failed WebSocket
+    /// handshake. A server that shares its port with plain HTTP serves it instead of
+    /// rejecting it. The head was complete: the request line is at the front of the buffer
+    /// that was parsed, and the head ends at the first blank line.
+    ///
+    /// ```
+    /// use rfc6455::handshake::{Limits, ServerHandshake};
+    ///
+    /// let page = b"GET /index.html HTTP/1.1\r\nHost: example.com\r\n\r\n";
+    /// let err = ServerHandshake::new(Limits::default()).parse(page).unwrap_err();
+    /// assert!(err.is_plain_http());
+    /// let bad = b"GET /ws HTTP/1.1\r\nHost: example.com\r\nUpgrade: h2c\r\n\r\n";
+    /// let err = ServerHandshake::new(Limits::default()).parse(bad).unwrap_err();
+    /// assert!(!err.is_plain_http()); // an upgrade, to something else: answer 400
+    /// ```
+    pub fn is_plain_http(&self) -> bool {
+        matches!(self, HandshakeError::MissingHeader { name } if *name == super::headers::UPGRADE)
+    }
 }
 
 impl fmt::Display for HandshakeError {

@@ -1,0 +1,190 @@
+//! A broadcast chat: every text message from one client goes to all open clients.
+//!
+//! `cargo run --release --example chat_server -- 127.0.0.1:8080 [PING_MS] [TIMEOUT_MS]`,
+//! then open <http://127.0.0.1:8080/> in two browser tabs.
+//!
+//! `GET /` serves a page (`chat.html`) whose script joins over `/ws` on the same port,
+//! shows the messages and the connection state, and reconnects with backoff. One thread per
+//! client; a client quiet for `PING_MS` (default 30 s) is pinged, and dropped if nothing
+//! arrives within `TIMEOUT_MS` (default 10 s) of the ping.
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rfc6455::Role;
+use rfc6455::connection::{Config, Connection, Event, Message};
+use rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
+use rfc6455::keepalive::{KeepAlive, KeepAliveConfig};
+
+/// A connection and the write half of its socket, shared by its reader and broadcasters.
+type Peer = Arc<Mutex<(Connection, TcpStream)>>;
+type Room = Arc<Mutex<Vec<Peer>>>;
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let addr = args.next().unwrap_or_else(|| "127.0.0.1:8080".into());
+    let mut ms = |default| {
+        Duration::from_millis(
+            args.next()
+                .map_or(default, |a| a.parse().expect("milliseconds")),
+        )
+    };
+    let config = KeepAliveConfig {
+        interval: ms(30_000),
+        timeout: ms(10_000),
+        max_missed: 1,
+    };
+    let listener = TcpListener::bind(&addr).unwrap_or_else(|e| panic!("bind {addr}: {e}"));
+    println!(
+        "chat_server: open http://{}/ in a browser",
+        listener.local_addr().unwrap()
+    );
+    serve(listener, config);
+}
+
+/// Accept clients forever, one thread each.
+pub fn serve(listener: TcpListener, keepalive: KeepAliveConfig) {
+    let room = Room::default();
+    for stream in listener.incoming().flatten() {
+        let room = room.clone();
+        std::thread::spawn(move || match client(stream, &room, keepalive) {
+            Ok(what) => println!("chat_server: {what}"),
+            Err(e) => println!("chat_server: client failed: {e}"),
+        });
+    }
+}
+
+/// Serve the page, or upgrade `/ws` and relay the client's messages until it leaves.
+fn client(
+    mut stream: TcpStream,
+    room: &Room,
+    keepalive: KeepAliveConfig,
+) -> std::io::Result<String> {
+    stream.set_nodelay(true)?;
+    stream.set_read_timeout(Some(Duration::from_secs(10)))?; // for the request head
+    stream.set_write_timeout(Some(Duration::from_secs(5)))?; // a stuck reader cannot stall the room
+    let (mut head, mut chunk) = (Vec::new(), vec![0u8; 16 * 1024]);
+    let mut handshake = ServerHandshake::new(Limits::default());
+    let (accept, leftover) = loop {
+        let reply = match handshake.parse(&head) {
+            Ok(Status::Partial) => match stream.read(&mut chunk)? {
+                0 => return Ok("a client hung up mid-request".into()),
+                n => {
+                    head.extend_from_slice(&chunk[..n]);
+                    continue;
+                }
+            },
+            Ok(Status::Complete {
+                value: request,
+                consumed,
+            }) if request.path() == "/ws" => {
+                let accept = request.response_to_vec(&ServerResponse::default()).unwrap();
+                break (accept, head[consumed..].to_vec());
+            }
+            Ok(Status::Complete { .. }) => http("404 Not Found", "text/plain", "try /ws"),
+            Err(e) if e.is_plain_http() && head.starts_with(b"GET / ") => http(
+                "200 OK",
+                "text/html; charset=utf-8",
+                include_str!("chat.html"),
+            ),
+            Err(e) if e.is_plain_http() => http("404 Not Found", "text/plain", "not found"),
+            Err(e) => {
+                let mut buf = [0u8; 256]; // 400, 426 or 431, as the handshake says
+                let n = e.write_rejection(&mut buf).unwrap_or(0);
+                buf[..n].to_vec()
+            }
+        };
+        stream.write_all(&reply)?;
+        common::linger_close(stream);
+        return Ok(format!(
+            "answered {}",
+            String::from_utf8_lossy(reply.get(9..12).unwrap_or_default())
+        ));
+    };
+    let mut config = Config::default();
+    config.max_message_size = 64 << 10; // a chat line, not a file: 1009 beyond that
+    let mut conn = Connection::new(Role::Server, config, [0; 32]);
+    conn.receive(&leftover);
+    let peer: Peer = Arc::new(Mutex::new((conn, stream.try_clone()?)));
+    {
+        // Join, then answer 101 under the peer's lock: no broadcast can overtake the 101,
+        // and a client that sees it is in the room.
+        let mut guard = peer.lock().unwrap();
+        let mut peers = room.lock().unwrap();
+        peers.push(peer.clone());
+        println!("chat_server: client joined, {} online", peers.len());
+        drop(peers);
+        if let Err(e) = guard.1.write_all(&accept) {
+            drop(guard);
+            leave(room, &peer);
+            return Err(e);
+        }
+    }
+    let mut keepalive = KeepAlive::new(keepalive, common::now());
+    let why = loop {
+        let (mut texts, mut why) = (Vec::new(), None);
+        {
+            let mut guard = peer.lock().unwrap();
+            let (conn, out) = &mut *guard;
+            loop {
+                match conn.poll_event() {
+                    Ok(Some(Event::Message(Message::Text(text)))) => texts.push(text),
+                    Ok(Some(Event::Closed(c))) => why = Some(format!("client left ({})", c.code)),
+                    Ok(Some(_)) => {} // binary is ignored, pings answered by the connection
+                    Ok(None) => break,
+                    Err(e) => why = Some(format!("client failed: {e}")),
+                }
+            }
+            if let Some(timeout) = keepalive.drive(conn, common::now()) {
+                break format!("client dropped as dead ({timeout})");
+            }
+            let written = conn.write_to(out);
+            if conn.should_close_transport() || written.is_err() {
+                break why.unwrap_or_else(|| "client left".into());
+            }
+        }
+        for text in texts {
+            broadcast(room, &Message::Text(text));
+        }
+        stream.set_read_timeout(Some(common::timeout_until(keepalive.poll_timeout())))?;
+        let read = stream.read(&mut chunk);
+        let conn = &mut peer.lock().unwrap().0;
+        match read {
+            Ok(n) if n > 0 => conn.receive(&chunk[..n]),
+            Err(e) if common::is_timeout(&e) => {}
+            _ => conn.receive_eof(),
+        }
+    };
+    leave(room, &peer);
+    common::linger_close(stream); // FIN now; a dead client's socket closes after 2 s
+    Ok(why)
+}
+
+fn leave(room: &Room, peer: &Peer) {
+    room.lock().unwrap().retain(|p| !Arc::ptr_eq(p, peer));
+}
+
+/// Send `message` to every client in the room (the sender too: it sees its message arrive).
+fn broadcast(room: &Room, message: &Message) {
+    let peers = room.lock().unwrap().clone();
+    for peer in peers {
+        let mut guard = peer.lock().unwrap();
+        let (conn, out) = &mut *guard;
+        if conn.send(message.clone()).is_ok() {
+            let _ = conn.write_to(out); // a failed peer finds out in its own thread
+        }
+    }
+}
+
+/// A complete HTTP/1.1 response that closes the connection.
+fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
+    format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
+         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .into_bytes()
+}
