@@ -273,7 +273,9 @@ impl KeepAlive {
     /// connection received since the last call as proof of life, queues due pings on it, and
     /// returns the [`Timeout`] when the peer is dead. Call it after feeding the connection
     /// and whenever [`poll_timeout`](Self::poll_timeout) is reached; then write the
-    /// connection's pending output.
+    /// connection's pending output. Before each ping (the peer was quiet for a whole
+    /// interval) it calls [`Connection::shrink_buffers`], so idle connections hold little
+    /// memory.
     ///
     /// A connection that is [`State::Closing`] gets no pings, but the deadline still runs:
     /// a peer that never answers our close frame times out too. A [`State::Closed`]
@@ -314,6 +316,9 @@ impl KeepAlive {
         match self.poll(now) {
             Action::Wait => None,
             Action::SendPing(payload) => {
+                // The peer was quiet for a whole interval: give back buffer memory a busy
+                // period left behind before the connection sits idle.
+                conn.shrink_buffers();
                 // Refused only while Closing: the deadline set above still applies.
                 let _ = conn.send_ping(&payload);
                 None

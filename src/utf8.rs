@@ -71,10 +71,32 @@ impl std::error::Error for Utf8Error {}
 
 /// Validate a complete byte string as UTF-8.
 pub fn validate(bytes: &[u8]) -> Result<&str, Utf8Error> {
+    // The fast check (SSE4.2/AVX2 chosen at run time with `std`, NEON on aarch64) only says
+    // yes or no; on no, the slower one finds where, with `core::str::from_utf8`'s semantics.
+    if let Ok(text) = simdutf8::basic::from_utf8(bytes) {
+        return Ok(text);
+    }
     simdutf8::compat::from_utf8(bytes).map_err(|e| Utf8Error {
         offset: e.valid_up_to() as u64,
         incomplete: e.error_len().is_none(),
     })
+}
+
+/// Where a possibly unfinished character at the end of `data` starts (`data.len()` if the
+/// last character is complete or the end is invalid anyway).
+fn unfinished_tail(data: &[u8]) -> usize {
+    let n = data.len();
+    for back in 1..=n.min(3) {
+        let byte = data[n - back];
+        if byte & 0xC0 != 0x80 {
+            return if sequence_len(byte) > back {
+                n - back
+            } else {
+                n
+            };
+        }
+    }
+    n
 }
 
 /// View bytes that were validated as UTF-8 (by [`validate`] or a [`Utf8Validator`] that
@@ -167,29 +189,29 @@ impl Utf8Validator {
             self.seen += take as u64;
             data = &data[take..];
         }
-        // The vectorised check (SSE4.2/AVX2 chosen at run time with `std`, NEON on aarch64)
-        // reports the same `valid_up_to` / `error_len` as `core::str::from_utf8`, so an
-        // incomplete tail and an impossible byte stay distinguishable.
-        match simdutf8::compat::from_utf8(data) {
-            Ok(_) => {
-                self.seen += data.len() as u64;
-                Ok(())
-            }
-            Err(e) => {
-                let valid = e.valid_up_to();
-                if e.error_len().is_some() {
-                    return Err(Utf8Error {
-                        offset: self.seen + valid as u64,
-                        incomplete: false,
-                    });
-                }
-                let tail = &data[valid..];
-                self.partial[..tail.len()].copy_from_slice(tail);
-                self.partial_len = tail.len() as u8;
-                self.seen += data.len() as u64;
-                Ok(())
+        // Validate all but an unfinished last character with the fast check; only a
+        // failure pays for locating the error.
+        let cut = unfinished_tail(data);
+        let (body, tail) = data.split_at(cut);
+        if let Err(e) = validate(body) {
+            return Err(Utf8Error {
+                offset: self.seen + e.offset,
+                incomplete: false,
+            });
+        }
+        // The tail is an unfinished character: keep it if it can still become valid.
+        if let Err(e) = core::str::from_utf8(tail) {
+            if e.error_len().is_some() {
+                return Err(Utf8Error {
+                    offset: self.seen + (cut + e.valid_up_to()) as u64,
+                    incomplete: false,
+                });
             }
         }
+        self.partial[..tail.len()].copy_from_slice(tail);
+        self.partial_len = tail.len() as u8;
+        self.seen += data.len() as u64;
+        Ok(())
     }
 
     /// Declare the message complete: an error if it ended inside a character.

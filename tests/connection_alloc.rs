@@ -96,12 +96,17 @@ fn no_allocation_per_message_in_steady_state() {
         0,
         "400 B messages"
     );
+    assert_eq!(
+        steady_state_allocations(Config::default(), 16 << 10),
+        0,
+        "16 KiB messages"
+    );
     let mut big = Config::default();
-    big.retained_capacity = 128 << 10;
+    big.reuse_capacity = 256 << 10;
     assert_eq!(
         steady_state_allocations(big, 64 << 10),
         0,
-        "64 KiB messages, 128 KiB retained"
+        "64 KiB messages, 256 KiB reused"
     );
 }
 
@@ -133,4 +138,37 @@ fn idle_connection_costs_under_one_kib_after_a_large_message() {
     drop(server);
     drop(frame);
     drop(payload);
+}
+
+#[test]
+fn shrink_buffers_brings_an_idle_connection_under_one_kib() {
+    let frame = masked(OpCode::Binary, &[3u8; 8 << 10]);
+    let before = live();
+    let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    for _ in 0..4 {
+        server.receive(&frame);
+        let Some(Event::Message(message)) = server.poll_event().unwrap() else {
+            panic!("expected a message")
+        };
+        server.send(message).unwrap();
+        let n = server.pending_output_len();
+        server.advance_output(n);
+        assert!(server.poll_event().unwrap().is_none());
+    }
+    let active = live() - before;
+    assert!(
+        active > 1024,
+        "buffers are kept for reuse while active ({active} bytes)"
+    );
+    let freed = server.shrink_buffers();
+    assert!(freed > 0);
+    let idle = (live() - before) as usize + std::mem::size_of::<Connection>();
+    println!("after 8 KiB messages: {active} heap bytes active, {idle} bytes idle after shrink");
+    assert!(idle <= 1024, "idle connection costs {idle} bytes");
+    // Still works afterwards.
+    server.receive(&frame);
+    assert!(matches!(
+        server.poll_event().unwrap(),
+        Some(Event::Message(_))
+    ));
 }

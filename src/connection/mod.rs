@@ -26,6 +26,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod copy;
 mod error;
 mod event;
 mod opening;
@@ -72,11 +73,14 @@ pub struct Config {
     pub max_pending_output_for_pong: usize,
     /// Deliver whole messages or pieces.
     pub receive_mode: ReceiveMode,
-    /// Buffer capacity kept while nothing is pending (default 512 bytes, per direction).
-    /// Messages that fit are received and sent without any allocation in steady state;
-    /// larger ones grow the buffers, which are released once drained, so an idle
-    /// connection costs its struct plus at most this much per buffer. Raise it for
-    /// connections that stream large messages; lower it for 100,000 idle ones.
+    /// Buffers up to this capacity (default 128 KiB, per buffer) are kept when drained and
+    /// reused, so messages that fit are received and sent without any allocation in steady
+    /// state; a buffer grown past it for a larger message is released as soon as it is
+    /// drained.
+    pub reuse_capacity: usize,
+    /// What [`Connection::shrink_buffers`] keeps (default 512 bytes per buffer): call it
+    /// when a connection goes idle ([`keepalive::KeepAlive::drive`](crate::keepalive::KeepAlive::drive)
+    /// does) so that 100,000 idle connections cost their structs and little more.
     pub retained_capacity: usize,
 }
 
@@ -88,6 +92,7 @@ impl Default for Config {
             auto_pong: true,
             max_pending_output_for_pong: 64 << 10,
             receive_mode: ReceiveMode::Messages,
+            reuse_capacity: 128 << 10,
             retained_capacity: 512,
         }
     }
@@ -208,9 +213,17 @@ impl Connection {
         self.out.len()
     }
 
+    /// Release buffer memory beyond [`Config::retained_capacity`] that nothing pending
+    /// needs: call it when the connection goes idle. Returns the bytes of capacity given
+    /// back (approximately: a buffer's capacity as `bytes` reports it).
+    pub fn shrink_buffers(&mut self) -> usize {
+        let keep = self.config.retained_capacity;
+        self.rx.shrink(keep) + self.out.shrink(keep)
+    }
+
     /// Report that the first `n` pending bytes were written.
     pub fn advance_output(&mut self, n: usize) {
-        self.out.advance(n, self.config.retained_capacity);
+        self.out.advance(n, self.config.reuse_capacity);
     }
 
     /// Write all pending output to `w` with vectored writes; returns the bytes written.
@@ -218,17 +231,17 @@ impl Connection {
     pub fn write_to<W: std::io::Write>(&mut self, w: &mut W) -> std::io::Result<usize> {
         let mut total = 0;
         while self.out.len() > 0 {
-            let slices: alloc::vec::Vec<std::io::IoSlice<'_>> = self
-                .out
-                .slices()
-                .take(64)
-                .map(std::io::IoSlice::new)
-                .collect();
-            let n = w.write_vectored(&slices)?;
+            let mut slices = [std::io::IoSlice::new(&[]); 16];
+            let mut count = 0;
+            for (slot, chunk) in slices.iter_mut().zip(self.out.slices()) {
+                *slot = std::io::IoSlice::new(chunk);
+                count += 1;
+            }
+            let n = w.write_vectored(&slices[..count])?;
             if n == 0 {
                 return Err(std::io::ErrorKind::WriteZero.into());
             }
-            self.out.advance(n, self.config.retained_capacity);
+            self.out.advance(n, self.config.reuse_capacity);
             total += n;
         }
         Ok(total)

@@ -9,6 +9,9 @@ use crate::mask;
 /// need no masking.
 const SHARE_THRESHOLD: usize = 4096;
 
+/// Masked payloads at least this large are masked while copied (`mask::copy_masked`).
+const FUSED_MASK_MIN: usize = 1024;
+
 /// Encoded frames waiting for the caller to write them: small frames are copied into one
 /// contiguous tail buffer; large unmasked payloads are queued as shared `Bytes`.
 #[derive(Debug, Default)]
@@ -16,8 +19,8 @@ pub(crate) struct Output {
     chunks: VecDeque<Bytes>,
     tail: BytesMut,
     len: usize,
-    /// The tail grew past the retained capacity: release it once drained.
-    grown: bool,
+    /// The largest capacity the tail had since it was last released.
+    peak: usize,
 }
 
 impl Output {
@@ -33,9 +36,17 @@ impl Output {
         self.tail.reserve(head.len() + payload.len());
         self.tail.extend_from_slice(&head);
         let start = self.tail.len();
-        self.tail.extend_from_slice(payload);
-        if let Some(key) = header.mask {
-            mask::apply(&mut self.tail[start..], key, 0);
+        match header.mask {
+            // Large client payloads: mask while copying, one pass over the source.
+            Some(key) if payload.len() >= FUSED_MASK_MIN => {
+                self.tail.resize(start + payload.len(), 0);
+                mask::copy_masked(&mut self.tail[start..], payload, key, 0);
+            }
+            Some(key) => {
+                self.tail.extend_from_slice(payload);
+                mask::apply(&mut self.tail[start..], key, 0);
+            }
+            None => super::copy::extend(&mut self.tail, payload),
         }
         self.len += head.len() + payload.len();
     }
@@ -77,10 +88,21 @@ impl Output {
             .filter(|s| !s.is_empty())
     }
 
-    /// Drop `n` written bytes from the front; once all is written, keep at most
-    /// `retain` bytes of buffer capacity.
+    /// Release the buffer if nothing is pending and it holds more than `keep` bytes.
+    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
+        if self.len > 0 || self.peak.max(self.tail.capacity()) <= keep {
+            return 0;
+        }
+        let freed = self.peak.max(self.tail.capacity());
+        self.tail = BytesMut::new();
+        self.peak = 0;
+        freed
+    }
+
+    /// Drop `n` written bytes from the front; once all is written, keep the buffer for
+    /// reuse unless it grew past `retain` bytes.
     pub(crate) fn advance(&mut self, mut n: usize, retain: usize) {
-        self.grown |= self.tail.capacity() > retain;
+        self.peak = self.peak.max(self.tail.capacity());
         n = n.min(self.len);
         self.len -= n;
         while n > 0 {
@@ -101,9 +123,9 @@ impl Output {
         }
         if self.len == 0 {
             self.chunks.clear();
-            if self.grown || self.tail.capacity() > retain {
+            if self.peak > retain {
                 self.tail = BytesMut::new();
-                self.grown = false;
+                self.peak = 0;
             } else {
                 self.tail.clear();
             }

@@ -40,8 +40,9 @@ pub(crate) struct Rx {
     pub(crate) eof: bool,
     /// The end was reported as an event.
     eof_reported: bool,
-    /// A buffer grew past the retained capacity: release it once drained.
-    grown: bool,
+    /// The largest capacity `buf` had since it was last released (`capacity()` alone
+    /// cannot tell: after a split it counts only the unused tail).
+    peak: usize,
 }
 
 #[derive(Debug)]
@@ -83,7 +84,7 @@ impl Rx {
             utf8: Utf8Validator::new(),
             eof: false,
             eof_reported: false,
-            grown: false,
+            peak: 0,
         }
     }
 
@@ -96,6 +97,20 @@ impl Rx {
         bytes
     }
 
+    /// Release drained buffers holding more than `keep` bytes; returns the capacity freed.
+    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
+        let mut freed = 0;
+        if self.frame.is_none() && self.pos == self.buf.len() && self.peak > keep {
+            freed += self.peak;
+            self.release();
+        }
+        if self.message.is_none() && self.assembled.capacity() > keep {
+            freed += self.assembled.capacity();
+            self.assembled = BytesMut::new();
+        }
+        freed
+    }
+
     /// The first `len` unconsumed bytes (all of them if fewer): a handshake head.
     pub(crate) fn head(&self, len: usize) -> &[u8] {
         let input = &self.buf[self.pos..];
@@ -105,6 +120,12 @@ impl Rx {
     /// Consume a handshake head of `len` bytes.
     pub(crate) fn consume_head(&mut self, len: usize) {
         self.pos += len;
+    }
+
+    fn release(&mut self) {
+        self.buf = BytesMut::new();
+        self.pos = 0;
+        self.peak = 0;
     }
 
     /// Drop all input, for good.
@@ -178,8 +199,8 @@ impl Connection {
             }
             rx.pos = 0;
         }
-        rx.buf.extend_from_slice(data);
-        rx.grown |= rx.buf.capacity() > self.config.retained_capacity;
+        super::copy::extend(&mut rx.buf, data);
+        rx.peak = rx.peak.max(rx.buf.capacity());
     }
 
     /// Report that the transport ended (the peer closed its side, or a read failed).
@@ -360,13 +381,10 @@ impl Connection {
     /// handshake did.
     fn end_of_input(&mut self) -> Option<Ready> {
         let rx = &mut self.rx;
-        if rx.grown && rx.pos == rx.buf.len() {
-            // `capacity()` cannot tell: after a split it counts only the unused tail.
-            rx.buf = BytesMut::new();
-            rx.pos = 0;
-            rx.grown = false;
+        if rx.peak > self.config.reuse_capacity && rx.pos == rx.buf.len() {
+            rx.release();
         }
-        if rx.message.is_none() && rx.assembled.capacity() > self.config.retained_capacity {
+        if rx.message.is_none() && rx.assembled.capacity() > self.config.reuse_capacity {
             rx.assembled = BytesMut::new();
         }
         if !rx.eof || rx.eof_reported {
@@ -522,7 +540,7 @@ impl Connection {
                 if header.opcode != OpCode::Continuation {
                     rx.assembled.clear();
                 }
-                rx.assembled.extend_from_slice(&rx.buf[start..end]);
+                super::copy::extend(&mut rx.assembled, &rx.buf[start..end]);
                 if fin {
                     rx.message = None;
                     Ok(Step::Ready(Ready::Assembled { kind }))
