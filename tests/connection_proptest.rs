@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Config, Connection, DataKind, Event, EventRef, Message};
+use rfc6455::connection::{Config, Connection, DataKind, Event, EventRef, Message, ProtocolError};
 use rfc6455::frame::{FrameHeader, OpCode, Rsv, encode_frame};
 
 /// One frame as a client would put it on the wire, valid or not.
@@ -70,8 +70,11 @@ fn encode(frames: &[WireFrame]) -> Vec<u8> {
     wire
 }
 
-/// Feed `wire` in the given pieces and collect events, stopping at the first error.
-fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+type Poll = fn(&mut Connection) -> Result<Option<Event>, ProtocolError>;
+
+/// Feed `wire` in the given pieces and collect events with `poll`, stopping at the first
+/// error.
+fn run_with(wire: &[u8], cuts: &[usize], poll: Poll) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
     let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
     let mut events = Vec::new();
     let mut error = None;
@@ -83,7 +86,7 @@ fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) 
         conn.receive(&wire[start..end]);
         start = end;
         loop {
-            match conn.poll_event() {
+            match poll(&mut conn) {
                 Ok(Some(event)) => events.push(event),
                 Ok(None) => break,
                 Err(e) => {
@@ -97,38 +100,22 @@ fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) 
     (events, error, output)
 }
 
-/// The same as `run`, through the borrowed API, with events turned into owned ones.
+fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    run_with(wire, cuts, Connection::poll_event)
+}
+
+/// The same through the borrowed API, with events turned into owned ones.
 fn run_ref(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
-    let mut events = Vec::new();
-    let mut error = None;
-    let mut start = 0;
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
-    points.sort_unstable();
-    points.push(wire.len());
-    'outer: for end in points {
-        conn.receive(&wire[start..end]);
-        start = end;
-        loop {
-            match conn.poll_event_ref() {
-                Ok(Some(event)) => events.push(match event {
-                    EventRef::Text(t) => Event::Message(Message::Text(t.into())),
-                    EventRef::Binary(b) => Event::Message(Message::Binary(b.to_vec().into())),
-                    EventRef::Ping(p) => Event::Ping(p.to_vec().into()),
-                    EventRef::Pong(p) => Event::Pong(p.to_vec().into()),
-                    EventRef::Closed(c) => Event::Closed(c),
-                    other => panic!("not expected on an open connection: {other:?}"),
-                }),
-                Ok(None) => break,
-                Err(e) => {
-                    error = Some(e.close_code());
-                    break 'outer;
-                }
-            }
-        }
-    }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
-    (events, error, output)
+    run_with(wire, cuts, |conn| {
+        Ok(conn.poll_event_ref()?.map(|event| match event {
+            EventRef::Text(t) => Event::Message(Message::Text(t.into())),
+            EventRef::Binary(b) => Event::Message(Message::Binary(b.to_vec().into())),
+            EventRef::Ping(p) => Event::Ping(p.to_vec().into()),
+            EventRef::Pong(p) => Event::Pong(p.to_vec().into()),
+            EventRef::Closed(c) => Event::Closed(c),
+            other => panic!("not expected on an open connection: {other:?}"),
+        }))
+    })
 }
 
 proptest! {

@@ -8,8 +8,8 @@ use super::accept::{AcceptKey, ClientKey};
 use super::error::{BuildError, HandshakeError, SyntaxError};
 use super::extensions::{ExtensionList, is_extension_list};
 use super::headers::{
-    CONNECTION, Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, SEC_ACCEPT,
-    SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, UPGRADE, classify, is_token, list_contains, trim_ows,
+    Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, SEC_ACCEPT, SEC_EXTENSIONS, SEC_KEY,
+    SEC_PROTOCOL, check_upgrade_headers, classify, is_token, list_contains, trim_ows,
 };
 use super::limits::{HEADER_CAPACITY, HeadScanner, Limits};
 use super::server::{is_valid_host, is_valid_target};
@@ -299,24 +299,7 @@ impl<'a> ClientHandshake<'a> {
                 Known::Host | Known::Origin | Known::Key | Known::Version => {}
             }
         }
-        if !upgrade {
-            return Err(HandshakeError::MissingHeader { name: UPGRADE });
-        }
-        if !upgrade_ok {
-            return Err(HandshakeError::MissingToken {
-                name: UPGRADE,
-                token: "websocket",
-            });
-        }
-        if !connection {
-            return Err(HandshakeError::MissingHeader { name: CONNECTION });
-        }
-        if !connection_ok {
-            return Err(HandshakeError::MissingToken {
-                name: CONNECTION,
-                token: "upgrade",
-            });
-        }
+        check_upgrade_headers(upgrade, upgrade_ok, connection, connection_ok)?;
         match accept {
             None => return Err(HandshakeError::MissingHeader { name: SEC_ACCEPT }),
             Some(a) if a == self.accept.as_bytes() => {}

@@ -1,6 +1,7 @@
 //! Header-field rules of RFC 7230 that the handshake needs: header names, tokens, and
 //! comma-separated lists spread over repeated header lines.
 
+use super::error::HandshakeError;
 use core::fmt;
 
 use super::extensions::{ExtensionList, ExtensionOffer};
@@ -101,6 +102,35 @@ pub(crate) fn list_contains(value: &[u8], token: &str) -> bool {
     value
         .split(|&b| b == b',')
         .any(|item| trim_ows(item).eq_ignore_ascii_case(token.as_bytes()))
+}
+
+/// The checks both roles make on `Upgrade` and `Connection` once all headers were seen:
+/// each present, and carrying the `websocket` / `upgrade` token.
+pub(crate) fn check_upgrade_headers(
+    upgrade: bool,
+    upgrade_ok: bool,
+    connection: bool,
+    connection_ok: bool,
+) -> Result<(), HandshakeError> {
+    if !upgrade {
+        return Err(HandshakeError::MissingHeader { name: UPGRADE });
+    }
+    if !upgrade_ok {
+        return Err(HandshakeError::MissingToken {
+            name: UPGRADE,
+            token: "websocket",
+        });
+    }
+    if !connection {
+        return Err(HandshakeError::MissingHeader { name: CONNECTION });
+    }
+    if !connection_ok {
+        return Err(HandshakeError::MissingToken {
+            name: CONNECTION,
+            token: "upgrade",
+        });
+    }
+    Ok(())
 }
 
 /// The comma-separated elements of one header value, trimmed, empty ones skipped

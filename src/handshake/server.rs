@@ -9,9 +9,9 @@ use super::accept::{AcceptKey, is_valid_key};
 use super::error::{BuildError, HandshakeError, SyntaxError};
 use super::extensions::{ExtensionList, is_extension_list};
 use super::headers::{
-    CONNECTION, Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, Protocols, SEC_ACCEPT,
-    SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, SEC_VERSION, UPGRADE, classify, is_token, list_contains,
-    list_items, trim_ows,
+    Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, Protocols, SEC_ACCEPT,
+    SEC_EXTENSIONS, SEC_KEY, SEC_PROTOCOL, SEC_VERSION, check_upgrade_headers, classify, is_token,
+    list_contains, list_items, trim_ows,
 };
 use super::limits::{HEADER_CAPACITY, HeadScanner, Limits};
 use super::write::{Out, check_extensions, check_extra_headers};
@@ -393,24 +393,7 @@ pub(crate) fn validate_request<'b>(
         }
     }
     let host = host.ok_or(HandshakeError::MissingHeader { name: HOST })?;
-    if !upgrade {
-        return Err(HandshakeError::MissingHeader { name: UPGRADE });
-    }
-    if !upgrade_ok {
-        return Err(HandshakeError::MissingToken {
-            name: UPGRADE,
-            token: "websocket",
-        });
-    }
-    if !connection {
-        return Err(HandshakeError::MissingHeader { name: CONNECTION });
-    }
-    if !connection_ok {
-        return Err(HandshakeError::MissingToken {
-            name: CONNECTION,
-            token: "upgrade",
-        });
-    }
+    check_upgrade_headers(upgrade, upgrade_ok, connection, connection_ok)?;
     match version {
         None => return Err(HandshakeError::MissingHeader { name: SEC_VERSION }),
         Some(b"13") => {}
