@@ -76,9 +76,9 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
 /// The key repeated over a 64-bit word, in memory order.
 #[inline(always)]
 fn key_word(key: [u8; 4]) -> u64 {
-    u64::from_ne_bytes([
-        key[0], key[1], key[2], key[3], key[0], key[1], key[2], key[3],
-    ])
+    // The same four bytes in both halves: the byte order of the halves does not matter.
+    let half = u32::from_ne_bytes(key) as u64;
+    half | (half << 32)
 }
 
 #[inline(always)]
@@ -97,8 +97,15 @@ fn apply_words(buf: &mut [u8], key: [u8; 4]) {
         let value = load(chunk) ^ word;
         chunk.copy_from_slice(&value.to_ne_bytes());
     }
-    for (i, b) in chunks.into_remainder().iter_mut().enumerate() {
-        *b ^= key[i % 4];
+    let mut rest = chunks.into_remainder();
+    if rest.len() >= 4 {
+        let (four, tail) = rest.split_at_mut(4);
+        let value = u32::from_ne_bytes([four[0], four[1], four[2], four[3]]) ^ word as u32;
+        four.copy_from_slice(&value.to_ne_bytes());
+        rest = tail;
+    }
+    for (b, k) in rest.iter_mut().zip(key) {
+        *b ^= k;
     }
 }
 
