@@ -381,8 +381,9 @@ fn legend(s: &Settings) -> String {
         "\
 - ns/msg: median time per message (masking: per call). GB/s: payload bytes (10^9/s), \
   headers excluded. \"vs X\": X's time divided by ours; above 1 means rfc6455 is faster.
-- APIs: rfc6455 `Connection::receive` + `poll_event` (owned `Message`), \
-  `send(Message::Binary(Bytes))` + `pending_output_slices`/`advance_output`; \
+- APIs: rfc6455 `Connection::receive` + `poll_event_ref` (payload lent until the next \
+  call), `send_binary(&[u8])` below 4 KiB and `send(Message::Binary(Bytes))` from 4 KiB \
+  + `pending_output_slices`/`advance_output`; \
   tungstenite `WebSocket::read` / `send` (write + flush); fastwebsockets \
   `WebSocket::read_frame` (`FragmentCollector` for the fragmented row) / \
   `write_frame(Frame::binary(Payload::Borrowed))` on a tokio current-thread runtime. \
