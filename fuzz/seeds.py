@@ -36,8 +36,8 @@ def recv(data):
     return bytes([0]) + blob(data) if len(data) < 256 else bytes([1]) + struct.pack(">H", len(data)) + data
 
 
-def amplify(pattern, count64, drain=False, by_ref=False):
-    return bytes([2 | (0x80 if by_ref else 0), count64 | (0x80 if drain else 0)]) + blob(pattern)
+def amplify(pattern, count16, drain=False, by_ref=False):
+    return bytes([2 | (0x80 if by_ref else 0), count16 | (0x80 if drain else 0)]) + blob(pattern)
 
 
 POLL, POLL_REF, POLL_ALL, EOF = bytes([3]), bytes([4]), bytes([5]), bytes([12])
@@ -104,7 +104,7 @@ CONNECTION = {
     "server-one-byte-fragments": config(True, msg64=16) + recv(c(2, b"x", fin=False)) + POLL
     + amplify(c(0, b"y", fin=False), 127),
     "server-pings-in-fragmented-message": config(True, pong64=4) + recv(c(1, b"abc", fin=False))
-    + amplify(c(9, b"p" * 125) + c(0, b"d", fin=False), 80, by_ref=True) + recv(c(0, b"end"))
+    + amplify(c(9, b"p" * 125) + c(0, b"d", fin=False), 20, by_ref=True) + recv(c(0, b"end"))
     + POLL_ALL + advance(65535) + close(1001),
     "server-stream-split-utf8": config(True, stream=True, unlimited=True)
     + recv(c(1, "é€".encode()[:2] + b"", fin=False)[:7]) + POLL + recv(c(1, "é€".encode()[:2], fin=False)[7:])

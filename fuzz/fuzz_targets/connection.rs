@@ -36,7 +36,7 @@ use rfc6455_fuzz::{
 static ALLOC: Counting = Counting;
 
 /// The most bytes one input may feed through repetition, to keep runs fast.
-const MAX_AMPLIFIED: usize = 256 << 10;
+const MAX_AMPLIFIED: usize = 64 << 10;
 
 struct Bytes8<'a>(&'a [u8]);
 
@@ -356,7 +356,12 @@ impl Run {
 
     /// Pending output as one vector, checking the three views of it agree.
     fn pending(&self) -> Vec<u8> {
-        let all: Vec<u8> = self.conn.pending_output_slices().flatten().copied().collect();
+        let all: Vec<u8> = self
+            .conn
+            .pending_output_slices()
+            .flatten()
+            .copied()
+            .collect();
         assert_eq!(all.len(), self.conn.pending_output_len());
         let front = self.conn.pending_output();
         assert!(all.starts_with(front));
@@ -402,7 +407,11 @@ impl Run {
         if self.full {
             return;
         }
-        let cap = |limit: u64| usize::try_from(limit).unwrap_or(usize::MAX).min(self.fed_total);
+        let cap = |limit: u64| {
+            usize::try_from(limit)
+                .unwrap_or(usize::MAX)
+                .min(self.fed_total)
+        };
         let frame = cap(self.cfg.max_frame_size);
         let message = cap(self.cfg.max_message_size);
         let bound = 4
@@ -441,7 +450,7 @@ impl Run {
                 // Amplify: feed a pattern many times, polling (and maybe writing) after each.
                 let spec = input.byte()?;
                 let pattern = input.blob()?;
-                let count = usize::from(spec & 0x7F) * 64 + 1;
+                let count = usize::from(spec & 0x7F) * 16 + 1;
                 for _ in 0..count {
                     if pattern.is_empty() || self.amplified + pattern.len() > MAX_AMPLIFIED {
                         break;
@@ -515,7 +524,10 @@ impl Run {
                     (DataKind::Text, (Message::Text(text.into()), bytes))
                 } else {
                     let bytes = payload.clone();
-                    (DataKind::Binary, (Message::Binary(Bytes::from(payload)), bytes))
+                    (
+                        DataKind::Binary,
+                        (Message::Binary(Bytes::from(payload)), bytes),
+                    )
                 };
                 let (message, bytes) = message;
                 let got = self.conn.send(message);
@@ -540,7 +552,10 @@ impl Run {
         self.conn.advance_output(rest.len());
         self.check_state();
         let sent = decode_output(self.role, &self.written);
-        assert_eq!(sent, self.expected_out, "frames written differ from frames asked for");
+        assert_eq!(
+            sent, self.expected_out,
+            "frames written differ from frames asked for"
+        );
         let want = reference(self.role, &self.cfg, &self.accepted, self.eof);
         if std::env::var_os("FUZZ_DEBUG").is_some() {
             eprintln!(

@@ -85,7 +85,10 @@ impl Expect {
         let size = bytes.len() as u64;
         if size > self.config.max_message_size {
             let max = self.config.max_message_size;
-            self.stop(Ev::Error(Fail::Other(ProtocolError::MessageTooLarge { size, max })));
+            self.stop(Ev::Error(Fail::Other(ProtocolError::MessageTooLarge {
+                size,
+                max,
+            })));
             return;
         }
         if kind == DataKind::Text {
@@ -331,13 +334,25 @@ impl Pair {
         if std::env::var_os("FUZZ_DEBUG").is_some() {
             eprintln!("receiver saw {:?}", self.got);
         }
-        assert_eq!(self.got, self.expect.events, "the receiver saw something else");
+        assert_eq!(
+            self.got, self.expect.events,
+            "the receiver saw something else"
+        );
         // Carry the receiver's pongs and close frame back to the sender.
-        let back: Vec<u8> = self.receiver.pending_output_slices().flatten().copied().collect();
+        let back: Vec<u8> = self
+            .receiver
+            .pending_output_slices()
+            .flatten()
+            .copied()
+            .collect();
         self.receiver.advance_output(back.len());
         self.sender.receive(&back);
         let mut seen = Vec::new();
-        while let Some(event) = self.sender.poll_event().expect("the receiver's output is valid") {
+        while let Some(event) = self
+            .sender
+            .poll_event()
+            .expect("the receiver's output is valid")
+        {
             seen.push(Rec::from_owned(event));
         }
         let mut want: Vec<Rec> = self.pongs.iter().cloned().map(Rec::Pong).collect();
@@ -355,7 +370,12 @@ impl Pair {
         assert_eq!(seen, want);
         if self.receiver_close.is_some() {
             // The sender's reply, if it had not closed yet, completes the handshake.
-            let reply: Vec<u8> = self.sender.pending_output_slices().flatten().copied().collect();
+            let reply: Vec<u8> = self
+                .sender
+                .pending_output_slices()
+                .flatten()
+                .copied()
+                .collect();
             self.sender.advance_output(reply.len());
             self.receiver.receive(&reply);
             assert_eq!(self.receiver.poll_event(), Ok(None));
@@ -363,7 +383,10 @@ impl Pair {
                 Role::Server => &self.sender,
                 Role::Client => &self.receiver,
             };
-            assert!(server.should_close_transport(), "the server must close the TCP connection");
+            assert!(
+                server.should_close_transport(),
+                "the server must close the TCP connection"
+            );
         }
     }
 }

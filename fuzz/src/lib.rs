@@ -43,7 +43,10 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        LIVE.fetch_add(new_size as isize - layout.size() as isize, Ordering::Relaxed);
+        LIVE.fetch_add(
+            new_size as isize - layout.size() as isize,
+            Ordering::Relaxed,
+        );
         // SAFETY: same contract as our caller's.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -142,7 +145,11 @@ impl Rec {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum OutFrame {
     /// A data frame: opcode 0, 1 or 2.
-    Data { opcode: u8, fin: bool, payload: Vec<u8> },
+    Data {
+        opcode: u8,
+        fin: bool,
+        payload: Vec<u8>,
+    },
     Ping(Vec<u8>),
     Pong(Vec<u8>),
     /// A close frame's code (`None` for an empty payload); reasons are not compared.
@@ -268,7 +275,9 @@ pub fn reference(role: Role, config: &Config, input: &[u8], eof: bool) -> Vec<Ev
         if opcode.is_data() {
             match (opcode, message.as_mut()) {
                 (OpCode::Continuation, None) => {
-                    out.push(Ev::Error(Fail::Other(ProtocolError::UnexpectedContinuation)));
+                    out.push(Ev::Error(Fail::Other(
+                        ProtocolError::UnexpectedContinuation,
+                    )));
                     return out;
                 }
                 (OpCode::Continuation, Some(m)) => {
