@@ -375,3 +375,51 @@ fn ten_thousand_pings_inside_a_fragmented_message() {
         }
     }
 }
+
+#[test]
+fn a_large_read_ending_inside_a_frame_does_not_pin_its_buffer() {
+    // A burst of 60,000 small frames, then the start of one more, then silence: the idle
+    // connection must not keep the burst's 960 KB buffer for the few bytes it still needs
+    // (it did before, until the frame completed).
+    for by_ref in [false, true] {
+        for role in ROLES {
+            let small = frame(role, b0(true, 0, 2), b"0123456789");
+            let last = frame(role, b0(true, 0, 1), "the last one: κόσμε".as_bytes());
+            // Cut inside the header, and inside the payload (some of it already unmasked
+            // and validated when the buffer is replaced).
+            for cut in [1, last.len() - 5] {
+                let mut burst = small.repeat(60_000);
+                burst.extend_from_slice(&last[..cut]);
+                let before = counting::live();
+                let mut conn = connection(role, Config::default());
+                conn.receive(&burst);
+                let mut events = 0;
+                loop {
+                    let more = if by_ref {
+                        conn.poll_event_ref().unwrap().is_some()
+                    } else {
+                        conn.poll_event().unwrap().is_some()
+                    };
+                    if !more {
+                        break;
+                    }
+                    events += 1;
+                }
+                assert_eq!(events, 60_000);
+                let idle = counting::live() - before;
+                let retained = Config::default().retained_capacity as i64;
+                assert!(
+                    idle <= retained,
+                    "{role:?} cut {cut}: idle with {idle} bytes"
+                );
+                conn.receive(&last[cut..]);
+                assert_eq!(
+                    conn.poll_event(),
+                    Ok(Some(Event::Message(Message::Text(
+                        "the last one: κόσμε".into()
+                    ))))
+                );
+            }
+        }
+    }
+}

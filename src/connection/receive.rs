@@ -330,9 +330,19 @@ impl Connection {
     /// handshake did.
     fn end_of_input(&mut self) -> Option<Ready> {
         let rx = &mut self.rx;
-        if rx.grown && rx.pos == rx.buf.len() {
-            // `capacity()` cannot tell: after a split it counts only the unused tail.
+        // `capacity()` cannot tell whether to release: after a split it counts only the
+        // unused tail.
+        let rest = rx.buf.len() - rx.pos;
+        if rx.grown && rest == 0 {
             rx.buf = BytesMut::new();
+            rx.pos = 0;
+            rx.grown = false;
+        } else if rx.grown && rest <= self.config.retained_capacity {
+            // A large read that ended inside the next frame: keep those few bytes, not the
+            // read's buffer (the frame state counts from `pos`, so moving them is safe).
+            let mut kept = BytesMut::with_capacity(self.config.retained_capacity);
+            kept.extend_from_slice(&rx.buf[rx.pos..]);
+            rx.buf = kept;
             rx.pos = 0;
             rx.grown = false;
         }
