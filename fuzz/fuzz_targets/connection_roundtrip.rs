@@ -211,13 +211,14 @@ impl Pair {
 
     /// Move up to `n` bytes of the sender's output to the receiver.
     fn transfer(&mut self, n: usize) {
-        let bytes: Vec<u8> = self
-            .sender
-            .pending_output_slices()
-            .flatten()
-            .take(n)
-            .copied()
-            .collect();
+        let mut bytes = Vec::new();
+        for slice in self.sender.pending_output_slices() {
+            let take = (n - bytes.len()).min(slice.len());
+            bytes.extend_from_slice(&slice[..take]);
+            if bytes.len() == n {
+                break;
+            }
+        }
         self.sender.advance_output(bytes.len());
         self.receiver.receive(&bytes);
         self.poll_receiver();
