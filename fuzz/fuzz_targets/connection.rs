@@ -516,7 +516,13 @@ impl Run {
                 // An owned message, large enough to be queued by reference.
                 let size = usize::from(input.byte()?) * 64;
                 let fill = input.byte()?;
-                let payload: Vec<u8> = (0..size).map(|i| fill.wrapping_add(i as u8)).collect();
+                // Bytes fill, fill + 1, ... (wrapping), copied a block at a time.
+                let ramp: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+                let mut payload = vec![0u8; size];
+                for block in payload.chunks_mut(256) {
+                    let n = block.len();
+                    block.copy_from_slice(&ramp[usize::from(fill)..][..n]);
+                }
                 let (kind, message) = if tag & 0x80 != 0 {
                     let text = String::from_utf8_lossy(&payload).into_owned();
                     let bytes = text.clone().into_bytes();

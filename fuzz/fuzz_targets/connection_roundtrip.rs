@@ -28,6 +28,12 @@ use rfc6455_fuzz::{Ev, Fail, Rec, SendModel};
 
 struct Input<'a>(&'a [u8]);
 
+/// 16 KiB of ASCII letters, built once (a loop per byte is slow under instrumentation).
+fn pattern() -> &'static [u8] {
+    static PATTERN: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+    PATTERN.get_or_init(|| (0..255 * 64).map(|i| (i % 61) as u8 + b'A').collect())
+}
+
 impl<'a> Input<'a> {
     fn byte(&mut self) -> Option<u8> {
         let (&b, rest) = self.0.split_first()?;
@@ -286,13 +292,13 @@ impl Pair {
             5 => {
                 // A large message, to cross the limits and the by-reference threshold.
                 let size = usize::from(input.byte()?) * 64;
-                let payload: Vec<u8> = (0..size).map(|i| (i % 61) as u8 + b'A').collect();
+                let payload = &pattern()[..size];
                 let kind = if tag & 0x80 != 0 {
                     DataKind::Text
                 } else {
                     DataKind::Binary
                 };
-                self.data(kind, None, &payload, true);
+                self.data(kind, None, payload, true);
             }
             6 => {
                 let code = input.u16()?;
