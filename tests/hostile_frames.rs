@@ -151,35 +151,44 @@ fn every_opcode_rsv_and_fin_combination() {
             for fin in [false, true] {
                 for rsv in 0..8u8 {
                     for opcode in 0..16u8 {
-                        let mut conn = connection(role, Config::default());
-                        if in_message {
-                            conn.receive(&frame(role, b0(false, 0, 1), b"a"));
-                            assert_eq!(conn.poll_event(), Ok(None));
-                        }
-                        conn.receive(&frame(role, b0(fin, rsv, opcode), b""));
                         let case = format!("{role:?} in message {in_message} {fin} {rsv} {opcode}");
-                        if let Some(err) = rule(fin, rsv, opcode, in_message) {
-                            assert_eq!(failure(&mut conn), err, "{case}");
-                            assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
-                            refused += 1;
-                            continue;
+                        let before = counting::live();
+                        counting::reset_peak();
+                        {
+                            let mut conn = connection(role, Config::default());
+                            if in_message {
+                                conn.receive(&frame(role, b0(false, 0, 1), b"a"));
+                                assert_eq!(conn.poll_event(), Ok(None));
+                            }
+                            conn.receive(&frame(role, b0(fin, rsv, opcode), b""));
+                            if let Some(err) = rule(fin, rsv, opcode, in_message) {
+                                assert_eq!(failure(&mut conn), err, "{case}");
+                                assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+                                refused += 1;
+                            } else {
+                                let event = conn.poll_event().unwrap();
+                                let expected = match (opcode, fin) {
+                                    (1, true) => Some(Event::Message(Message::Text("".into()))),
+                                    (2, true) => {
+                                        Some(Event::Message(Message::Binary(Default::default())))
+                                    }
+                                    (0, true) => Some(Event::Message(Message::Text("a".into()))),
+                                    (0..=2, false) => None,
+                                    (8, _) => Some(Event::Closed(Closed {
+                                        code: CloseCode::NO_STATUS,
+                                        reason: String::new(),
+                                    })),
+                                    (9, _) => Some(Event::Ping(Default::default())),
+                                    (10, _) => Some(Event::Pong(Default::default())),
+                                    _ => unreachable!("{case}"),
+                                };
+                                assert_eq!(event, expected, "{case}");
+                                accepted += 1;
+                            }
                         }
-                        let event = conn.poll_event().unwrap();
-                        let expected = match (opcode, fin) {
-                            (1, true) => Some(Event::Message(Message::Text("".into()))),
-                            (2, true) => Some(Event::Message(Message::Binary(Default::default()))),
-                            (0, true) => Some(Event::Message(Message::Text("a".into()))),
-                            (0..=2, false) => None,
-                            (8, _) => Some(Event::Closed(Closed {
-                                code: CloseCode::NO_STATUS,
-                                reason: String::new(),
-                            })),
-                            (9, _) => Some(Event::Ping(Default::default())),
-                            (10, _) => Some(Event::Pong(Default::default())),
-                            _ => unreachable!("{case}"),
-                        };
-                        assert_eq!(event, expected, "{case}");
-                        accepted += 1;
+                        // A few hundred bytes while it lasted, all returned.
+                        assert!(counting::peak() - before < 1024, "{case}");
+                        assert_eq!(counting::live(), before, "{case}");
                     }
                 }
             }
