@@ -381,8 +381,17 @@ impl Connection {
     /// handshake did.
     fn end_of_input(&mut self) -> Option<Ready> {
         let rx = &mut self.rx;
-        if rx.peak > self.config.reuse_capacity && rx.pos == rx.buf.len() {
+        let rest = rx.buf.len() - rx.pos;
+        if rx.peak > self.config.reuse_capacity && rest == 0 {
             rx.release();
+        } else if rx.peak > self.config.reuse_capacity && rest <= self.config.retained_capacity {
+            // A large read that ended inside the next frame: keep those few bytes, not the
+            // read's buffer (the frame state counts from `pos`, so moving them is safe).
+            let mut kept = BytesMut::with_capacity(self.config.retained_capacity);
+            kept.extend_from_slice(&rx.buf[rx.pos..]);
+            rx.buf = kept;
+            rx.pos = 0;
+            rx.peak = self.config.retained_capacity;
         }
         if rx.message.is_none() && rx.assembled.capacity() > self.config.reuse_capacity {
             rx.assembled = BytesMut::new();

@@ -1,0 +1,602 @@
+//! The connection state machine in either role, fed arbitrary bytes in arbitrary pieces,
+//! interleaved with arbitrary API calls, polled through both `poll_event` and
+//! `poll_event_ref`.
+//!
+//! Each input runs twice. The lean run keeps nothing but the connection and checks after
+//! every step that the live heap stays within the configured limits plus what the caller
+//! itself fed or queued since it last drained (a counting global allocator). The full run
+//! records everything and checks:
+//! - every call's result is exactly what the API contract says (send errors included);
+//! - the state only moves forward (Open, Closing, Closed); after an `Err`, or after
+//!   `Closed`, every poll returns `Ok(None)`; errors carry 1002, 1007 or 1009;
+//! - the events equal those of a reference model of RFC 6455's receive rules over the
+//!   bytes the connection accepted (stream-mode chunks joined, with their flags checked);
+//! - everything written decodes, as the peer would, into valid frames that are exactly
+//!   the frames asked for plus the automatic pongs and close frames, nothing after close.
+//!
+//! Input: byte 0 flags (bit 0 server, bit 1 stream mode, bit 2 auto-pong off, bit 3 no
+//! size limits, bits 4-7 retained capacity / 64), byte 1 frame limit / 16, byte 2 message
+//! limit / 64, byte 3 pong pause / 64; then operations, each a tag byte and arguments
+//! (see `Run::step`).
+#![no_main]
+
+use bytes::Bytes;
+use libfuzzer_sys::fuzz_target;
+use rfc6455::Role;
+use rfc6455::close::CloseCode;
+use rfc6455::connection::{
+    Config, Connection, DataKind, Message, ProtocolError, ReceiveMode, SendError, State,
+};
+use rfc6455::frame::OpCode;
+use rfc6455_fuzz::{
+    Counting, Ev, Fail, OutFrame, Rec, SendModel, decode_output, live_bytes, reference,
+};
+
+#[global_allocator]
+static ALLOC: Counting = Counting;
+
+/// The most bytes one input may feed through repetition, to keep runs fast.
+const MAX_AMPLIFIED: usize = 64 << 10;
+
+struct Bytes8<'a>(&'a [u8]);
+
+impl<'a> Bytes8<'a> {
+    fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+    fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
+    }
+    fn take(&mut self, n: usize) -> &'a [u8] {
+        let (a, b) = self.0.split_at(n.min(self.0.len()));
+        self.0 = b;
+        a
+    }
+    /// A length byte and that many bytes.
+    fn blob(&mut self) -> Option<&'a [u8]> {
+        let n = self.byte()? as usize;
+        Some(self.take(n))
+    }
+}
+
+fn config(flags: u8, frame: u8, message: u8, pong: u8) -> Config {
+    let mut c = Config::default();
+    if flags & 2 != 0 {
+        c.receive_mode = ReceiveMode::Stream;
+    }
+    c.auto_pong = flags & 4 == 0;
+    if flags & 8 != 0 {
+        c.max_frame_size = u64::MAX;
+        c.max_message_size = u64::MAX;
+    } else {
+        c.max_frame_size = u64::from(frame) * 16;
+        c.max_message_size = u64::from(message) * 64;
+    }
+    c.max_pending_output_for_pong = usize::from(pong) * 64;
+    c.retained_capacity = usize::from(flags >> 4) * 64;
+    c
+}
+
+fn rank(s: State) -> u8 {
+    match s {
+        State::Connecting => 0,
+        State::Open => 1,
+        State::Closing => 2,
+        State::Closed => 3,
+    }
+}
+
+/// A writer that takes at most `max` bytes per call.
+struct Trickle<'a> {
+    out: &'a mut Vec<u8>,
+    max: usize,
+}
+
+impl std::io::Write for Trickle<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.max);
+        self.out.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+struct Run {
+    conn: Connection,
+    role: Role,
+    cfg: Config,
+    full: bool,
+    // Memory accounting (both runs).
+    base: isize,
+    fed_total: usize,
+    fed_since_drain: usize,
+    fed_since_drain_max: usize,
+    pending_max: usize,
+    pending_max_ever: usize,
+    amplified: usize,
+    // The model (full run).
+    accepted: Vec<u8>,
+    eof: bool,
+    errored: bool,
+    closed_seen: bool,
+    model: SendModel,
+    state: State,
+    events: Vec<Ev>,
+    stream_msg: Option<(DataKind, Vec<u8>)>,
+    written: Vec<u8>,
+    expected_out: Vec<OutFrame>,
+}
+
+impl Run {
+    fn new(role: Role, cfg: Config, full: bool) -> Run {
+        let base = live_bytes();
+        Run {
+            conn: Connection::new(role, cfg, [0x5A; 32]),
+            role,
+            cfg,
+            full,
+            base,
+            fed_total: 0,
+            fed_since_drain: 0,
+            fed_since_drain_max: 0,
+            pending_max: 0,
+            pending_max_ever: 0,
+            amplified: 0,
+            accepted: Vec::new(),
+            eof: false,
+            errored: false,
+            closed_seen: false,
+            model: SendModel::default(),
+            state: State::Open,
+            events: Vec::new(),
+            stream_msg: None,
+            written: Vec::new(),
+            expected_out: Vec::new(),
+        }
+    }
+
+    fn receive(&mut self, data: &[u8]) {
+        self.conn.receive(data);
+        self.fed_total += data.len();
+        self.fed_since_drain += data.len();
+        self.fed_since_drain_max = self.fed_since_drain_max.max(self.fed_since_drain);
+        if self.full && !self.eof {
+            self.accepted.extend_from_slice(data);
+        }
+    }
+
+    fn receive_eof(&mut self) {
+        self.conn.receive_eof();
+        self.eof = true;
+    }
+
+    /// One poll; returns whether it produced an event.
+    fn poll(&mut self, by_ref: bool) -> bool {
+        let pending_before = self.conn.pending_output_len();
+        let state_before = self.conn.state();
+        let result: Result<Option<Rec>, ProtocolError> = if by_ref {
+            self.conn.poll_event_ref().map(|e| e.map(Rec::from_ref))
+        } else {
+            self.conn.poll_event().map(|e| e.map(Rec::from_owned))
+        };
+        if !matches!(result, Ok(Some(_))) {
+            self.fed_since_drain = 0;
+        }
+        let more = matches!(result, Ok(Some(_)));
+        if !self.full {
+            return more;
+        }
+        if self.errored || self.closed_seen {
+            assert_eq!(result, Ok(None), "a poll after the end returned something");
+        }
+        match result {
+            Ok(None) => {}
+            Err(e) => {
+                assert!(matches!(e.close_code().0, 1002 | 1007 | 1009), "{e:?}");
+                assert_eq!(self.conn.state(), State::Closed);
+                if !self.model.close_sent {
+                    self.expected_out
+                        .push(OutFrame::Close(Some(e.close_code().0)));
+                    self.model.close_sent = true;
+                }
+                self.errored = true;
+                self.stream_msg = None;
+                self.events.push(Ev::Error(Fail::from(e)));
+            }
+            Ok(Some(rec)) => self.record(rec, state_before, pending_before),
+        }
+        self.check_state();
+        more
+    }
+
+    fn record(&mut self, rec: Rec, state_before: State, pending_before: usize) {
+        let stream = self.cfg.receive_mode == ReceiveMode::Stream;
+        match rec {
+            Rec::Message(kind, data) => {
+                assert!(!stream, "whole message in stream mode");
+                assert!(data.len() as u64 <= self.cfg.max_message_size);
+                self.events.push(Ev::Message(kind, data));
+            }
+            Rec::Chunk {
+                kind,
+                data,
+                first,
+                last,
+            } => {
+                assert!(stream, "chunk in messages mode");
+                match &mut self.stream_msg {
+                    None => {
+                        assert!(first, "a message's first chunk is not marked first");
+                        self.stream_msg = Some((kind, data));
+                    }
+                    Some((k, acc)) => {
+                        assert!(!first, "first chunk inside a message");
+                        assert_eq!(*k, kind, "kind changed inside a message");
+                        acc.extend_from_slice(&data);
+                    }
+                }
+                let (k, acc) = self.stream_msg.as_ref().expect("set above");
+                assert!(acc.len() as u64 <= self.cfg.max_message_size);
+                if *k == DataKind::Text {
+                    // Valid so far; may end inside a character unless it is the last.
+                    match core::str::from_utf8(acc) {
+                        Ok(_) => {}
+                        Err(e) => assert!(!last && e.error_len().is_none(), "bad text chunk"),
+                    }
+                }
+                if last {
+                    let (k, acc) = self.stream_msg.take().expect("set above");
+                    self.events.push(Ev::Message(k, acc));
+                }
+            }
+            Rec::Ping(p) => {
+                assert!(p.len() <= 125);
+                if self.cfg.auto_pong
+                    && state_before == State::Open
+                    && pending_before <= self.cfg.max_pending_output_for_pong
+                {
+                    self.expected_out.push(OutFrame::Pong(p.clone()));
+                }
+                self.events.push(Ev::Ping(p));
+            }
+            Rec::Pong(p) => {
+                assert!(p.len() <= 125);
+                self.events.push(Ev::Pong(p));
+            }
+            Rec::Closed(code, reason) => {
+                assert_eq!(self.conn.state(), State::Closed);
+                if code == CloseCode::ABNORMAL.0 {
+                    assert!(self.eof, "1006 without the end of the transport");
+                } else if !self.model.close_sent {
+                    let echo = (code != CloseCode::NO_STATUS.0).then_some(code);
+                    self.expected_out.push(OutFrame::Close(echo));
+                    self.model.close_sent = true;
+                }
+                self.closed_seen = true;
+                self.stream_msg = None;
+                self.events.push(Ev::Closed(code, reason));
+            }
+        }
+    }
+
+    fn check_state(&mut self) {
+        let now = self.conn.state();
+        assert!(rank(now) >= rank(self.state), "{:?} -> {now:?}", self.state);
+        assert_ne!(now, State::Connecting);
+        self.state = now;
+        if self.conn.should_close_transport() {
+            assert_eq!(now, State::Closed);
+            assert_eq!(self.conn.pending_output_len(), 0);
+        }
+    }
+
+    fn poll_all(&mut self, mut by_ref: bool) {
+        // Each poll makes progress on a bounded input, so this ends.
+        while self.poll(by_ref) {
+            by_ref = !by_ref;
+        }
+    }
+
+    fn sent_data(
+        &mut self,
+        got: Result<(), SendError>,
+        kind: DataKind,
+        fragment: Option<bool>,
+        payload: &[u8],
+    ) {
+        if !self.full {
+            return;
+        }
+        let want = self.model.data(self.conn.state(), kind, fragment);
+        assert_eq!(got, want.map(|_| ()), "data send result");
+        if let Ok(opcode) = want {
+            self.expected_out.push(OutFrame::Data {
+                opcode,
+                fin: fragment.unwrap_or(true),
+                payload: payload.to_vec(),
+            });
+        }
+        self.check_state();
+    }
+
+    fn sent_control(&mut self, got: Result<(), SendError>, opcode: OpCode, payload: &[u8]) {
+        if !self.full {
+            return;
+        }
+        let want = self.model.control(self.conn.state(), payload.len());
+        assert_eq!(got, want, "control send result");
+        if want.is_ok() {
+            self.expected_out.push(if opcode == OpCode::Ping {
+                OutFrame::Ping(payload.to_vec())
+            } else {
+                OutFrame::Pong(payload.to_vec())
+            });
+        }
+        self.check_state();
+    }
+
+    fn close(&mut self, code: u16, reason: &str) {
+        let state = self.conn.state();
+        let got = self.conn.close(CloseCode(code), reason);
+        if !self.full {
+            return;
+        }
+        let want = self.model.close(state, code, reason);
+        assert_eq!(got, want, "close result");
+        if want.is_ok() {
+            self.expected_out.push(OutFrame::Close(Some(code)));
+            assert_eq!(self.conn.state(), State::Closing);
+        }
+        self.check_state();
+    }
+
+    /// Pending output as one vector, checking the three views of it agree.
+    fn pending(&self) -> Vec<u8> {
+        let mut all = Vec::new();
+        for slice in self.conn.pending_output_slices() {
+            assert!(!slice.is_empty());
+            all.extend_from_slice(slice);
+        }
+        assert_eq!(all.len(), self.conn.pending_output_len());
+        let front = self.conn.pending_output();
+        assert!(all.starts_with(front));
+        assert_eq!(front.is_empty(), all.is_empty());
+        all
+    }
+
+    fn advance(&mut self, n: usize) {
+        if self.full {
+            let all = self.pending();
+            self.written.extend_from_slice(&all[..n.min(all.len())]);
+        }
+        self.conn.advance_output(n);
+    }
+
+    fn write_to(&mut self, max: usize) {
+        let mut sink = Vec::new();
+        let before = self.conn.pending_output_len();
+        let n = self
+            .conn
+            .write_to(&mut Trickle {
+                out: &mut sink,
+                max: max.max(1),
+            })
+            .expect("an infallible writer");
+        assert_eq!(n, before);
+        assert_eq!(sink.len(), before);
+        assert_eq!(self.conn.pending_output_len(), 0);
+        if self.full {
+            self.written.extend_from_slice(&sink);
+        }
+    }
+
+    /// The live heap must stay within the limits plus what the caller fed or queued.
+    fn check_memory(&mut self) {
+        let pending = self.conn.pending_output_len();
+        self.pending_max = if pending == 0 {
+            0
+        } else {
+            self.pending_max.max(pending)
+        };
+        self.pending_max_ever = self.pending_max_ever.max(pending);
+        if self.full {
+            return;
+        }
+        let cap = |limit: u64| {
+            usize::try_from(limit)
+                .unwrap_or(usize::MAX)
+                .min(self.fed_total)
+        };
+        let frame = cap(self.cfg.max_frame_size);
+        let message = cap(self.cfg.max_message_size);
+        let bound = 4
+            * (self.fed_since_drain_max
+                + 14
+                + frame
+                + message
+                + self.pending_max
+                + self.cfg.retained_capacity)
+            + self.pending_max_ever / 16
+            + (16 << 10);
+        let live = live_bytes() - self.base;
+        assert!(
+            live <= bound as isize,
+            "live heap {live} over the bound {bound} (fed since drain {}, frame {frame}, \
+             message {message}, pending {})",
+            self.fed_since_drain_max,
+            self.pending_max
+        );
+    }
+
+    /// Run one operation; `None` when the input is used up.
+    fn step(&mut self, input: &mut Bytes8<'_>) -> Option<()> {
+        let tag = input.byte()?;
+        match tag % 16 {
+            0 => {
+                let data = input.blob()?;
+                self.receive(data);
+            }
+            1 => {
+                let n = input.u16()? as usize;
+                let data = input.take(n);
+                self.receive(data);
+            }
+            2 => {
+                // Amplify: feed a pattern many times, polling (and maybe writing) after each.
+                let spec = input.byte()?;
+                let pattern = input.blob()?;
+                let count = usize::from(spec & 0x7F) * 16 + 1;
+                for _ in 0..count {
+                    if pattern.is_empty() || self.amplified + pattern.len() > MAX_AMPLIFIED {
+                        break;
+                    }
+                    self.amplified += pattern.len();
+                    self.receive(pattern);
+                    self.poll_all(tag & 0x80 != 0);
+                    if spec & 0x80 != 0 {
+                        let n = self.conn.pending_output_len();
+                        self.advance(n);
+                    }
+                }
+            }
+            3 => {
+                self.poll(false);
+            }
+            4 => {
+                self.poll(true);
+            }
+            5 => self.poll_all(tag & 0x80 != 0),
+            6 => {
+                let text = String::from_utf8_lossy(input.blob()?).into_owned();
+                let got = self.conn.send_text(&text);
+                self.sent_data(got, DataKind::Text, None, text.as_bytes());
+            }
+            7 => {
+                let data = input.blob()?;
+                let got = self.conn.send_binary(data);
+                self.sent_data(got, DataKind::Binary, None, data);
+            }
+            8 => {
+                let flags = input.byte()?;
+                let data = input.blob()?;
+                let kind = if flags & 1 == 0 {
+                    DataKind::Text
+                } else {
+                    DataKind::Binary
+                };
+                let fin = flags & 2 != 0;
+                let got = self.conn.send_fragment(kind, data, fin);
+                self.sent_data(got, kind, Some(fin), data);
+            }
+            9 => {
+                let data = input.blob()?;
+                let got = self.conn.send_ping(data);
+                self.sent_control(got, OpCode::Ping, data);
+            }
+            10 => {
+                let data = input.blob()?;
+                let got = self.conn.send_pong(data);
+                self.sent_control(got, OpCode::Pong, data);
+            }
+            11 => {
+                let code = input.u16()?;
+                let reason = String::from_utf8_lossy(input.blob()?).into_owned();
+                self.close(code, &reason);
+            }
+            12 => self.receive_eof(),
+            13 => {
+                let n = input.u16()? as usize;
+                self.advance(n);
+            }
+            14 => {
+                // An owned message, large enough to be queued by reference.
+                let size = usize::from(input.byte()?) * 64;
+                let fill = input.byte()?;
+                // Bytes fill, fill + 1, ... (wrapping), copied a block at a time.
+                let ramp: Vec<u8> = (0..=255u8).chain(0..=255).collect();
+                let mut payload = vec![0u8; size];
+                for block in payload.chunks_mut(256) {
+                    let n = block.len();
+                    block.copy_from_slice(&ramp[usize::from(fill)..][..n]);
+                }
+                let (kind, message) = if tag & 0x80 != 0 {
+                    let text = String::from_utf8_lossy(&payload).into_owned();
+                    let bytes = text.clone().into_bytes();
+                    (DataKind::Text, (Message::Text(text.into()), bytes))
+                } else {
+                    let bytes = payload.clone();
+                    (
+                        DataKind::Binary,
+                        (Message::Binary(Bytes::from(payload)), bytes),
+                    )
+                };
+                let (message, bytes) = message;
+                let got = self.conn.send(message);
+                self.sent_data(got, kind, None, &bytes);
+            }
+            _ => {
+                let max = input.byte()? as usize;
+                self.write_to(max);
+            }
+        }
+        Some(())
+    }
+
+    fn finish(mut self) {
+        self.poll_all(false);
+        if !self.full {
+            self.check_memory();
+            return;
+        }
+        let rest = self.pending();
+        self.written.extend_from_slice(&rest);
+        self.conn.advance_output(rest.len());
+        self.check_state();
+        let sent = decode_output(self.role, &self.written);
+        assert_eq!(
+            sent, self.expected_out,
+            "frames written differ from frames asked for"
+        );
+        let want = reference(self.role, &self.cfg, &self.accepted, self.eof);
+        if std::env::var_os("FUZZ_DEBUG").is_some() {
+            eprintln!(
+                "{:?}, {} bytes in, {} events, last {:?}; {} frames out, last {:?}",
+                self.role,
+                self.accepted.len(),
+                self.events.len(),
+                self.events.last(),
+                sent.len(),
+                sent.last()
+            );
+        }
+        assert_eq!(self.events, want, "events differ from the reference model");
+    }
+}
+
+fn run(data: &[u8], full: bool) {
+    let mut input = Bytes8(data);
+    let (Some(flags), Some(frame), Some(message), Some(pong)) =
+        (input.byte(), input.byte(), input.byte(), input.byte())
+    else {
+        return;
+    };
+    let role = if flags & 1 == 0 {
+        Role::Client
+    } else {
+        Role::Server
+    };
+    let mut run = Run::new(role, config(flags, frame, message, pong), full);
+    while run.step(&mut input).is_some() {
+        run.check_memory();
+    }
+    run.finish();
+}
+
+fuzz_target!(|data: &[u8]| {
+    run(data, false);
+    run(data, true);
+});

@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Writes the seed inputs of the connection fuzz targets (corpus/connection*/).
+
+The input formats are described at the top of fuzz_targets/connection.rs and
+fuzz_targets/connection_roundtrip.rs. Run from the fuzz/ directory after changing them.
+"""
+import os
+import struct
+
+KEY = bytes([0x37, 0xFA, 0x21, 0x3D])  # RFC 6455 section 5.7
+
+
+def frame(opcode, payload=b"", fin=True, masked=False, key=KEY, length=None):
+    b0 = (0x80 if fin else 0) | opcode
+    n = len(payload) if length is None else length
+    m = 0x80 if masked else 0
+    if n < 126:
+        head = bytes([b0, m | n])
+    elif n < 1 << 16:
+        head = bytes([b0, m | 126]) + struct.pack(">H", n)
+    else:
+        head = bytes([b0, m | 127]) + struct.pack(">Q", n)
+    if masked:
+        head += key
+        payload = bytes(b ^ key[i % 4] for i, b in enumerate(payload))
+    return head + payload
+
+
+def blob(data):
+    assert len(data) < 256
+    return bytes([len(data)]) + data
+
+
+# Operations of the `connection` target.
+def recv(data):
+    return bytes([0]) + blob(data) if len(data) < 256 else bytes([1]) + struct.pack(">H", len(data)) + data
+
+
+def amplify(pattern, count16, drain=False, by_ref=False):
+    return bytes([2 | (0x80 if by_ref else 0), count16 | (0x80 if drain else 0)]) + blob(pattern)
+
+
+POLL, POLL_REF, POLL_ALL, EOF = bytes([3]), bytes([4]), bytes([5]), bytes([12])
+
+
+def send_text(s):
+    return bytes([6]) + blob(s)
+
+
+def send_binary(b):
+    return bytes([7]) + blob(b)
+
+
+def fragment(data, text=True, fin=False):
+    return bytes([8, (0 if text else 1) | (2 if fin else 0)]) + blob(data)
+
+
+def ping(b):
+    return bytes([9]) + blob(b)
+
+
+def pong(b):
+    return bytes([10]) + blob(b)
+
+
+def close(code, reason=b""):
+    return bytes([11]) + struct.pack(">H", code) + blob(reason)
+
+
+def advance(n):
+    return bytes([13]) + struct.pack(">H", n)
+
+
+def send_message(size64, fill, text=False):
+    return bytes([14 | (0x80 if text else 0), size64, fill])
+
+
+def write_to(max_per_call):
+    return bytes([15, max_per_call])
+
+
+def config(server, stream=False, no_pong=False, unlimited=False, retained64=8, frame16=255, msg64=255, pong64=16):
+    flags = (1 if server else 0) | (2 if stream else 0) | (4 if no_pong else 0) | (8 if unlimited else 0)
+    return bytes([flags | (retained64 << 4), frame16, msg64, pong64])
+
+
+def c(opcode, payload=b"", fin=True, length=None):
+    """A frame as a client sends it (masked), for a server to receive."""
+    return frame(opcode, payload, fin, True, length=length)
+
+
+def s(opcode, payload=b"", fin=True, length=None):
+    """A frame as a server sends it (unmasked), for a client to receive."""
+    return frame(opcode, payload, fin, False, length=length)
+
+
+CONNECTION = {
+    "server-rfc-exchange": config(True) + recv(c(1, b"Hello")) + POLL_ALL + send_text(b"Hi")
+    + recv(c(9, b"Hello")[:5]) + POLL + recv(c(9, b"Hello")[5:]) + POLL_REF + advance(100)
+    + close(1000, b"bye") + recv(c(8, b"\x03\xe8")) + POLL_ALL + advance(100),
+    "client-rfc-frames": config(False) + recv(s(1, b"Hello") + s(1, b"Hel", fin=False) + s(0, b"lo"))
+    + POLL + POLL_REF + recv(s(9, b"Hello") + s(10, b"Hello")) + POLL_ALL + send_binary(b"\x01\x02")
+    + ping(b"p") + write_to(3) + recv(s(8, b"\x03\xe8done")) + POLL_ALL + EOF + POLL,
+    "server-one-byte-fragments": config(True, msg64=16) + recv(c(2, b"x", fin=False)) + POLL
+    + amplify(c(0, b"y", fin=False), 127),
+    "server-pings-in-fragmented-message": config(True, pong64=4) + recv(c(1, b"abc", fin=False))
+    + amplify(c(9, b"p" * 125) + c(0, b"d", fin=False), 20, by_ref=True) + recv(c(0, b"end"))
+    + POLL_ALL + advance(65535) + close(1001),
+    "server-stream-split-utf8": config(True, stream=True, unlimited=True)
+    + recv(c(1, "é€".encode()[:2] + b"", fin=False)[:7]) + POLL + recv(c(1, "é€".encode()[:2], fin=False)[7:])
+    + recv(c(0, "é€".encode()[2:4], fin=False)) + POLL_ALL + recv(c(0, "é€".encode()[4:])) + POLL_ALL,
+    "server-invalid-utf8-fragment": config(True) + recv(c(1, b"ok\xe2\x82", fin=False)) + POLL
+    + recv(c(9)) + recv(c(0, b"\xc0")) + POLL_ALL + POLL,
+    "client-huge-length": config(False, unlimited=True) + recv(s(2, length=(1 << 63) - 1)) + POLL
+    + recv(b"\x00" * 300) + POLL_REF + EOF + POLL_ALL,
+    "server-close-1005": config(True) + recv(c(8, b"\x03\xed")) + POLL_ALL + send_text(b"late"),
+    "server-eof-mid-frame": config(True) + recv(c(2, b"abcdef")[:8]) + POLL + EOF + POLL_ALL + POLL,
+    "client-sends-and-closes": config(False, retained64=0) + fragment(b"he") + ping(b"mid")
+    + fragment(b"llo", fin=True) + send_message(80, 7) + send_message(2, 65, text=True)
+    + advance(10) + write_to(200) + close(4000, b"app") + send_text(b"refused")
+    + recv(s(8, b"\x0f\xa0")) + POLL_ALL + EOF + POLL,
+}
+
+
+# Operations of the `connection_roundtrip` target.
+def rt_config(server_sends=False, stream=False, limits=None):
+    flags = (1 if server_sends else 0) | (2 if stream else 0) | (4 if limits else 0)
+    frame16, msg64 = limits or (0, 0)
+    return bytes([flags, frame16, msg64])
+
+
+def rt_text(s, owned=False):
+    return bytes([0 | (0x80 if owned else 0)]) + blob(s)
+
+
+def rt_binary(b, owned=False):
+    return bytes([1 | (0x80 if owned else 0)]) + blob(b)
+
+
+def rt_fragment(data, text=True, fin=False):
+    return bytes([2, (0 if text else 1) | (2 if fin else 0)]) + blob(data)
+
+
+def rt_ping(b):
+    return bytes([3]) + blob(b)
+
+
+def rt_pong(b):
+    return bytes([4]) + blob(b)
+
+
+def rt_large(size64, text=False):
+    return bytes([5 | (0x80 if text else 0), size64])
+
+
+def rt_close(code, reason=b""):
+    return bytes([6]) + struct.pack(">H", code) + blob(reason)
+
+
+def rt_transfer(n):
+    return bytes([7]) + struct.pack(">H", n) if n > 255 else bytes([8, n])
+
+
+def rt_large_fragment(size64, text=True, fin=False):
+    return bytes([9, size64, (0 if text else 1) | (2 if fin else 0)])
+
+
+ROUNDTRIP = {
+    "client-messages-and-close": rt_config() + rt_text(b"Hello") + rt_binary(b"\x00\x01", owned=True)
+    + rt_transfer(3) + rt_ping(b"Hello") + rt_transfer(1) + rt_transfer(200) + rt_close(1000, b"bye"),
+    "server-fragments-and-pings": rt_config(server_sends=True) + rt_fragment("κό".encode()[:3])
+    + rt_ping(b"") + rt_fragment("κό".encode()[3:]) + rt_pong(b"unsolicited")
+    + rt_fragment(b"!", fin=True) + rt_large(100) + rt_transfer(7) + rt_close(1001),
+    "client-over-limits": rt_config(limits=(4, 1)) + rt_text(b"small") + rt_large_fragment(1)
+    + rt_large_fragment(1, fin=True) + rt_transfer(300),
+    "client-stream-invalid-utf8": rt_config(stream=True) + rt_fragment(b"ok\xe2\x82")
+    + rt_transfer(5) + rt_fragment(b"\xac", fin=True) + rt_text(b"next") + rt_fragment(b"\xed\xa0\x80", fin=True),
+    "server-order-errors": rt_config(server_sends=True) + rt_fragment(b"a", text=False)
+    + rt_text(b"refused") + rt_fragment(b"b") + rt_fragment(b"c", text=False, fin=True)
+    + rt_ping(b"x" * 126) + rt_close(1005) + rt_close(3000, b"r" * 124) + rt_close(4999, b"ok")
+    + rt_text(b"after close"),
+}
+
+
+def write(target, seeds):
+    os.makedirs(f"corpus/{target}", exist_ok=True)
+    for name, data in seeds.items():
+        with open(f"corpus/{target}/{name}", "wb") as f:
+            f.write(data)
+
+
+if __name__ == "__main__":
+    os.chdir(os.path.dirname(os.path.abspath(__file__)))
+    write("connection", CONNECTION)
+    write("connection_roundtrip", ROUNDTRIP)

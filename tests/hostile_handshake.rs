@@ -1,0 +1,375 @@
+//! Hostile peers during the opening handshake: a header line that never ends, 10,000 tiny
+//! headers, blank lines forever, a slowloris peer feeding one byte per call. Each case
+//! asserts the exact error and HTTP status, that each byte is examined once (the work
+//! counter `bytes_scanned`, not the clock: 16 times the input costs exactly 16 times the
+//! work), and that parsing allocates nothing at all (a counting allocator), so a peer's
+//! head costs the embedder its own buffer and nothing more. Real request formats of
+//! browsers and tools (the fuzz seeds) are accepted the same way.
+
+#[path = "support/counting.rs"]
+mod counting;
+
+use rfc6455::handshake::{
+    ClientHandshake, ClientKey, ClientRequest, HandshakeError as E, Limits, ServerHandshake, Status,
+};
+
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
+const MAX_HEAD: usize = Limits::DEFAULT_MAX_HEAD_BYTES;
+
+/// The server parser's outcome, without the borrowed request: the head length or the error.
+fn server_parse(p: &mut ServerHandshake, buf: &[u8]) -> Option<Result<usize, E>> {
+    match p.parse(buf) {
+        Ok(Status::Partial) => None,
+        Ok(Status::Complete { consumed, .. }) => Some(Ok(consumed)),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+fn client_parse(h: &mut ClientHandshake<'_>, buf: &[u8]) -> Option<Result<usize, E>> {
+    match h.parse_response(buf) {
+        Ok(Status::Partial) => None,
+        Ok(Status::Complete { consumed, .. }) => Some(Ok(consumed)),
+        Err(e) => Some(Err(e)),
+    }
+}
+
+/// Feed `input` one byte per call, as a slowloris peer would. Returns the outcome, how many
+/// bytes had arrived when it came, and the allocations made by all the parse calls.
+fn one_byte_at_a_time(
+    input: &[u8],
+    mut parse: impl FnMut(&[u8]) -> Option<Result<usize, E>>,
+) -> (Option<Result<usize, E>>, usize, u64) {
+    let mut allocations = 0;
+    for n in 1..=input.len() {
+        let before = counting::allocs();
+        let outcome = parse(&input[..n]);
+        allocations += counting::allocs() - before;
+        if outcome.is_some() {
+            return (outcome, n, allocations);
+        }
+    }
+    (None, input.len(), allocations)
+}
+
+fn head_len(input: &[u8]) -> usize {
+    let crlf = input
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| i + 4);
+    let lf = input.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
+    crlf.into_iter().chain(lf).min().expect("a complete head")
+}
+
+const NONCE: [u8; 16] = *b"the sample nonce";
+
+fn client_request() -> ClientRequest<'static> {
+    ClientRequest {
+        protocols: &["chat", "superchat"],
+        extensions: &["permessage-deflate; client_max_window_bits"],
+        ..ClientRequest::new("server.example.com", "/chat")
+    }
+}
+
+/// Requests in the formats real clients send (also the fuzz seeds): name, bytes, path.
+const REQUESTS: &[(&str, &[u8], &str)] = &[
+    (
+        "rfc6455-1.2",
+        include_bytes!("../fuzz/corpus/handshake_request/rfc6455-1.2"),
+        "/chat",
+    ),
+    (
+        "chromium",
+        include_bytes!("../fuzz/corpus/handshake_request/chromium"),
+        "/chat",
+    ),
+    (
+        "firefox",
+        include_bytes!("../fuzz/corpus/handshake_request/firefox"),
+        "/chat",
+    ),
+    (
+        "curl",
+        include_bytes!("../fuzz/corpus/handshake_request/curl"),
+        "/chat",
+    ),
+    (
+        "node-ws",
+        include_bytes!("../fuzz/corpus/handshake_request/node-ws"),
+        "/",
+    ),
+    (
+        "python-websockets",
+        include_bytes!("../fuzz/corpus/handshake_request/python-websockets"),
+        "/ws",
+    ),
+    (
+        "bare-lf",
+        include_bytes!("../fuzz/corpus/handshake_request/bare-lf"),
+        "/",
+    ),
+];
+
+#[test]
+fn real_client_requests_are_accepted_without_allocating() {
+    for &(name, input, path) in REQUESTS {
+        let head = head_len(input);
+        let mut parser = ServerHandshake::default();
+        let before = counting::allocs();
+        let Ok(Status::Complete { value, consumed }) = parser.parse(input) else {
+            panic!("{name}: not accepted");
+        };
+        assert_eq!(counting::allocs(), before, "{name}: parsing allocated");
+        assert_eq!(consumed, head, "{name}");
+        assert_eq!(value.path(), path, "{name}");
+        assert_eq!(parser.bytes_scanned(), head, "{name}");
+        let mut parser = ServerHandshake::default();
+        let (outcome, at, allocations) =
+            one_byte_at_a_time(input, |buf| server_parse(&mut parser, buf));
+        assert_eq!(outcome, Some(Ok(head)), "{name}");
+        assert_eq!((at, allocations), (head, 0), "{name}");
+        assert_eq!(parser.bytes_scanned(), head, "{name}");
+    }
+    // Chromium's first frame follows its head in the same read.
+    let chromium = REQUESTS[1].1;
+    assert_eq!(&chromium[head_len(chromium)..][..2], &[0x81, 0x85]);
+    // A client speaking version 8 gets 426.
+    let old = include_bytes!("../fuzz/corpus/handshake_request/version-8-426");
+    let err = ServerHandshake::default()
+        .parse(old)
+        .map(|_| ())
+        .unwrap_err();
+    assert_eq!((err, err.http_status()), (E::UnsupportedVersion, 426));
+}
+
+#[test]
+fn real_server_responses_are_accepted_without_allocating() {
+    let responses: &[(&str, &[u8], Result<(), E>)] = &[
+        (
+            "rfc6455-1.3",
+            include_bytes!("../fuzz/corpus/handshake_response/rfc6455-1.3"),
+            Ok(()),
+        ),
+        (
+            "node-ws",
+            include_bytes!("../fuzz/corpus/handshake_response/node-ws"),
+            Ok(()),
+        ),
+        (
+            "python-websockets",
+            include_bytes!("../fuzz/corpus/handshake_response/python-websockets"),
+            Ok(()),
+        ),
+        (
+            "nginx-proxy",
+            include_bytes!("../fuzz/corpus/handshake_response/nginx-proxy"),
+            Ok(()),
+        ),
+        (
+            "forbidden-403",
+            include_bytes!("../fuzz/corpus/handshake_response/forbidden-403"),
+            Err(E::UnexpectedStatus { code: 403 }),
+        ),
+    ];
+    let request = client_request();
+    let key = ClientKey::from_nonce(NONCE);
+    for (name, input, expected) in responses {
+        let head = head_len(input);
+        let expected = expected.map(|()| head);
+        let mut h = ClientHandshake::new(&request, &key);
+        let before = counting::allocs();
+        let whole = client_parse(&mut h, input);
+        assert_eq!(counting::allocs(), before, "{name}: parsing allocated");
+        assert_eq!(whole, Some(expected), "{name}");
+        let mut h = ClientHandshake::new(&request, &key);
+        let (outcome, at, allocations) = one_byte_at_a_time(input, |buf| client_parse(&mut h, buf));
+        assert_eq!(outcome, Some(expected), "{name}");
+        assert_eq!((at, allocations), (head, 0), "{name}");
+        assert_eq!(h.bytes_scanned(), head, "{name}");
+    }
+}
+
+/// A head that starts with `start` and then repeats `filler` without end.
+fn endless(start: &[u8], filler: &[u8], len: usize) -> Vec<u8> {
+    let mut v = start.to_vec();
+    while v.len() < len {
+        v.extend_from_slice(filler);
+    }
+    v.truncate(len);
+    v
+}
+
+#[test]
+fn a_header_line_that_never_ends_fails_at_8_kib() {
+    let cases: [(&str, &[u8]); 3] = [
+        ("header line", b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: "),
+        ("request line", b"GET /"),
+        ("leading blank lines", b"\r\n"),
+    ];
+    for (name, start) in cases {
+        let filler: &[u8] = if name == "leading blank lines" {
+            b"\r\n"
+        } else {
+            b"a"
+        };
+        let input = endless(start, filler, 3 * MAX_HEAD);
+        let mut parser = ServerHandshake::default();
+        let (outcome, at, allocations) =
+            one_byte_at_a_time(&input, |buf| server_parse(&mut parser, buf));
+        let err = E::HeadTooLarge { limit: MAX_HEAD };
+        assert_eq!(outcome, Some(Err(err)), "{name}");
+        // It fails the moment the head reaches the limit without ending, having looked at
+        // each byte once, and keeps failing however much more arrives.
+        assert_eq!((at, allocations), (MAX_HEAD, 0), "{name}");
+        assert_eq!(parser.bytes_scanned(), MAX_HEAD, "{name}");
+        assert_eq!(server_parse(&mut parser, &input), Some(Err(err)), "{name}");
+        assert_eq!(parser.bytes_scanned(), MAX_HEAD, "{name}");
+        assert_eq!(err.http_status(), 431);
+        let mut reply = [0u8; 256];
+        let n = err.write_rejection(&mut reply).unwrap();
+        assert!(reply[..n].starts_with(b"HTTP/1.1 431 "), "{name}");
+    }
+    // The same for a client reading a server's endless header.
+    let input = endless(
+        b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: ",
+        b"z",
+        2 * MAX_HEAD,
+    );
+    let request = client_request();
+    let key = ClientKey::from_nonce(NONCE);
+    let mut h = ClientHandshake::new(&request, &key);
+    let (outcome, at, allocations) = one_byte_at_a_time(&input, |buf| client_parse(&mut h, buf));
+    assert_eq!(outcome, Some(Err(E::HeadTooLarge { limit: MAX_HEAD })));
+    assert_eq!(
+        (at, allocations, h.bytes_scanned()),
+        (MAX_HEAD, 0, MAX_HEAD)
+    );
+}
+
+#[test]
+fn ten_thousand_tiny_headers_fail_at_the_header_limit() {
+    let start = b"GET / HTTP/1.1\r\n";
+    let mut input = start.to_vec();
+    for _ in 0..10_000 {
+        input.extend_from_slice(b"a:b\r\n");
+    }
+    input.extend_from_slice(b"\r\n");
+    // (limits, error, bytes examined when it is found: the first byte of the line over
+    // the limit, or the head limit)
+    let big = 1 << 20;
+    let cases = [
+        (
+            Limits::default(),
+            E::TooManyHeaders { limit: 64 },
+            16 + 64 * 5 + 1,
+        ),
+        // Any larger count acts as the parser's capacity, 128.
+        (
+            Limits {
+                max_headers: 10_000,
+                max_head_bytes: big,
+            },
+            E::TooManyHeaders { limit: 128 },
+            16 + 128 * 5 + 1,
+        ),
+        // Whichever limit is reached first wins.
+        (
+            Limits {
+                max_headers: 64,
+                max_head_bytes: 256,
+            },
+            E::HeadTooLarge { limit: 256 },
+            256,
+        ),
+    ];
+    for (limits, err, at) in cases {
+        let mut parser = ServerHandshake::new(limits);
+        let before = counting::allocs();
+        assert_eq!(server_parse(&mut parser, &input), Some(Err(err)));
+        assert_eq!(counting::allocs(), before);
+        assert_eq!(parser.bytes_scanned(), at, "{limits:?}");
+        assert_eq!(err.http_status(), 431);
+        let mut parser = ServerHandshake::new(limits);
+        let (outcome, fed, allocations) =
+            one_byte_at_a_time(&input, |buf| server_parse(&mut parser, buf));
+        assert_eq!(outcome, Some(Err(err)));
+        assert_eq!((fed, allocations, parser.bytes_scanned()), (at, 0, at));
+    }
+    // A server's response with 10,000 headers.
+    let mut response = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+    let status_len = response.len();
+    for _ in 0..10_000 {
+        response.extend_from_slice(b"a:b\r\n");
+    }
+    let request = client_request();
+    let key = ClientKey::from_nonce(NONCE);
+    let mut h = ClientHandshake::new(&request, &key);
+    assert_eq!(
+        client_parse(&mut h, &response),
+        Some(Err(E::TooManyHeaders { limit: 64 }))
+    );
+    assert_eq!(h.bytes_scanned(), status_len + 64 * 5 + 1);
+}
+
+/// A valid request of exactly `len` bytes with `headers` extra header lines, padded in the
+/// last one.
+fn request_of(len: usize, headers: usize) -> Vec<u8> {
+    let mut head = b"GET /chat HTTP/1.1\r\nHost: server.example.com\r\nUpgrade: websocket\r\n\
+        Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
+        Sec-WebSocket-Version: 13\r\n"
+        .to_vec();
+    for i in 0..headers - 1 {
+        head.extend_from_slice(format!("X-H{i}: v\r\n").as_bytes());
+    }
+    let pad = len - head.len() - "X-Pad: \r\n\r\n".len();
+    head.extend_from_slice(format!("X-Pad: {}\r\n\r\n", "p".repeat(pad)).as_bytes());
+    assert_eq!(head.len(), len);
+    head
+}
+
+#[test]
+fn slowloris_work_is_linear_in_the_bytes() {
+    let limits = Limits {
+        max_headers: 64,
+        max_head_bytes: 64 << 10,
+    };
+    let mut work = Vec::new();
+    for len in [1000, 16_000] {
+        let input = request_of(len, 50);
+        let mut parser = ServerHandshake::new(limits);
+        let (outcome, at, allocations) =
+            one_byte_at_a_time(&input, |buf| server_parse(&mut parser, buf));
+        assert_eq!(outcome, Some(Ok(len)));
+        assert_eq!((at, allocations), (len, 0));
+        work.push(parser.bytes_scanned());
+    }
+    // Every byte is examined exactly once, however the bytes trickle in: 16 times the input
+    // is exactly 16 times the work (a rescan per call would make it 256 times).
+    assert_eq!(work, [1000, 16_000]);
+    assert_eq!(work[1], 16 * work[0]);
+
+    // The client side, on a response padded the same way.
+    let request = client_request();
+    let key = ClientKey::from_nonce(NONCE);
+    let mut work = Vec::new();
+    for len in [1000, 16_000] {
+        let mut input = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\
+            Connection: Upgrade\r\nSec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n"
+            .to_vec();
+        let pad = len - input.len() - "X-Pad: \r\n\r\n".len();
+        input.extend_from_slice(format!("X-Pad: {}\r\n\r\n", "p".repeat(pad)).as_bytes());
+        let mut h = ClientHandshake::with_limits(&request, &key, limits);
+        let (outcome, _, allocations) = one_byte_at_a_time(&input, |buf| client_parse(&mut h, buf));
+        assert_eq!((outcome, allocations), (Some(Ok(len)), 0));
+        work.push(h.bytes_scanned());
+    }
+    assert_eq!(work[1], 16 * work[0]);
+    assert_eq!(work[0], 1000);
+
+    // While a slow head is pending, the parser's state is a few words: the bytes are the
+    // embedder's buffer, at most the head limit.
+    let state = std::mem::size_of::<ServerHandshake>();
+    println!("ServerHandshake: {state} bytes");
+    assert!(state <= 128, "{state} bytes");
+}
