@@ -26,6 +26,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod control;
 mod copy;
 mod error;
 mod event;

@@ -279,7 +279,7 @@ impl Connection {
         self.failed = true;
         self.close_sent = true;
         self.state = State::Closed;
-        self.rx.discard_all();
+        self.rx.discard();
     }
 }
 

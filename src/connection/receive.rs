@@ -6,7 +6,7 @@
 //! payload out as shared `Bytes` split from the buffer, and
 //! [`Connection::poll_event_ref`] lends it as a slice; neither copies it.
 
-use alloc::string::{String, ToString};
+use alloc::string::String;
 
 use bytes::{Buf, Bytes, BytesMut};
 
@@ -15,7 +15,7 @@ use super::{
     Chunk, ChunkRef, Closed, Connection, DataKind, Event, EventRef, Message, ProtocolError,
     ReceiveMode, State, Utf8Bytes,
 };
-use crate::close::{CloseCode, CloseFrame};
+use crate::close::CloseCode;
 use crate::frame::header::{HeaderParse, parse_header};
 use crate::frame::{DecoderConfig, FrameHeader, OpCode};
 use crate::mask;
@@ -111,6 +111,11 @@ impl Rx {
         freed
     }
 
+    /// The bytes at `start..end` of the buffer (positions `locate` reported).
+    pub(super) fn slice(&self, start: usize, end: usize) -> &[u8] {
+        &self.buf[start..end]
+    }
+
     /// The first `len` unconsumed bytes (all of them if fewer): a handshake head.
     pub(crate) fn head(&self, len: usize) -> &[u8] {
         let input = &self.buf[self.pos..];
@@ -128,13 +133,8 @@ impl Rx {
         self.peak = 0;
     }
 
-    /// Drop all input, for good.
-    pub(crate) fn discard_all(&mut self) {
-        self.discard();
-    }
-
     /// Drop all input.
-    fn discard(&mut self) {
+    pub(super) fn discard(&mut self) {
         self.buf = BytesMut::new();
         self.pos = 0;
         self.frame = None;
@@ -143,7 +143,7 @@ impl Rx {
 }
 
 /// Where the next event's payload is: `buf[start..end]` unless stated otherwise.
-enum Ready {
+pub(super) enum Ready {
     /// A message in a single frame.
     Single {
         kind: DataKind,
@@ -176,7 +176,7 @@ enum Ready {
 }
 
 /// What processing the current frame led to.
-enum Step {
+pub(super) enum Step {
     NeedMore,
     Continue,
     Ready(Ready),
@@ -582,66 +582,6 @@ impl Connection {
             first,
             last,
         }
-    }
-
-    fn control_frame(
-        &mut self,
-        opcode: OpCode,
-        start: usize,
-        end: usize,
-    ) -> Result<Step, ProtocolError> {
-        match opcode {
-            OpCode::Ping => {
-                if self.config.auto_pong
-                    && self.state == State::Open
-                    && self.out.len() <= self.config.max_pending_output_for_pong
-                {
-                    let mut payload = [0u8; crate::frame::MAX_CONTROL_PAYLOAD];
-                    let payload = &mut payload[..end - start];
-                    payload.copy_from_slice(&self.rx.buf[start..end]);
-                    self.queue_control(OpCode::Pong, payload);
-                }
-                Ok(Step::Ready(Ready::Ping { start, end }))
-            }
-            OpCode::Pong => Ok(Step::Ready(Ready::Pong { start, end })),
-            _ => self.close_frame(start, end),
-        }
-    }
-
-    fn close_frame(&mut self, start: usize, end: usize) -> Result<Step, ProtocolError> {
-        let (code, reason) = match CloseFrame::parse(&self.rx.buf[start..end]) {
-            Ok(Some(frame)) => (frame.code, frame.reason.to_string()),
-            Ok(None) => (CloseCode::NO_STATUS, String::new()),
-            Err(e) => return Err(self.fail(e.into())),
-        };
-        if !self.close_sent {
-            // Echo the peer's code (section 5.5.1); an empty close gets an empty reply.
-            let body = code.0.to_be_bytes();
-            let len = if code == CloseCode::NO_STATUS { 0 } else { 2 };
-            self.queue_control(OpCode::Close, &body[..len]);
-            self.close_sent = true;
-        }
-        self.close_received = true;
-        self.state = State::Closed;
-        self.rx.discard();
-        Ok(Step::Ready(Ready::Closed(Closed { code, reason })))
-    }
-
-    /// Fail the connection (RFC 6455 section 7.1.7): queue a close frame with the error's
-    /// code unless one was sent, drop all input, and hand the error back for returning.
-    pub(crate) fn fail(&mut self, err: ProtocolError) -> ProtocolError {
-        if !self.close_sent {
-            let mut body = [0u8; 2 + 40];
-            let frame = CloseFrame::new(err.close_code(), err.reason());
-            if let Ok(n) = frame.encode(&mut body) {
-                self.queue_control(OpCode::Close, &body[..n]);
-            }
-            self.close_sent = true;
-        }
-        self.failed = true;
-        self.state = State::Closed;
-        self.rx.discard();
-        err
     }
 }
 
