@@ -118,6 +118,8 @@ impl Rec {
             Event::Ping(p) => Rec::Ping(p.to_vec()),
             Event::Pong(p) => Rec::Pong(p.to_vec()),
             Event::Closed(c) => Rec::Closed(c.code.0, c.reason),
+            // The targets build open connections (`Connection::new`): no handshake events.
+            Event::Accepted(_) | Event::Request => panic!("handshake event on an open connection"),
         }
     }
 
@@ -137,6 +139,9 @@ impl Rec {
             EventRef::Ping(p) => Rec::Ping(p.to_vec()),
             EventRef::Pong(p) => Rec::Pong(p.to_vec()),
             EventRef::Closed(c) => Rec::Closed(c.code.0, c.reason),
+            EventRef::Accepted(_) | EventRef::Request => {
+                panic!("handshake event on an open connection")
+            }
         }
     }
 }
