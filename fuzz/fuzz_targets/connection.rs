@@ -76,6 +76,8 @@ fn config(flags: u8, frame: u8, message: u8, pong: u8) -> Config {
     }
     c.max_pending_output_for_pong = usize::from(pong) * 64;
     c.retained_capacity = usize::from(flags >> 4) * 64;
+    // Buffers up to this size are kept for reuse once drained: 0 to 30 KiB.
+    c.reuse_capacity = c.retained_capacity * 32;
     c
 }
 
@@ -419,7 +421,7 @@ impl Run {
                 + frame
                 + message
                 + self.pending_max
-                + self.cfg.retained_capacity)
+                + self.cfg.reuse_capacity.max(self.cfg.retained_capacity))
             + self.pending_max_ever / 16
             + (16 << 10);
         let live = live_bytes() - self.base;
