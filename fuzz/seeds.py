@@ -75,8 +75,9 @@ def send_message(size64, fill, text=False):
     return bytes([14 | (0x80 if text else 0), size64, fill])
 
 
-def write_to(max_per_call):
-    return bytes([15, max_per_call])
+def write_to(max64):
+    """`Connection::write_to` through a writer taking (max64 + 1) * 64 bytes per call."""
+    return bytes([15, max64])
 
 
 def config(server, stream=False, no_pong=False, unlimited=False, retained64=8, frame16=255, msg64=255, pong64=16):

@@ -29,7 +29,7 @@ use rfc6455::connection::{
 };
 use rfc6455::frame::OpCode;
 use rfc6455_fuzz::{
-    Counting, Ev, Fail, OutFrame, Rec, SendModel, decode_output, live_bytes, reference,
+    Counting, Ev, Fail, Input, OutFrame, Rec, SendModel, decode_output, live_bytes, reference,
 };
 
 #[global_allocator]
@@ -37,29 +37,6 @@ static ALLOC: Counting = Counting;
 
 /// The most bytes one input may feed through repetition, to keep runs fast.
 const MAX_AMPLIFIED: usize = 64 << 10;
-
-struct Bytes8<'a>(&'a [u8]);
-
-impl<'a> Bytes8<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
-    }
-    fn take(&mut self, n: usize) -> &'a [u8] {
-        let (a, b) = self.0.split_at(n.min(self.0.len()));
-        self.0 = b;
-        a
-    }
-    /// A length byte and that many bytes.
-    fn blob(&mut self) -> Option<&'a [u8]> {
-        let n = self.byte()? as usize;
-        Some(self.take(n))
-    }
-}
 
 fn config(flags: u8, frame: u8, message: u8, pong: u8) -> Config {
     let mut c = Config::default();
@@ -385,7 +362,7 @@ impl Run {
             .conn
             .write_to(&mut Trickle {
                 out: &mut sink,
-                max: max.max(1),
+                max,
             })
             .expect("an infallible writer");
         assert_eq!(n, before);
@@ -435,7 +412,7 @@ impl Run {
     }
 
     /// Run one operation; `None` when the input is used up.
-    fn step(&mut self, input: &mut Bytes8<'_>) -> Option<()> {
+    fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
         let tag = input.byte()?;
         match tag % 16 {
             0 => {
@@ -541,7 +518,8 @@ impl Run {
                 self.sent_data(got, kind, None, &bytes);
             }
             _ => {
-                let max = input.byte()? as usize;
+                // 64 bytes to 16 KiB per write call (a byte per call makes slow runs).
+                let max = (input.byte()? as usize + 1) * 64;
                 self.write_to(max);
             }
         }
@@ -580,7 +558,7 @@ impl Run {
 }
 
 fn run(data: &[u8], full: bool) {
-    let mut input = Bytes8(data);
+    let mut input = Input(data);
     let (Some(flags), Some(frame), Some(message), Some(pong)) =
         (input.byte(), input.byte(), input.byte(), input.byte())
     else {

@@ -24,31 +24,12 @@ use rfc6455::connection::{
     Config, Connection, DataKind, Message, ProtocolError, ReceiveMode, State,
 };
 use rfc6455::frame::FrameError;
-use rfc6455_fuzz::{Ev, Fail, Rec, SendModel};
-
-struct Input<'a>(&'a [u8]);
+use rfc6455_fuzz::{Ev, Fail, Input, Rec, SendModel};
 
 /// 16 KiB of ASCII letters, built once (a loop per byte is slow under instrumentation).
 fn pattern() -> &'static [u8] {
     static PATTERN: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
     PATTERN.get_or_init(|| (0..255 * 64).map(|i| (i % 61) as u8 + b'A').collect())
-}
-
-impl<'a> Input<'a> {
-    fn byte(&mut self) -> Option<u8> {
-        let (&b, rest) = self.0.split_first()?;
-        self.0 = rest;
-        Some(b)
-    }
-    fn u16(&mut self) -> Option<u16> {
-        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
-    }
-    fn blob(&mut self) -> Option<&'a [u8]> {
-        let n = (self.byte()? as usize).min(self.0.len());
-        let (a, b) = self.0.split_at(n);
-        self.0 = b;
-        Some(a)
-    }
 }
 
 /// What the receiver must report for the frames sent so far, by RFC 6455's rules and its

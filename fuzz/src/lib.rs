@@ -15,6 +15,36 @@ use rfc6455::close::{CloseCode, CloseFrame};
 use rfc6455::connection::{Config, DataKind, Event, EventRef, ProtocolError};
 use rfc6455::frame::{Decoded, Decoder, DecoderConfig, OpCode, Rsv};
 
+/// Reads a fuzz input as a sequence of operation arguments.
+pub struct Input<'a>(pub &'a [u8]);
+
+impl<'a> Input<'a> {
+    /// The next byte.
+    pub fn byte(&mut self) -> Option<u8> {
+        let (&b, rest) = self.0.split_first()?;
+        self.0 = rest;
+        Some(b)
+    }
+
+    /// The next two bytes, big-endian.
+    pub fn u16(&mut self) -> Option<u16> {
+        Some(u16::from_be_bytes([self.byte()?, self.byte()?]))
+    }
+
+    /// The next `n` bytes, or all that is left.
+    pub fn take(&mut self, n: usize) -> &'a [u8] {
+        let (a, b) = self.0.split_at(n.min(self.0.len()));
+        self.0 = b;
+        a
+    }
+
+    /// A length byte and that many bytes (or all that is left).
+    pub fn blob(&mut self) -> Option<&'a [u8]> {
+        let n = self.byte()? as usize;
+        Some(self.take(n))
+    }
+}
+
 /// A global allocator that counts the live heap bytes of the process.
 pub struct Counting;
 
