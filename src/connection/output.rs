@@ -1,6 +1,6 @@
 use alloc::collections::VecDeque;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 use crate::frame::FrameHeader;
 use crate::mask;
@@ -11,6 +11,28 @@ const SHARE_THRESHOLD: usize = 4096;
 
 /// Masked payloads at least this large are masked while copied (`mask::copy_masked`).
 const FUSED_MASK_MIN: usize = 1024;
+
+/// Write `header` into `buf` with fixed-size stores (reserved by the caller): cheaper for
+/// the common small frame than building the header apart and copying it in.
+#[inline(always)]
+fn put_header(buf: &mut BytesMut, header: &FrameHeader) {
+    buf.put_u8((u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8);
+    let mask_bit = if header.mask.is_some() { 0x80 } else { 0 };
+    match header.payload_len {
+        n @ 0..=125 => buf.put_u8(mask_bit | n as u8),
+        n @ 126..=0xFFFF => {
+            buf.put_u8(mask_bit | 126);
+            buf.put_u16(n as u16);
+        }
+        n => {
+            buf.put_u8(mask_bit | 127);
+            buf.put_u64(n);
+        }
+    }
+    if let Some(key) = header.mask {
+        buf.put_u32(u32::from_be_bytes(key));
+    }
+}
 
 /// Encoded frames waiting for the caller to write them: small frames are copied into one
 /// contiguous tail buffer; large unmasked payloads are queued as shared `Bytes`.
@@ -32,9 +54,9 @@ impl Output {
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
         // The connection builds headers from checked parts only.
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
-        let head = header.encode_unchecked();
-        self.tail.reserve(head.len() + payload.len());
-        self.tail.extend_from_slice(&head);
+        let head_len = header.encoded_len();
+        self.tail.reserve(head_len + payload.len());
+        put_header(&mut self.tail, header);
         let start = self.tail.len();
         match header.mask {
             // Large client payloads: mask while copying, one pass over the source.
@@ -48,7 +70,7 @@ impl Output {
             }
             None => super::copy::extend(&mut self.tail, payload),
         }
-        self.len += head.len() + payload.len();
+        self.len += head_len + payload.len();
     }
 
     /// Append bytes as they are (a handshake head).
@@ -105,6 +127,10 @@ impl Output {
         self.peak = self.peak.max(self.tail.capacity());
         n = n.min(self.len);
         self.len -= n;
+        if self.len == 0 {
+            // All written (the common case): no need to move through the buffers first.
+            n = 0;
+        }
         while n > 0 {
             match self.chunks.front_mut() {
                 Some(chunk) => {
@@ -128,6 +154,35 @@ impl Output {
                 self.peak = 0;
             } else {
                 self.tail.clear();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::frame::{OpCode, Rsv};
+
+    #[test]
+    fn put_header_writes_what_encode_writes() {
+        for len in [0u64, 1, 125, 126, 65535, 65536, u32::MAX as u64 + 7] {
+            for mask in [None, Some([1, 2, 3, 4])] {
+                for (fin, opcode) in [
+                    (true, OpCode::Text),
+                    (false, OpCode::Binary),
+                    (true, OpCode::Ping),
+                ] {
+                    if opcode.is_control() && len > 125 {
+                        continue;
+                    }
+                    let mut header = FrameHeader::new(fin, opcode, mask, len);
+                    header.rsv = Rsv::RSV1;
+                    let mut buf = BytesMut::new();
+                    put_header(&mut buf, &header);
+                    assert_eq!(&buf[..], header.encode().unwrap().as_bytes(), "{header:?}");
+                    assert_eq!(buf.len(), header.encoded_len());
+                }
             }
         }
     }
