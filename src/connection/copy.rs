@@ -11,21 +11,16 @@ use bytes::BytesMut;
 
 use crate::mask;
 
-/// Appends of at least this many bytes are checked for the slow window.
-const CHECK_MIN: usize = 2048;
-
 /// Append `data` to `buf`.
 #[inline]
 pub(crate) fn extend(buf: &mut BytesMut, data: &[u8]) {
-    if data.len() >= CHECK_MIN {
+    if data.len() >= mask::ALIASING_CHECK_MIN {
         buf.reserve(data.len());
         let start = buf.len();
-        let dst = buf.as_ptr() as usize + start;
-        let delta = dst.wrapping_sub(data.as_ptr() as usize) % 4096;
-        if (1..64).contains(&delta) {
+        let dst = buf.as_ptr().wrapping_add(start);
+        if mask::in_aliasing_window(dst, data.as_ptr()) {
             buf.resize(start + data.len(), 0);
-            // XOR with a zero key is a copy, through the vector loop.
-            mask::copy_masked(&mut buf[start..], data, [0; 4], 0);
+            mask::copy(&mut buf[start..], data);
             return;
         }
     }

@@ -34,7 +34,7 @@ pub fn encode_frame(
     dst_head.copy_from_slice(head);
     match header.mask {
         Some(key) => mask::copy_masked(dst_payload, payload, key, 0),
-        None => dst_payload.copy_from_slice(payload),
+        None => mask::copy(dst_payload, payload),
     }
     Ok(total)
 }
