@@ -43,6 +43,9 @@ pub(crate) struct Output {
     len: usize,
     /// The largest capacity the tail had since it was last released.
     peak: usize,
+    /// Bytes written out from the front of the tail since it was last released: after
+    /// `advance`, `capacity()` no longer counts them, though the allocation still holds them.
+    advanced: usize,
 }
 
 impl Output {
@@ -89,7 +92,10 @@ impl Output {
         let head = header.encode_unchecked();
         self.tail.extend_from_slice(&head);
         self.len += head.len() + payload.len();
-        self.chunks.push_back(self.tail.split().freeze());
+        let written = self.tail.split();
+        // The split part still lives in the tail's allocation: count it as held.
+        self.advanced += written.len();
+        self.chunks.push_back(written.freeze());
         self.chunks.push_back(payload);
     }
 
@@ -110,15 +116,25 @@ impl Output {
             .filter(|s| !s.is_empty())
     }
 
-    /// Release the buffer if nothing is pending and it holds more than `keep` bytes.
-    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
-        if self.len > 0 || self.peak.max(self.tail.capacity()) <= keep {
-            return 0;
-        }
-        let freed = self.peak.max(self.tail.capacity());
+    /// An upper estimate of the tail's allocation.
+    fn held(&self) -> usize {
+        self.peak.max(self.tail.capacity() + self.advanced)
+    }
+
+    fn release(&mut self) {
         self.tail = BytesMut::new();
         self.peak = 0;
-        freed
+        self.advanced = 0;
+    }
+
+    /// Release the buffer if nothing is pending and it holds more than `keep` bytes.
+    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
+        let held = self.held();
+        if self.len > 0 || held <= keep {
+            return 0;
+        }
+        self.release();
+        held
     }
 
     /// Drop `n` written bytes from the front; once all is written, keep the buffer for
@@ -143,15 +159,15 @@ impl Output {
                 }
                 None => {
                     self.tail.advance(n);
+                    self.advanced += n;
                     n = 0;
                 }
             }
         }
         if self.len == 0 {
             self.chunks.clear();
-            if self.peak > retain {
-                self.tail = BytesMut::new();
-                self.peak = 0;
+            if self.held() > retain {
+                self.release();
             } else {
                 self.tail.clear();
             }

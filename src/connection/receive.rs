@@ -191,6 +191,9 @@ impl Connection {
             return;
         }
         let rx = &mut self.rx;
+        // Before the consumed prefix is dropped from view, while `capacity()` still counts
+        // the whole allocation.
+        rx.peak = rx.peak.max(rx.buf.capacity());
         if rx.pos > 0 {
             if rx.pos == rx.buf.len() {
                 rx.buf.clear();
@@ -384,14 +387,16 @@ impl Connection {
         let rest = rx.buf.len() - rx.pos;
         if rx.peak > self.config.reuse_capacity && rest == 0 {
             rx.release();
-        } else if rx.peak > self.config.reuse_capacity && rest <= self.config.retained_capacity {
-            // A large read that ended inside the next frame: keep those few bytes, not the
-            // read's buffer (the frame state counts from `pos`, so moving them is safe).
-            let mut kept = BytesMut::with_capacity(self.config.retained_capacity);
+        } else if rx.peak > self.config.reuse_capacity && rest <= self.config.reuse_capacity / 4 {
+            // A large read that ended inside the next frame: keep those bytes, not the read's
+            // buffer (the frame state counts from `pos`, so moving them is safe). Linear: the
+            // new buffer holds at most half the reuse capacity, so it must take in at least a
+            // quarter of it (at least `rest` new bytes) before it can grow past it again.
+            let mut kept = BytesMut::with_capacity((2 * rest).max(self.config.retained_capacity));
             kept.extend_from_slice(&rx.buf[rx.pos..]);
             rx.buf = kept;
             rx.pos = 0;
-            rx.peak = self.config.retained_capacity;
+            rx.peak = rx.buf.capacity();
         }
         if rx.message.is_none() && rx.assembled.capacity() > self.config.reuse_capacity {
             rx.assembled = BytesMut::new();
