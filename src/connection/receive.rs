@@ -446,6 +446,9 @@ impl Connection {
                     text = kind == DataKind::Text;
                     whole_text = text && header.fin;
                     self.rx.utf8.reset();
+                    if !header.fin && !stream {
+                        self.rx.assembled.clear();
+                    }
                     if !header.fin || stream {
                         self.rx.message = Some(RxMessage {
                             kind,
@@ -489,6 +492,40 @@ impl Connection {
         };
         let base = rx.pos + frame.header_len;
         let available = (rx.buf.len() - base).min(frame.remaining);
+        if !stream && frame.header.opcode.is_data() && rx.message.is_some() {
+            // A fragment of a message being reassembled: unmask its bytes while copying
+            // them out as they arrive (one pass), and drop them from the input buffer so a
+            // frame that straddles reads leaves nothing large to move.
+            if available > 0 {
+                let at = rx.assembled.len();
+                let fresh = &rx.buf[base..base + available];
+                super::copy::extend_masked(&mut rx.assembled, fresh, frame.header.mask, frame.taken);
+                if frame.text {
+                    if let Err(e) = rx.utf8.feed(&rx.assembled[at..]) {
+                        return Err(self.fail(e.into()));
+                    }
+                }
+            }
+            rx.pos = base + available;
+            frame.header_len = 0;
+            frame.remaining -= available;
+            frame.taken += available;
+            if frame.remaining > 0 {
+                return Ok(Step::NeedMore);
+            }
+            let (fin, text) = (frame.header.fin, frame.text);
+            rx.frame = None;
+            if !fin {
+                return Ok(Step::Continue);
+            }
+            if text {
+                if let Err(e) = rx.utf8.finish() {
+                    return Err(self.fail(e.into()));
+                }
+            }
+            let kind = rx.message.take().map_or(DataKind::Binary, |m| m.kind);
+            return Ok(Step::Ready(Ready::Assembled { kind }));
+        }
         if available > frame.ready {
             let fresh = &mut rx.buf[base + frame.ready..base + available];
             if let Some(key) = frame.header.mask {
@@ -540,31 +577,15 @@ impl Connection {
         if stream {
             return Ok(Step::Ready(self.chunk(start, end, header.fin)));
         }
-        let rx = &mut self.rx;
-        match (header.fin, rx.message.as_ref().map(|m| m.kind)) {
-            (true, None) => {
-                let kind = if header.opcode == OpCode::Text {
-                    DataKind::Text
-                } else {
-                    DataKind::Binary
-                };
-                Ok(Step::Ready(Ready::Single { kind, start, end }))
-            }
-            (fin, Some(kind)) => {
-                if header.opcode != OpCode::Continuation {
-                    rx.assembled.clear();
-                }
-                super::copy::extend(&mut rx.assembled, &rx.buf[start..end]);
-                if fin {
-                    rx.message = None;
-                    Ok(Step::Ready(Ready::Assembled { kind }))
-                } else {
-                    Ok(Step::Continue)
-                }
-            }
-            // start_frame creates a message for every non-final first frame.
-            (false, None) => Ok(Step::Continue),
-        }
+        // Fragments of a message went through the reassembly branch above, and
+        // `start_frame` makes every non-final first frame start a message.
+        debug_assert!(header.fin && self.rx.message.is_none());
+        let kind = if header.opcode == OpCode::Text {
+            DataKind::Text
+        } else {
+            DataKind::Binary
+        };
+        Ok(Step::Ready(Ready::Single { kind, start, end }))
     }
 
     /// A piece of a data message in stream mode.
