@@ -100,18 +100,13 @@ const READ_CHUNK: usize = 64 * 1024;
 pub struct WebSocket<S> {
     stream: S,
     conn: Connection,
-    read_buf: Vec<u8>,
 }
 
 impl<S: Read + Write> WebSocket<S> {
     /// Wrap a stream whose opening handshake is done, with `leftover` bytes that were read
     /// past the handshake.
     pub fn from_parts(stream: S, conn: Connection, leftover: &[u8]) -> Self {
-        let mut ws = WebSocket {
-            stream,
-            conn,
-            read_buf: Vec::new(),
-        };
+        let mut ws = WebSocket { stream, conn };
         ws.conn.receive(leftover);
         ws
     }
@@ -210,15 +205,12 @@ impl<S: Read + Write> WebSocket<S> {
         }
     }
 
-    /// Read once from the stream into the connection.
+    /// Read once from the stream, straight into the connection's input buffer.
     fn fill(&mut self) -> Result<(), Error> {
-        if self.read_buf.len() < READ_CHUNK {
-            self.read_buf.resize(READ_CHUNK, 0);
-        }
         loop {
-            match self.stream.read(&mut self.read_buf) {
+            match self.stream.read(self.conn.receive_buffer(READ_CHUNK)) {
                 Ok(0) => self.conn.receive_eof(),
-                Ok(n) => self.conn.receive(&self.read_buf[..n]),
+                Ok(n) => self.conn.commit_received(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e.into()),
             }
@@ -279,11 +271,7 @@ pub fn connect_with<S: Read + Write>(
     config: Config,
 ) -> Result<WebSocket<S>, Error> {
     let conn = Connection::client(request, seed, config)?;
-    let mut ws = WebSocket {
-        stream,
-        conn,
-        read_buf: Vec::new(),
-    };
+    let mut ws = WebSocket { stream, conn };
     ws.flush()?;
     loop {
         match ws.read_opening()? {
@@ -333,7 +321,6 @@ where
     let mut ws = WebSocket {
         stream,
         conn: Connection::server(limits, config),
-        read_buf: Vec::new(),
     };
     loop {
         if let Some(Event::Request) = ws.read_opening()? {

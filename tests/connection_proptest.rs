@@ -118,8 +118,63 @@ fn run_ref(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u
     })
 }
 
+/// Feed `wire` by reading it into `receive_buffer`, as a socket would: each read asks
+/// for the next of `wants` (cycled) and fills the next of `fills` (a per-mille share of
+/// the room, cycled), so reads stop short, fill the room, or return nothing.
+fn run_read_into(
+    wire: &[u8],
+    wants: &[usize],
+    fills: &[u16],
+) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut events = Vec::new();
+    let mut error = None;
+    let mut start = 0;
+    let mut i = 0;
+    'outer: while start < wire.len() {
+        let room = conn.receive_buffer(wants[i % wants.len()]);
+        assert!(!room.is_empty() && room.len() <= wants[i % wants.len()]);
+        assert!(room.iter().all(|&b| b == 0), "lent room must be zeroed");
+        let fill = usize::from(fills[i % fills.len()]);
+        let n = (room.len() * fill / 1000).min(wire.len() - start);
+        room[..n].copy_from_slice(&wire[start..start + n]);
+        conn.commit_received(n);
+        start += n;
+        i += 1;
+        loop {
+            match conn.poll_event() {
+                Ok(Some(event)) => events.push(event),
+                Ok(None) => break,
+                Err(e) => {
+                    error = Some(e.close_code());
+                    break 'outer;
+                }
+            }
+        }
+    }
+    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    (events, error, output)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn reading_into_the_buffer_gives_the_same_events(
+        frames in prop::collection::vec(frame_strategy(), 0..8),
+        wants in prop::collection::vec(1usize..400, 1..6),
+        fills in prop::collection::vec(prop_oneof![Just(1000u16), 0u16..=1000], 1..6),
+    ) {
+        let wire = encode(&frames);
+        let whole = run(&wire, &[]);
+        // A read that returns nothing is followed by one that does.
+        let mut fills = fills;
+        fills.push(1000);
+        let read = run_read_into(&wire, &wants, &fills);
+        prop_assert_eq!(&whole.0, &read.0);
+        prop_assert_eq!(whole.1, read.1);
+        prop_assert_eq!(&whole.2, &read.2);
+    }
 
     #[test]
     fn any_split_gives_the_same_events_as_whole(

@@ -30,6 +30,7 @@ mod control;
 mod copy;
 mod error;
 mod event;
+mod input;
 mod opening;
 mod output;
 mod receive;
@@ -42,9 +43,9 @@ use crate::Role;
 use crate::frame::DecoderConfig;
 use crate::keygen::MaskKeyGen;
 use alloc::boxed::Box;
+use input::Rx;
 use opening::Opening;
 use output::Output;
-use receive::Rx;
 
 /// How data messages are delivered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]

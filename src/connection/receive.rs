@@ -8,8 +8,9 @@
 
 use alloc::string::String;
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::Bytes;
 
+use super::input::{RxFrame, RxMessage};
 use super::opening::Opened;
 use super::{
     Chunk, ChunkRef, Closed, Connection, DataKind, Event, EventRef, Message, ProtocolError,
@@ -17,130 +18,9 @@ use super::{
 };
 use crate::close::CloseCode;
 use crate::frame::header::{HeaderParse, parse_header};
-use crate::frame::{DecoderConfig, FrameHeader, OpCode};
+use crate::frame::{FrameHeader, OpCode};
 use crate::mask;
-use crate::utf8::{self, Utf8Validator};
-
-/// Receive-side state.
-#[derive(Debug)]
-pub(crate) struct Rx {
-    /// Bytes received; `buf[pos..]` is not consumed yet and starts with the current frame.
-    buf: BytesMut,
-    /// Bytes at the front of `buf` already consumed (dropped lazily, once per batch).
-    pos: usize,
-    decoder: DecoderConfig,
-    /// The frame whose header is parsed and whose payload is arriving.
-    frame: Option<RxFrame>,
-    /// The data message in progress (fragmented, or any message in stream mode).
-    message: Option<RxMessage>,
-    /// The reassembled payload of a fragmented message.
-    assembled: BytesMut,
-    utf8: Utf8Validator,
-    /// The transport ended.
-    pub(crate) eof: bool,
-    /// The end was reported as an event.
-    eof_reported: bool,
-    /// The largest capacity `buf` had since it was last released (`capacity()` alone
-    /// cannot tell: after a split it counts only the unused tail).
-    peak: usize,
-}
-
-#[derive(Debug)]
-struct RxFrame {
-    header: FrameHeader,
-    /// Header bytes still at `buf[pos..]` (0 once a piece was streamed out).
-    header_len: usize,
-    /// Payload bytes still to come out of `buf`, counted from the last piece taken.
-    remaining: usize,
-    /// Payload bytes after the header that are already unmasked and validated.
-    ready: usize,
-    /// Payload bytes already taken out as stream chunks: the mask phase base.
-    taken: usize,
-    /// The payload is text (a text frame or a continuation of a text message).
-    text: bool,
-    /// A single-frame text message whose payload is validated in one pass once whole.
-    whole_text: bool,
-}
-
-#[derive(Debug)]
-struct RxMessage {
-    kind: DataKind,
-    /// Bytes of this message so far, including the current frame's declared length:
-    /// checked against the limit when each header arrives.
-    size: u64,
-    /// A chunk of this message was already delivered (stream mode).
-    started: bool,
-}
-
-impl Rx {
-    pub(crate) fn new(decoder: DecoderConfig) -> Self {
-        Rx {
-            buf: BytesMut::new(),
-            pos: 0,
-            decoder,
-            frame: None,
-            message: None,
-            assembled: BytesMut::new(),
-            utf8: Utf8Validator::new(),
-            eof: false,
-            eof_reported: false,
-            peak: 0,
-        }
-    }
-
-    /// Split `buf[start..end]` out as shared bytes; `end` must be the consumed position.
-    fn take(&mut self, start: usize, end: usize) -> Bytes {
-        debug_assert_eq!(end, self.pos);
-        let mut bytes = self.buf.split_to(end).freeze();
-        bytes.advance(start);
-        self.pos = 0;
-        bytes
-    }
-
-    /// Release drained buffers holding more than `keep` bytes; returns the capacity freed.
-    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
-        let mut freed = 0;
-        if self.frame.is_none() && self.pos == self.buf.len() && self.peak > keep {
-            freed += self.peak;
-            self.release();
-        }
-        if self.message.is_none() && self.assembled.capacity() > keep {
-            freed += self.assembled.capacity();
-            self.assembled = BytesMut::new();
-        }
-        freed
-    }
-
-    /// The bytes at `start..end` of the buffer (positions `locate` reported).
-    pub(super) fn slice(&self, start: usize, end: usize) -> &[u8] {
-        &self.buf[start..end]
-    }
-
-    /// The first `len` unconsumed bytes (all of them if fewer): a handshake head.
-    pub(crate) fn head(&self, len: usize) -> &[u8] {
-        let input = &self.buf[self.pos..];
-        &input[..len.min(input.len())]
-    }
-
-    /// Consume a handshake head of `len` bytes.
-    pub(crate) fn consume_head(&mut self, len: usize) {
-        self.pos += len;
-    }
-
-    fn release(&mut self) {
-        self.buf = BytesMut::new();
-        self.pos = 0;
-        self.peak = 0;
-    }
-
-    /// Drop all input.
-    pub(super) fn discard(&mut self) {
-        self.buf = BytesMut::new();
-        self.pos = 0;
-        self.frame = None;
-        self.message = None;
-    }
-}
+use crate::utf8;
 
 /// Where the next event's payload is: `buf[start..end]` unless stated otherwise.
 pub(super) enum Ready {
@@ -183,36 +63,6 @@ pub(super) enum Step {
 }
 
 impl Connection {
-    /// Feed bytes read from the transport, in any split. Bytes that arrive after the
-    /// peer's close frame, or after the connection failed, are discarded.
-    pub fn receive(&mut self, data: &[u8]) {
-        self.bytes_received = self.bytes_received.wrapping_add(data.len() as u64);
-        if self.close_received || self.failed || self.rx.eof {
-            return;
-        }
-        let rx = &mut self.rx;
-        // Before the consumed prefix is dropped from view, while `capacity()` still counts
-        // the whole allocation.
-        rx.peak = rx.peak.max(rx.buf.capacity());
-        if rx.pos > 0 {
-            if rx.pos == rx.buf.len() {
-                rx.buf.clear();
-            } else {
-                rx.buf.advance(rx.pos);
-            }
-            rx.pos = 0;
-        }
-        super::copy::extend(&mut rx.buf, data);
-        rx.peak = rx.peak.max(rx.buf.capacity());
-    }
-
-    /// Report that the transport ended (the peer closed its side, or a read failed).
-    /// If the close handshake had not finished, [`poll_event`](Self::poll_event) then
-    /// reports [`Event::Closed`] with [`CloseCode::ABNORMAL`] (1006).
-    pub fn receive_eof(&mut self) {
-        self.rx.eof = true;
-    }
-
     /// The next event from the bytes received so far, or `Ok(None)` when more input is
     /// needed (or nothing more can happen). Payloads are shared `Bytes` split from the
     /// input buffer, without a copy, for messages in a single frame.
@@ -297,6 +147,7 @@ impl Connection {
     }
 
     fn locate(&mut self) -> Result<Option<Ready>, ProtocolError> {
+        self.rx.unlend();
         if self.state == State::Connecting {
             if let Some(opened) = self.poll_opening()? {
                 return Ok(Some(Ready::Opening(opened)));
@@ -384,23 +235,7 @@ impl Connection {
     /// handshake did.
     fn end_of_input(&mut self) -> Option<Ready> {
         let rx = &mut self.rx;
-        let rest = rx.buf.len() - rx.pos;
-        if rx.peak > self.config.reuse_capacity && rest == 0 {
-            rx.release();
-        } else if rx.peak > self.config.reuse_capacity && rest <= self.config.reuse_capacity / 4 {
-            // A large read that ended inside the next frame: keep those bytes, not the read's
-            // buffer (the frame state counts from `pos`, so moving them is safe). Linear: the
-            // new buffer holds at most half the reuse capacity, so it must take in at least a
-            // quarter of it (at least `rest` new bytes) before it can grow past it again.
-            let mut kept = BytesMut::with_capacity((2 * rest).max(self.config.retained_capacity));
-            kept.extend_from_slice(&rx.buf[rx.pos..]);
-            rx.buf = kept;
-            rx.pos = 0;
-            rx.peak = rx.buf.capacity();
-        }
-        if rx.message.is_none() && rx.assembled.capacity() > self.config.reuse_capacity {
-            rx.assembled = BytesMut::new();
-        }
+        rx.settle(self.config.reuse_capacity, self.config.retained_capacity);
         if !rx.eof || rx.eof_reported {
             return None;
         }
@@ -499,7 +334,12 @@ impl Connection {
             if available > 0 {
                 let at = rx.assembled.len();
                 let fresh = &rx.buf[base..base + available];
-                super::copy::extend_masked(&mut rx.assembled, fresh, frame.header.mask, frame.taken);
+                super::copy::extend_masked(
+                    &mut rx.assembled,
+                    fresh,
+                    frame.header.mask,
+                    frame.taken,
+                );
                 if frame.text {
                     if let Err(e) = rx.utf8.feed(&rx.assembled[at..]) {
                         return Err(self.fail(e.into()));

@@ -10,11 +10,17 @@ const SEED: [u8; 32] = [0x5A; 32];
 
 /// Server or client decoding whole messages (fragmented ones are reassembled by the same
 /// path), with `poll_event_ref`: payloads lent from the connection's buffer until the next
-/// call, as fastwebsockets' `read_frame` lends its frames. `Config::default()`.
-pub fn decode(role: Role, input: &[u8], read: usize, _messages: u64, t: &mut Tally) {
+/// call, as fastwebsockets' `read_frame` lends its frames. `Config::default()`. The
+/// "socket" is read straight into the connection's buffer (`receive_buffer`), as the
+/// peers read into theirs: one copy of each byte, like `MemStream`'s.
+pub fn decode(role: Role, mut input: &[u8], read: usize, _messages: u64, t: &mut Tally) {
     let mut conn = Connection::new(role, Config::default(), SEED);
-    for chunk in input.chunks(read) {
-        conn.receive(chunk);
+    while !input.is_empty() {
+        let room = conn.receive_buffer(read);
+        let n = room.len().min(input.len());
+        room[..n].copy_from_slice(&input[..n]);
+        conn.commit_received(n);
+        input = &input[n..];
         while let Some(event) = conn.poll_event_ref().expect("rfc6455: decode failed") {
             match event {
                 EventRef::Binary(b) => t.add(false, b),

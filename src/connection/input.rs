@@ -1,0 +1,295 @@
+//! The input buffer: bytes from the transport, either copied in ([`Connection::receive`])
+//! or read straight into the buffer ([`Connection::receive_buffer`] and
+//! [`Connection::commit_received`]), and the policy that keeps its memory bounded.
+
+use bytes::{Buf, Bytes, BytesMut};
+
+use super::{Connection, DataKind};
+use crate::frame::{DecoderConfig, FrameHeader};
+use crate::utf8::Utf8Validator;
+
+/// Receive-side state.
+#[derive(Debug)]
+pub(crate) struct Rx {
+    /// Bytes received; `buf[pos..]` is not consumed yet and starts with the current frame.
+    pub(super) buf: BytesMut,
+    /// Bytes at the front of `buf` already consumed (dropped lazily, once per batch).
+    pub(super) pos: usize,
+    pub(super) decoder: DecoderConfig,
+    /// The frame whose header is parsed and whose payload is arriving.
+    pub(super) frame: Option<RxFrame>,
+    /// The data message in progress (fragmented, or any message in stream mode).
+    pub(super) message: Option<RxMessage>,
+    /// The reassembled payload of a fragmented message.
+    pub(super) assembled: BytesMut,
+    pub(super) utf8: Utf8Validator,
+    /// The transport ended.
+    pub(crate) eof: bool,
+    /// The end was reported as an event.
+    pub(super) eof_reported: bool,
+    /// The largest capacity `buf` had since it was last released (`capacity()` alone
+    /// cannot tell: after a split it counts only the unused tail).
+    pub(super) peak: usize,
+    /// Bytes at the end of `buf` lent by `receive_buffer` and not yet committed: zeroes,
+    /// not input.
+    lent: usize,
+}
+
+#[derive(Debug)]
+pub(super) struct RxFrame {
+    pub(super) header: FrameHeader,
+    /// Header bytes still at `buf[pos..]` (0 once a piece was streamed out).
+    pub(super) header_len: usize,
+    /// Payload bytes still to come out of `buf`, counted from the last piece taken.
+    pub(super) remaining: usize,
+    /// Payload bytes after the header that are already unmasked and validated.
+    pub(super) ready: usize,
+    /// Payload bytes already taken out as stream chunks: the mask phase base.
+    pub(super) taken: usize,
+    /// The payload is text (a text frame or a continuation of a text message).
+    pub(super) text: bool,
+    /// A single-frame text message whose payload is validated in one pass once whole.
+    pub(super) whole_text: bool,
+}
+
+#[derive(Debug)]
+pub(super) struct RxMessage {
+    pub(super) kind: DataKind,
+    /// Bytes of this message so far, including the current frame's declared length:
+    /// checked against the limit when each header arrives.
+    pub(super) size: u64,
+    /// A chunk of this message was already delivered (stream mode).
+    pub(super) started: bool,
+}
+
+impl Rx {
+    pub(crate) fn new(decoder: DecoderConfig) -> Self {
+        Rx {
+            buf: BytesMut::new(),
+            pos: 0,
+            decoder,
+            frame: None,
+            message: None,
+            assembled: BytesMut::new(),
+            utf8: Utf8Validator::new(),
+            eof: false,
+            eof_reported: false,
+            peak: 0,
+            lent: 0,
+        }
+    }
+
+    /// Split `buf[start..end]` out as shared bytes; `end` must be the consumed position.
+    pub(super) fn take(&mut self, start: usize, end: usize) -> Bytes {
+        debug_assert_eq!(end, self.pos);
+        let mut bytes = self.buf.split_to(end).freeze();
+        bytes.advance(start);
+        self.pos = 0;
+        bytes
+    }
+
+    /// Release drained buffers holding more than `keep` bytes; returns the capacity freed.
+    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
+        self.unlend();
+        let mut freed = 0;
+        if self.frame.is_none() && self.pos == self.buf.len() && self.peak > keep {
+            freed += self.peak;
+            self.release();
+        }
+        if self.message.is_none() && self.assembled.capacity() > keep {
+            freed += self.assembled.capacity();
+            self.assembled = BytesMut::new();
+        }
+        freed
+    }
+
+    /// The bytes at `start..end` of the buffer (positions `locate` reported).
+    pub(super) fn slice(&self, start: usize, end: usize) -> &[u8] {
+        &self.buf[start..end]
+    }
+
+    /// The first `len` unconsumed bytes (all of them if fewer): a handshake head.
+    pub(crate) fn head(&self, len: usize) -> &[u8] {
+        let input = &self.buf[self.pos..];
+        &input[..len.min(input.len())]
+    }
+
+    /// Consume a handshake head of `len` bytes.
+    pub(crate) fn consume_head(&mut self, len: usize) {
+        self.pos += len;
+    }
+
+    pub(super) fn release(&mut self) {
+        self.buf = BytesMut::new();
+        self.pos = 0;
+        self.peak = 0;
+    }
+
+    /// Drop all input.
+    pub(super) fn discard(&mut self) {
+        self.buf = BytesMut::new();
+        self.pos = 0;
+        self.frame = None;
+        self.message = None;
+    }
+}
+
+impl Rx {
+    /// Take back room lent by `receive_buffer` that was never committed.
+    pub(super) fn unlend(&mut self) {
+        let lent = core::mem::take(&mut self.lent);
+        self.buf.truncate(self.buf.len() - lent);
+    }
+
+    /// Drop the consumed prefix from view, first noting the allocation's full size (a
+    /// split or an advance hides the front from `capacity()`).
+    fn compact(&mut self) {
+        self.peak = self.peak.max(self.buf.capacity());
+        if self.pos > 0 {
+            if self.pos == self.buf.len() {
+                self.buf.clear();
+            } else {
+                self.buf.advance(self.pos);
+            }
+            self.pos = 0;
+        }
+    }
+
+    /// How much to read next: `want`, except while a frame of at least `want / 2` bytes is
+    /// incomplete, when the read stops where that frame ends. Its payload then lies whole at
+    /// the front of the buffer and no read leaves part of the next large frame behind to be
+    /// moved. Call after `compact`.
+    fn read_size(&self, want: usize) -> usize {
+        let Some(frame) = &self.frame else {
+            return want;
+        };
+        let end = frame.header_len + frame.remaining;
+        let missing = end.saturating_sub(self.buf.len());
+        if missing > 0 && end >= want / 2 {
+            missing.min(want)
+        } else {
+            want
+        }
+    }
+
+    /// Make sure `room` more bytes fit. An incomplete frame grows the buffer to hold
+    /// it whole, by at most the bytes already in it plus `room` at a time, so capacity stays
+    /// within twice what actually arrived plus one read, whatever length the frame declares.
+    fn reserve(&mut self, room: usize) {
+        if self.buf.capacity() - self.buf.len() >= room {
+            return;
+        }
+        let ahead = match &self.frame {
+            Some(frame) => (frame.header_len + frame.remaining)
+                .saturating_sub(self.buf.len())
+                .min(self.buf.len() + room),
+            None => 0,
+        };
+        self.buf.reserve(room.max(ahead));
+    }
+
+    /// After all events the input allowed: release memory a large message left behind.
+    pub(super) fn settle(&mut self, reuse: usize, retained: usize) {
+        let rest = self.buf.len() - self.pos;
+        if self.peak > reuse && rest == 0 {
+            self.release();
+        } else if self.peak > reuse && rest <= reuse / 4 {
+            // A large read that ended inside the next frame: keep those bytes, not the read's
+            // buffer (the frame state counts from `pos`, so moving them is safe). Linear: the
+            // new buffer holds at most half the reuse capacity, so it must take in at least a
+            // quarter of it (at least `rest` new bytes) before it can grow past it again.
+            let mut kept = BytesMut::with_capacity((2 * rest).max(retained));
+            kept.extend_from_slice(&self.buf[self.pos..]);
+            self.buf = kept;
+            self.pos = 0;
+            self.peak = self.buf.capacity();
+        }
+        if self.message.is_none() && self.assembled.capacity() > reuse {
+            self.assembled = BytesMut::new();
+        }
+    }
+}
+
+impl Connection {
+    /// Feed bytes read from the transport, in any split. Bytes that arrive after the
+    /// peer's close frame, or after the connection failed, are discarded.
+    ///
+    /// To save the copy from your read buffer into the connection's, read into
+    /// [`receive_buffer`](Self::receive_buffer) instead.
+    pub fn receive(&mut self, data: &[u8]) {
+        self.bytes_received = self.bytes_received.wrapping_add(data.len() as u64);
+        if self.close_received || self.failed || self.rx.eof {
+            return;
+        }
+        let rx = &mut self.rx;
+        rx.unlend();
+        rx.compact();
+        super::copy::extend(&mut rx.buf, data);
+        rx.peak = rx.peak.max(rx.buf.capacity());
+    }
+
+    /// Room in the connection's own input buffer for the next read from the transport:
+    /// read into it, then report how many bytes arrived with
+    /// [`commit_received`](Self::commit_received). This saves the copy that
+    /// [`receive`](Self::receive) makes.
+    ///
+    /// `want` is the read size you would otherwise use (64 KiB suits most servers). The
+    /// slice is that long, except while a frame of at least `want / 2` bytes is incomplete:
+    /// then it ends where that frame ends, so large payloads arrive whole at the front of
+    /// the buffer and nothing after them has to be moved. The buffer grows with bytes that
+    /// actually arrive, never by a length the peer declares. Lending it zeroes the room
+    /// first (this crate has no `unsafe` for uninitialised reads). A drained buffer is kept
+    /// for the next read while it is at most [`Config::reuse_capacity`](super::Config::reuse_capacity);
+    /// with many idle connections, lend smaller reads or call
+    /// [`shrink_buffers`](Self::shrink_buffers) when one goes idle.
+    ///
+    /// ```
+    /// use std::io::Read;
+    /// use rfc6455::Role;
+    /// use rfc6455::connection::{Config, Connection, EventRef};
+    ///
+    /// let mut socket: &[u8] = &[0x82, 0x03, 1, 2, 3]; // stands in for a TcpStream
+    /// let mut conn = Connection::new(Role::Client, Config::default(), [7; 32]);
+    /// let n = socket.read(conn.receive_buffer(64 << 10)).unwrap();
+    /// conn.commit_received(n);
+    /// assert_eq!(conn.poll_event_ref().unwrap(), Some(EventRef::Binary(&[1, 2, 3])));
+    /// ```
+    pub fn receive_buffer(&mut self, want: usize) -> &mut [u8] {
+        let rx = &mut self.rx;
+        rx.unlend();
+        rx.compact();
+        let room = rx.read_size(want.max(1));
+        rx.reserve(room);
+        rx.peak = rx.peak.max(rx.buf.capacity());
+        let start = rx.buf.len();
+        rx.buf.resize(start + room, 0);
+        rx.lent = room;
+        &mut rx.buf[start..]
+    }
+
+    /// Count the first `n` bytes of the slice [`receive_buffer`](Self::receive_buffer)
+    /// returned as received. Like [`receive`](Self::receive), bytes after the peer's close
+    /// frame or after a failure are discarded.
+    ///
+    /// # Panics
+    /// If `n` is more than that slice held, or no slice was lent since the last commit.
+    pub fn commit_received(&mut self, n: usize) {
+        let rx = &mut self.rx;
+        let lent = core::mem::take(&mut rx.lent);
+        assert!(n <= lent, "commit_received({n}) after lending {lent} bytes");
+        let end = rx.buf.len() - lent + n;
+        rx.buf.truncate(end);
+        self.bytes_received = self.bytes_received.wrapping_add(n as u64);
+        if self.close_received || self.failed || self.rx.eof {
+            self.rx.buf.truncate(end - n);
+        }
+    }
+
+    /// Report that the transport ended (the peer closed its side, or a read failed).
+    /// If the close handshake had not finished, [`poll_event`](Self::poll_event) then
+    /// reports [`Event::Closed`](super::Event::Closed) with
+    /// [`CloseCode::ABNORMAL`](crate::close::CloseCode::ABNORMAL) (1006).
+    pub fn receive_eof(&mut self) {
+        self.rx.eof = true;
+    }
+}

@@ -1,0 +1,187 @@
+//! Reading the transport straight into the connection's buffer
+//! (`Connection::receive_buffer` + `commit_received`): reads stop where a large frame
+//! ends, the buffer grows with bytes that arrive and never by a declared length, and lent
+//! room that is not committed is never taken for input.
+#![cfg(feature = "alloc")]
+
+#[path = "support/counting.rs"]
+mod counting;
+#[path = "support/wire.rs"]
+mod wire;
+
+use rfc6455::Role;
+use rfc6455::connection::{Config, EventRef, ProtocolError};
+use wire::{b0, connection, frame, header};
+
+#[global_allocator]
+static ALLOC: counting::Counting = counting::Counting;
+
+const WANT: usize = 64 << 10;
+
+/// Read `input` into `conn` as a socket holding it would: as much as each lent slice holds.
+/// Returns the size of each read.
+fn read_all(conn: &mut rfc6455::connection::Connection, mut input: &[u8]) -> Vec<usize> {
+    let mut reads = Vec::new();
+    while !input.is_empty() {
+        let room = conn.receive_buffer(WANT);
+        let n = room.len().min(input.len());
+        room[..n].copy_from_slice(&input[..n]);
+        conn.commit_received(n);
+        input = &input[n..];
+        reads.push(n);
+    }
+    reads
+}
+
+#[test]
+fn reads_stop_where_a_large_frame_ends() {
+    for role in [Role::Server, Role::Client] {
+        let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
+        let first = frame(role, b0(true, 0, 2), &payload);
+        let second = frame(role, b0(true, 0, 2), &payload[..70_000]);
+        let mut conn = connection(role, Config::default());
+        let mut wire = first.clone();
+        wire.extend_from_slice(&second);
+
+        // Three full reads, then exactly the rest of the first frame: nothing of the second
+        // frame is read along with it.
+        let reads = read_all(&mut conn, &first);
+        assert_eq!(
+            reads,
+            [WANT, WANT, WANT, first.len() - 3 * WANT],
+            "{role:?}"
+        );
+        assert_eq!(conn.poll_event_ref(), Ok(Some(EventRef::Binary(&payload))));
+        assert_eq!(conn.poll_event_ref(), Ok(None));
+
+        // The next read asks for a full `want` again, and the second frame's reads end at
+        // its end too.
+        let reads = read_all(&mut conn, &second);
+        assert_eq!(reads, [WANT, second.len() - WANT], "{role:?}");
+        assert_eq!(
+            conn.poll_event_ref(),
+            Ok(Some(EventRef::Binary(&payload[..70_000])))
+        );
+        assert_eq!(conn.bytes_received(), wire.len() as u64);
+    }
+}
+
+#[test]
+fn small_frames_are_read_in_full_reads() {
+    // Frames under half a read are not worth a short read: reads stay `want` long.
+    let mut wire = Vec::new();
+    for i in 0..2000u32 {
+        wire.extend(frame(
+            Role::Server,
+            b0(true, 0, 2),
+            &i.to_be_bytes().repeat(25),
+        ));
+    }
+    let mut conn = connection(Role::Server, Config::default());
+    let mut input = &wire[..];
+    let mut count = 0;
+    while !input.is_empty() {
+        let room = conn.receive_buffer(WANT);
+        assert_eq!(room.len(), WANT);
+        let n = room.len().min(input.len());
+        room[..n].copy_from_slice(&input[..n]);
+        conn.commit_received(n);
+        input = &input[n..];
+        while let Some(event) = conn.poll_event_ref().unwrap() {
+            assert_eq!(
+                event,
+                EventRef::Binary(&(count as u32).to_be_bytes().repeat(25))
+            );
+            count += 1;
+        }
+    }
+    assert_eq!(count, 2000);
+}
+
+#[test]
+fn a_declared_length_does_not_size_the_buffer() {
+    // A header announcing a frame just under the 16 MiB limit, then a few bytes: the room
+    // lent and the memory held follow what arrived (plus one read), not the 16 MiB.
+    for role in [Role::Server, Role::Client] {
+        let before = counting::live();
+        let mut conn = connection(role, Config::default());
+        let mut wire = header(role, b0(true, 0, 2), (16 << 20) - 1);
+        wire.extend_from_slice(&[0u8; 100]);
+        let room = conn.receive_buffer(WANT);
+        room[..wire.len()].copy_from_slice(&wire);
+        conn.commit_received(wire.len());
+        assert_eq!(conn.poll_event_ref(), Ok(None));
+        for _ in 0..3 {
+            // Asked for again without a read: the room does not grow.
+            assert_eq!(conn.receive_buffer(WANT).len(), WANT);
+        }
+        let held = counting::live() - before;
+        assert!(
+            held <= 3 * WANT as i64,
+            "{role:?}: {held} bytes held for 114 received"
+        );
+
+        // Each read of 64 KiB lets the buffer grow by at most what arrived plus one read.
+        let mut received = wire.len();
+        for _ in 0..8 {
+            let room = conn.receive_buffer(WANT);
+            let n = room.len();
+            conn.commit_received(n);
+            received += n;
+            assert_eq!(conn.poll_event_ref(), Ok(None));
+            let held = counting::live() - before;
+            assert!(
+                held <= (2 * received + 2 * WANT) as i64,
+                "{role:?}: {held} bytes held for {received} received"
+            );
+        }
+    }
+}
+
+#[test]
+fn room_that_is_not_committed_is_not_input() {
+    for role in [Role::Server, Role::Client] {
+        let mut conn = connection(role, Config::default());
+        let msg = frame(role, b0(true, 0, 1), b"hello");
+        // Lent and abandoned (a read that failed): the zeroes are not frames.
+        let _ = conn.receive_buffer(16);
+        assert_eq!(conn.poll_event_ref(), Ok(None));
+        // Lent, partly committed, then bytes fed the copying way: order is kept.
+        let room = conn.receive_buffer(16);
+        room[..3].copy_from_slice(&msg[..3]);
+        conn.commit_received(3);
+        let _ = conn.receive_buffer(16);
+        conn.receive(&msg[3..]);
+        assert_eq!(conn.poll_event_ref(), Ok(Some(EventRef::Text("hello"))));
+        assert_eq!(conn.bytes_received(), msg.len() as u64);
+    }
+}
+
+#[test]
+fn bytes_after_a_failure_are_dropped_when_committed() {
+    let mut conn = connection(Role::Server, Config::default());
+    // Unmasked frame to a server: 1002.
+    let bad = frame(Role::Client, b0(true, 0, 2), b"x");
+    let room = conn.receive_buffer(64);
+    room[..bad.len()].copy_from_slice(&bad);
+    conn.commit_received(bad.len());
+    assert_eq!(
+        conn.poll_event_ref(),
+        Err(ProtocolError::Frame(
+            rfc6455::frame::FrameError::UnmaskedFrame,
+        ))
+    );
+    let good = frame(Role::Server, b0(true, 0, 2), b"late");
+    let room = conn.receive_buffer(64);
+    room[..good.len()].copy_from_slice(&good);
+    conn.commit_received(good.len());
+    assert_eq!(conn.poll_event_ref(), Ok(None));
+}
+
+#[test]
+#[should_panic(expected = "commit_received")]
+fn committing_more_than_was_lent_panics() {
+    let mut conn = connection(Role::Server, Config::default());
+    let _ = conn.receive_buffer(8);
+    conn.commit_received(9);
+}
