@@ -11,8 +11,12 @@ use crate::utf8::Utf8Validator;
 /// Receive-side state.
 #[derive(Debug)]
 pub(crate) struct Rx {
-    /// Bytes received; `buf[pos..]` is not consumed yet and starts with the current frame.
+    /// Bytes received are `buf[..filled]`; `buf[pos..filled]` is not consumed yet and
+    /// starts with the current frame. `buf[filled..]` is room already initialised, kept so
+    /// that lending it for the next read needs no zeroing.
     pub(super) buf: BytesMut,
+    /// The end of the received bytes in `buf`.
+    pub(super) filled: usize,
     /// Bytes at the front of `buf` already consumed (dropped lazily, once per batch).
     pub(super) pos: usize,
     pub(super) decoder: DecoderConfig,
@@ -66,6 +70,7 @@ impl Rx {
     pub(crate) fn new(decoder: DecoderConfig) -> Self {
         Rx {
             buf: BytesMut::new(),
+            filled: 0,
             pos: 0,
             decoder,
             frame: None,
@@ -85,6 +90,7 @@ impl Rx {
         let mut bytes = self.buf.split_to(end).freeze();
         bytes.advance(start);
         self.pos = 0;
+        self.filled -= end;
         bytes
     }
 
@@ -92,7 +98,7 @@ impl Rx {
     pub(crate) fn shrink(&mut self, keep: usize) -> usize {
         self.unlend();
         let mut freed = 0;
-        if self.frame.is_none() && self.pos == self.buf.len() && self.peak > keep {
+        if self.frame.is_none() && self.pos == self.filled && self.peak > keep {
             freed += self.peak;
             self.release();
         }
@@ -105,12 +111,13 @@ impl Rx {
 
     /// The bytes at `start..end` of the buffer (positions `locate` reported).
     pub(super) fn slice(&self, start: usize, end: usize) -> &[u8] {
+        debug_assert!(end <= self.filled);
         &self.buf[start..end]
     }
 
     /// The first `len` unconsumed bytes (all of them if fewer): a handshake head.
     pub(crate) fn head(&self, len: usize) -> &[u8] {
-        let input = &self.buf[self.pos..];
+        let input = &self.buf[self.pos..self.filled];
         &input[..len.min(input.len())]
     }
 
@@ -121,6 +128,7 @@ impl Rx {
 
     pub(super) fn release(&mut self) {
         self.buf = BytesMut::new();
+        self.filled = 0;
         self.pos = 0;
         self.peak = 0;
     }
@@ -128,6 +136,7 @@ impl Rx {
     /// Drop all input.
     pub(super) fn discard(&mut self) {
         self.buf = BytesMut::new();
+        self.filled = 0;
         self.pos = 0;
         self.frame = None;
         self.message = None;
@@ -135,62 +144,92 @@ impl Rx {
 }
 
 impl Rx {
-    /// Take back room lent by `receive_buffer` that was never committed.
+    /// Forget room lent by `receive_buffer` that was never committed (it stays
+    /// initialised room, beyond `filled`).
     pub(super) fn unlend(&mut self) {
-        let lent = core::mem::take(&mut self.lent);
-        self.buf.truncate(self.buf.len() - lent);
+        self.lent = 0;
     }
 
-    /// Drop the consumed prefix from view, first noting the allocation's full size (a
-    /// split or an advance hides the front from `capacity()`).
-    fn compact(&mut self) {
+    /// Make room for `n` more bytes after `filled`: reuse the consumed front when the
+    /// buffer is drained or the room at the end is short, grow otherwise. An incomplete
+    /// frame grows the buffer to hold it whole, by at most the bytes already in it plus `n`
+    /// at a time, so capacity stays within twice what actually arrived plus one read,
+    /// whatever length the frame declares.
+    fn make_room(&mut self, n: usize) {
+        // Before a split or a move hides the front from `capacity()`.
         self.peak = self.peak.max(self.buf.capacity());
-        if self.pos > 0 {
-            if self.pos == self.buf.len() {
-                self.buf.clear();
-            } else {
-                self.buf.advance(self.pos);
-            }
+        if self.pos == self.filled {
             self.pos = 0;
+            self.filled = 0;
         }
+        if self.buf.capacity() - self.filled >= n {
+            return;
+        }
+        if self.pos > 0 {
+            // Move the unconsumed bytes to the front (the frame state counts from `pos`).
+            self.buf.copy_within(self.pos..self.filled, 0);
+            self.filled -= self.pos;
+            self.pos = 0;
+            if self.buf.capacity() - self.filled >= n {
+                return;
+            }
+        }
+        let ahead = match &self.frame {
+            Some(frame) => (frame.header_len + frame.remaining)
+                .saturating_sub(self.filled)
+                .min(self.filled + n),
+            None => 0,
+        };
+        // Nothing past `filled` is worth keeping through a reallocation.
+        self.buf.truncate(self.filled);
+        self.buf.reserve(n.max(ahead));
+        self.peak = self.peak.max(self.buf.capacity());
+    }
+
+    /// Append `data` after `filled`.
+    fn append(&mut self, data: &[u8]) {
+        self.make_room(data.len());
+        let end = self.filled + data.len();
+        if end <= self.buf.len() {
+            crate::mask::copy(&mut self.buf[self.filled..end], data);
+        } else {
+            self.buf.truncate(self.filled);
+            super::copy::extend(&mut self.buf, data);
+        }
+        self.filled = end;
     }
 
     /// How much to read next: `want`, except while a frame of at least `want / 2` bytes is
     /// incomplete, when the read stops where that frame ends. Its payload then lies whole at
     /// the front of the buffer and no read leaves part of the next large frame behind to be
-    /// moved. Call after `compact`.
+    /// moved.
     fn read_size(&self, want: usize) -> usize {
         let Some(frame) = &self.frame else {
             return want;
         };
-        let end = frame.header_len + frame.remaining;
-        let missing = end.saturating_sub(self.buf.len());
-        if missing > 0 && end >= want / 2 {
+        let end = self.pos + frame.header_len + frame.remaining;
+        let missing = end.saturating_sub(self.filled);
+        if missing > 0 && end - self.pos >= want / 2 {
             missing.min(want)
         } else {
             want
         }
     }
 
-    /// Make sure `room` more bytes fit. An incomplete frame grows the buffer to hold
-    /// it whole, by at most the bytes already in it plus `room` at a time, so capacity stays
-    /// within twice what actually arrived plus one read, whatever length the frame declares.
-    fn reserve(&mut self, room: usize) {
-        if self.buf.capacity() - self.buf.len() >= room {
-            return;
+    /// Lend `n` bytes of room after `filled`, zeroing only what was never initialised.
+    fn lend(&mut self, n: usize) -> &mut [u8] {
+        self.make_room(n);
+        let end = self.filled + n;
+        if self.buf.len() < end {
+            self.buf.resize(end, 0);
         }
-        let ahead = match &self.frame {
-            Some(frame) => (frame.header_len + frame.remaining)
-                .saturating_sub(self.buf.len())
-                .min(self.buf.len() + room),
-            None => 0,
-        };
-        self.buf.reserve(room.max(ahead));
+        self.lent = n;
+        &mut self.buf[self.filled..end]
     }
 
     /// After all events the input allowed: release memory a large message left behind.
     pub(super) fn settle(&mut self, reuse: usize, retained: usize) {
-        let rest = self.buf.len() - self.pos;
+        let rest = self.filled - self.pos;
         if self.peak > reuse && rest == 0 {
             self.release();
         } else if self.peak > reuse && rest <= reuse / 4 {
@@ -199,8 +238,9 @@ impl Rx {
             // new buffer holds at most half the reuse capacity, so it must take in at least a
             // quarter of it (at least `rest` new bytes) before it can grow past it again.
             let mut kept = BytesMut::with_capacity((2 * rest).max(retained));
-            kept.extend_from_slice(&self.buf[self.pos..]);
+            kept.extend_from_slice(&self.buf[self.pos..self.filled]);
             self.buf = kept;
+            self.filled = rest;
             self.pos = 0;
             self.peak = self.buf.capacity();
         }
@@ -221,11 +261,8 @@ impl Connection {
         if self.close_received || self.failed || self.rx.eof {
             return;
         }
-        let rx = &mut self.rx;
-        rx.unlend();
-        rx.compact();
-        super::copy::extend(&mut rx.buf, data);
-        rx.peak = rx.peak.max(rx.buf.capacity());
+        self.rx.unlend();
+        self.rx.append(data);
     }
 
     /// Room in the connection's own input buffer for the next read from the transport:
@@ -237,8 +274,9 @@ impl Connection {
     /// slice is that long, except while a frame of at least `want / 2` bytes is incomplete:
     /// then it ends where that frame ends, so large payloads arrive whole at the front of
     /// the buffer and nothing after them has to be moved. The buffer grows with bytes that
-    /// actually arrive, never by a length the peer declares. Lending it zeroes the room
-    /// first (this crate has no `unsafe` for uninitialised reads). A drained buffer is kept
+    /// actually arrive, never by a length the peer declares. The room holds whatever it
+    /// held before (earlier input of this connection, or zeroes where the buffer just
+    /// grew); only the first `n` bytes you commit count. A drained buffer is kept
     /// for the next read while it is at most [`Config::reuse_capacity`](super::Config::reuse_capacity);
     /// with many idle connections, lend smaller reads or call
     /// [`shrink_buffers`](Self::shrink_buffers) when one goes idle.
@@ -257,14 +295,12 @@ impl Connection {
     pub fn receive_buffer(&mut self, want: usize) -> &mut [u8] {
         let rx = &mut self.rx;
         rx.unlend();
-        rx.compact();
+        if rx.pos == rx.filled {
+            rx.pos = 0;
+            rx.filled = 0;
+        }
         let room = rx.read_size(want.max(1));
-        rx.reserve(room);
-        rx.peak = rx.peak.max(rx.buf.capacity());
-        let start = rx.buf.len();
-        rx.buf.resize(start + room, 0);
-        rx.lent = room;
-        &mut rx.buf[start..]
+        rx.lend(room)
     }
 
     /// Count the first `n` bytes of the slice [`receive_buffer`](Self::receive_buffer)
@@ -277,11 +313,9 @@ impl Connection {
         let rx = &mut self.rx;
         let lent = core::mem::take(&mut rx.lent);
         assert!(n <= lent, "commit_received({n}) after lending {lent} bytes");
-        let end = rx.buf.len() - lent + n;
-        rx.buf.truncate(end);
         self.bytes_received = self.bytes_received.wrapping_add(n as u64);
-        if self.close_received || self.failed || self.rx.eof {
-            self.rx.buf.truncate(end - n);
+        if !(self.close_received || self.failed || rx.eof) {
+            rx.filled += n;
         }
     }
 

@@ -164,7 +164,7 @@ impl Connection {
                 return Ok(None);
             }
             if self.rx.frame.is_none() {
-                match parse_header(&self.rx.buf[self.rx.pos..], &self.rx.decoder) {
+                match parse_header(&self.rx.buf[self.rx.pos..self.rx.filled], &self.rx.decoder) {
                     Err(e) => return Err(self.fail(e.into())),
                     Ok(HeaderParse::Incomplete(_)) => return Ok(self.end_of_input()),
                     Ok(HeaderParse::Complete(header, len)) => self.start_frame(header, len)?,
@@ -192,7 +192,7 @@ impl Connection {
         {
             return Ok(None);
         }
-        let input = &mut rx.buf[rx.pos..];
+        let input = &mut rx.buf[rx.pos..rx.filled];
         let (Some(&b0), Some(&b1)) = (input.first(), input.get(1)) else {
             return Ok(None);
         };
@@ -326,7 +326,7 @@ impl Connection {
             return Ok(Step::NeedMore);
         };
         let base = rx.pos + frame.header_len;
-        let available = (rx.buf.len() - base).min(frame.remaining);
+        let available = (rx.filled - base).min(frame.remaining);
         if !stream && frame.header.opcode.is_data() && rx.message.is_some() {
             // A fragment of a message being reassembled: unmask its bytes while copying
             // them out as they arrive (one pass), and drop them from the input buffer so a
