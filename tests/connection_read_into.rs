@@ -18,10 +18,15 @@ static ALLOC: counting::Counting = counting::Counting;
 
 const WANT: usize = 64 << 10;
 
-/// Read `input` into `conn` as a socket holding it would: as much as each lent slice holds.
-/// Returns the size of each read.
-fn read_all(conn: &mut rfc6455::connection::Connection, mut input: &[u8]) -> Vec<usize> {
+/// Read `input` into `conn` as a socket holding it would (as much as each lent slice
+/// holds), polling after each read as an event loop does. Returns the size of each read
+/// and the binary messages received.
+fn read_all(
+    conn: &mut rfc6455::connection::Connection,
+    mut input: &[u8],
+) -> (Vec<usize>, Vec<Vec<u8>>) {
     let mut reads = Vec::new();
+    let mut messages = Vec::new();
     while !input.is_empty() {
         let room = conn.receive_buffer(WANT);
         let n = room.len().min(input.len());
@@ -29,8 +34,14 @@ fn read_all(conn: &mut rfc6455::connection::Connection, mut input: &[u8]) -> Vec
         conn.commit_received(n);
         input = &input[n..];
         reads.push(n);
+        while let Some(event) = conn.poll_event_ref().unwrap() {
+            match event {
+                EventRef::Binary(b) => messages.push(b.to_vec()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
     }
-    reads
+    (reads, messages)
 }
 
 #[test]
@@ -44,24 +55,16 @@ fn reads_stop_where_a_large_frame_ends() {
         wire.extend_from_slice(&second);
 
         // Three full reads, then exactly the rest of the first frame: nothing of the second
-        // frame is read along with it.
-        let reads = read_all(&mut conn, &first);
+        // frame is read along with it. The next read asks for a full `want` again, and the
+        // second frame's reads end at its end too.
+        let (reads, messages) = read_all(&mut conn, &wire);
+        let rest = first.len() - 3 * WANT;
         assert_eq!(
             reads,
-            [WANT, WANT, WANT, first.len() - 3 * WANT],
+            [WANT, WANT, WANT, rest, WANT, second.len() - WANT],
             "{role:?}"
         );
-        assert_eq!(conn.poll_event_ref(), Ok(Some(EventRef::Binary(&payload))));
-        assert_eq!(conn.poll_event_ref(), Ok(None));
-
-        // The next read asks for a full `want` again, and the second frame's reads end at
-        // its end too.
-        let reads = read_all(&mut conn, &second);
-        assert_eq!(reads, [WANT, second.len() - WANT], "{role:?}");
-        assert_eq!(
-            conn.poll_event_ref(),
-            Ok(Some(EventRef::Binary(&payload[..70_000])))
-        );
+        assert_eq!(messages, [&payload[..], &payload[..70_000]]);
         assert_eq!(conn.bytes_received(), wire.len() as u64);
     }
 }
@@ -184,4 +187,65 @@ fn committing_more_than_was_lent_panics() {
     let mut conn = connection(Role::Server, Config::default());
     let _ = conn.receive_buffer(8);
     conn.commit_received(9);
+}
+
+/// Read the one frame in `wire` through `receive_buffer`, polling after each read, and
+/// return the allocations the connection made.
+fn allocations_to_read(conn: &mut rfc6455::connection::Connection, mut wire: &[u8]) -> u64 {
+    let mut allocations = 0;
+    let mut messages = 0;
+    while !wire.is_empty() {
+        let before = counting::allocs();
+        let room = conn.receive_buffer(WANT);
+        let n = room.len().min(wire.len());
+        room[..n].copy_from_slice(&wire[..n]);
+        conn.commit_received(n);
+        wire = &wire[n..];
+        while conn.poll_event_ref().unwrap().is_some() {
+            messages += 1;
+        }
+        allocations += counting::allocs() - before;
+    }
+    assert_eq!(messages, 1);
+    allocations
+}
+
+#[test]
+fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
+    for role in [Role::Server, Role::Client] {
+        let payload = vec![0x42u8; 300_000];
+        let big = frame(role, b0(true, 0, 2), &payload);
+        let smaller = frame(role, b0(true, 0, 2), &payload[..250_000]);
+
+        // A fresh connection grows step by step with what arrives.
+        let mut conn = connection(role, Config::default());
+        let first = allocations_to_read(&mut conn, &big);
+        assert!(
+            first >= 3,
+            "{role:?}: {first} allocations for the first frame"
+        );
+
+        // Once the peer has sent 300 KB whole, a 250 KB frame gets its room in one step
+        // after its first read.
+        let second = allocations_to_read(&mut conn, &smaller);
+        assert!(
+            second <= 2,
+            "{role:?}: {second} allocations for the second frame"
+        );
+
+        // Idle (`shrink_buffers`) forgets it: a header declaring 250 KB and 100 bytes of
+        // payload cost about one read again, not the declared size.
+        conn.shrink_buffers();
+        let before = counting::live();
+        let mut wire = header(role, b0(true, 0, 2), 250_000);
+        wire.extend_from_slice(&[0u8; 100]);
+        let (_, messages) = read_all(&mut conn, &wire);
+        assert!(messages.is_empty());
+        let _ = conn.receive_buffer(WANT);
+        let held = counting::live() - before;
+        assert!(
+            held <= 3 * WANT as i64,
+            "{role:?}: {held} bytes held for 114 received"
+        );
+    }
 }

@@ -34,6 +34,10 @@ pub(crate) struct Rx {
     /// The largest capacity `buf` had since it was last released (`capacity()` alone
     /// cannot tell: after a split it counts only the unused tail).
     pub(super) peak: usize,
+    /// The largest frame (header and payload) this connection received whole since it
+    /// was last idle: a frame no larger gets its room reserved in one step, since the peer
+    /// already made us hold that much with bytes it actually sent.
+    pub(super) earned: usize,
     /// Bytes at the end of `buf` lent by `receive_buffer` and not yet committed: zeroes,
     /// not input.
     lent: usize,
@@ -80,6 +84,7 @@ impl Rx {
             eof: false,
             eof_reported: false,
             peak: 0,
+            earned: 0,
             lent: 0,
         }
     }
@@ -97,6 +102,7 @@ impl Rx {
     /// Release drained buffers holding more than `keep` bytes; returns the capacity freed.
     pub(crate) fn shrink(&mut self, keep: usize) -> usize {
         self.unlend();
+        self.earned = 0;
         let mut freed = 0;
         if self.frame.is_none() && self.pos == self.filled && self.peak > keep {
             freed += self.peak;
@@ -154,7 +160,8 @@ impl Rx {
     /// buffer is drained or the room at the end is short, grow otherwise. An incomplete
     /// frame grows the buffer to hold it whole, by at most the bytes already in it plus `n`
     /// at a time, so capacity stays within twice what actually arrived plus one read,
-    /// whatever length the frame declares.
+    /// whatever length the frame declares; or in one step, to a frame no larger than one
+    /// the peer already sent whole (`earned`).
     fn make_room(&mut self, n: usize) {
         // Before a split or a move hides the front from `capacity()`.
         self.peak = self.peak.max(self.buf.capacity());
@@ -175,9 +182,16 @@ impl Rx {
             }
         }
         let ahead = match &self.frame {
-            Some(frame) => (frame.header_len + frame.remaining)
-                .saturating_sub(self.filled)
-                .min(self.filled + n),
+            Some(frame) => {
+                let missing =
+                    (self.pos + frame.header_len + frame.remaining).saturating_sub(self.filled);
+                let size = frame.header.payload_len.saturating_add(14);
+                if size <= self.earned as u64 {
+                    missing
+                } else {
+                    missing.min(self.filled + n)
+                }
+            }
             None => 0,
         };
         // Nothing past `filled` is worth keeping through a reallocation.

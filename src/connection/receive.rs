@@ -399,6 +399,7 @@ impl Connection {
         let header = frame.header;
         let (start, end) = (base, base + frame.remaining);
         let (text, whole_text) = (frame.text, frame.whole_text);
+        rx.earned = rx.earned.max(frame.header_len + frame.remaining);
         rx.frame = None;
         rx.pos = end;
         if header.opcode.is_control() {
