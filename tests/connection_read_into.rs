@@ -54,16 +54,12 @@ fn reads_stop_where_a_large_frame_ends() {
         let mut wire = first.clone();
         wire.extend_from_slice(&second);
 
-        // Three full reads, then exactly the rest of the first frame: nothing of the second
-        // frame is read along with it. The next read asks for a full `want` again, and the
-        // second frame's reads end at its end too.
+        // Three full reads, then the rest of the first frame and 128 bytes of the second
+        // (enough for its header), no more. The next read asks for a full `want` again.
         let (reads, messages) = read_all(&mut conn, &wire);
-        let rest = first.len() - 3 * WANT;
-        assert_eq!(
-            reads,
-            [WANT, WANT, WANT, rest, WANT, second.len() - WANT],
-            "{role:?}"
-        );
+        let rest = first.len() - 3 * WANT + 128;
+        let last = second.len() - 128 - WANT;
+        assert_eq!(reads, [WANT, WANT, WANT, rest, WANT, last], "{role:?}");
         assert_eq!(messages, [&payload[..], &payload[..70_000]]);
         assert_eq!(conn.bytes_received(), wire.len() as u64);
     }
@@ -189,9 +185,9 @@ fn committing_more_than_was_lent_panics() {
     conn.commit_received(9);
 }
 
-/// Read the one frame in `wire` through `receive_buffer`, polling after each read, and
-/// return the allocations the connection made.
-fn allocations_to_read(conn: &mut rfc6455::connection::Connection, mut wire: &[u8]) -> u64 {
+/// Read the frames in `wire` through `receive_buffer`, polling after each read, and
+/// return the allocations the connection made and the messages received.
+fn allocations_to_read(conn: &mut rfc6455::connection::Connection, mut wire: &[u8]) -> (u64, u64) {
     let mut allocations = 0;
     let mut messages = 0;
     while !wire.is_empty() {
@@ -206,8 +202,7 @@ fn allocations_to_read(conn: &mut rfc6455::connection::Connection, mut wire: &[u
         }
         allocations += counting::allocs() - before;
     }
-    assert_eq!(messages, 1);
-    allocations
+    (allocations, messages)
 }
 
 #[test]
@@ -219,7 +214,7 @@ fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
 
         // A fresh connection grows step by step with what arrives.
         let mut conn = connection(role, Config::default());
-        let first = allocations_to_read(&mut conn, &big);
+        let (first, _) = allocations_to_read(&mut conn, &big);
         assert!(
             first >= 3,
             "{role:?}: {first} allocations for the first frame"
@@ -227,7 +222,7 @@ fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
 
         // Once the peer has sent 300 KB whole, a 250 KB frame gets its room in one step
         // after its first read.
-        let second = allocations_to_read(&mut conn, &smaller);
+        let (second, _) = allocations_to_read(&mut conn, &smaller);
         assert!(
             second <= 2,
             "{role:?}: {second} allocations for the second frame"
@@ -247,5 +242,36 @@ fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
             held <= 3 * WANT as i64,
             "{role:?}: {held} bytes held for 114 received"
         );
+    }
+}
+
+#[test]
+fn a_large_buffer_is_kept_for_a_large_frame_that_follows_and_released_when_idle() {
+    for role in [Role::Server, Role::Client] {
+        let payload = vec![0x17u8; 300_000];
+        let one = frame(role, b0(true, 0, 2), &payload);
+        let three = one.repeat(3);
+
+        let before = counting::live();
+        let mut conn = connection(role, Config::default());
+        let (for_one, messages) = allocations_to_read(&mut conn, &one);
+        assert_eq!(messages, 1);
+        assert!(for_one >= 3, "{role:?}: {for_one}");
+
+        let mut conn = connection(role, Config::default());
+        let (for_three, messages) = allocations_to_read(&mut conn, &three);
+        assert_eq!(messages, 3);
+        assert_eq!(
+            for_three, for_one,
+            "{role:?}: the later frames reuse the buffer"
+        );
+
+        // Nothing follows: the large buffer is gone.
+        let held = counting::live() - before;
+        assert!(
+            held <= 1024,
+            "{role:?}: {held} bytes held by an idle connection"
+        );
+        drop(conn);
     }
 }

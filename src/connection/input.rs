@@ -8,6 +8,9 @@ use super::{Connection, DataKind};
 use crate::frame::{DecoderConfig, FrameHeader};
 use crate::utf8::Utf8Validator;
 
+/// How far a read may go past the end of a large frame: enough for the next header.
+const READ_PAST: usize = 128;
+
 /// Receive-side state.
 #[derive(Debug)]
 pub(crate) struct Rx {
@@ -183,8 +186,10 @@ impl Rx {
         }
         let ahead = match &self.frame {
             Some(frame) => {
-                let missing =
-                    (self.pos + frame.header_len + frame.remaining).saturating_sub(self.filled);
+                // With room for a read that goes on a little past the frame.
+                let missing = (self.pos + frame.header_len + frame.remaining)
+                    .saturating_sub(self.filled)
+                    + READ_PAST;
                 let size = frame.header.payload_len.saturating_add(14);
                 if size <= self.earned as u64 {
                     missing
@@ -214,9 +219,10 @@ impl Rx {
     }
 
     /// How much to read next: `want`, except while a frame of at least `want / 2` bytes is
-    /// incomplete, when the read stops where that frame ends. Its payload then lies whole at
-    /// the front of the buffer and no read leaves part of the next large frame behind to be
-    /// moved.
+    /// incomplete, when the read stops [`READ_PAST`] bytes after that frame ends. Its
+    /// payload then lies whole in the buffer, at most that little of what follows has to be
+    /// moved, and the next header is likely in: if it starts another large frame, the
+    /// buffer is kept for it (see `settle`).
     fn read_size(&self, want: usize) -> usize {
         let Some(frame) = &self.frame else {
             return want;
@@ -224,7 +230,7 @@ impl Rx {
         let end = self.pos + frame.header_len + frame.remaining;
         let missing = end.saturating_sub(self.filled);
         if missing > 0 && end - self.pos >= want / 2 {
-            missing.min(want)
+            (missing + READ_PAST).min(want)
         } else {
             want
         }
@@ -241,10 +247,17 @@ impl Rx {
         &mut self.buf[self.filled..end]
     }
 
-    /// After all events the input allowed: release memory a large message left behind.
+    /// After all events the input allowed: release memory a large message left behind,
+    /// unless the next frame, already started, is large too.
     pub(super) fn settle(&mut self, reuse: usize, retained: usize) {
         let rest = self.filled - self.pos;
-        if self.peak > reuse && rest == 0 {
+        let large_next = self
+            .frame
+            .as_ref()
+            .is_some_and(|f| f.header_len + f.remaining > reuse);
+        if large_next {
+            // Keep it: the frame will need about as much.
+        } else if self.peak > reuse && rest == 0 {
             self.release();
         } else if self.peak > reuse && rest <= reuse / 4 {
             // A large read that ended inside the next frame: keep those bytes, not the read's
