@@ -172,7 +172,14 @@ impl Rx {
             self.pos = 0;
             self.filled = 0;
         }
-        if self.buf.capacity() - self.filled >= n {
+        // Where the frame in progress ends, if it is known to end past the capacity: then
+        // its bytes are moved to the front now, while few of them are in.
+        let frame_end = self
+            .frame
+            .as_ref()
+            .map_or(0, |f| self.pos + f.header_len + f.remaining);
+        let fits = frame_end <= self.buf.capacity();
+        if self.buf.capacity() - self.filled >= n && (fits || self.pos == 0) {
             return;
         }
         if self.pos > 0 {
