@@ -69,7 +69,14 @@ impl Connection {
     ///
     /// On `Err` the connection has failed: a close frame with the error's close code is
     /// queued, the state is [`State::Closed`], and later calls return `Ok(None)`.
+    #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
+        if let Some((kind, start, end)) = self.small_message()? {
+            return Ok(Some(Event::Message(message(
+                kind,
+                self.rx.take(start, end),
+            ))));
+        }
         let Some(ready) = self.locate()? else {
             return Ok(None);
         };
@@ -119,7 +126,11 @@ impl Connection {
     /// assert_eq!(total, 5);
     /// # Ok::<(), rfc6455::connection::ProtocolError>(())
     /// ```
+    #[inline]
     pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
+        if let Some((kind, start, end)) = self.small_message()? {
+            return Ok(Some(data_ref(kind, &self.rx.buf[start..end])));
+        }
         let Some(ready) = self.locate()? else {
             return Ok(None);
         };
@@ -156,8 +167,8 @@ impl Connection {
                 return Ok(self.end_of_input());
             }
         }
-        if let Some(ready) = self.small_message()? {
-            return Ok(Some(ready));
+        if let Some((kind, start, end)) = self.small_message()? {
+            return Ok(Some(Ready::Single { kind, start, end }));
         }
         loop {
             if self.close_received || self.failed {
@@ -180,11 +191,15 @@ impl Connection {
 
     /// The common case in one pass: a whole message of at most 125 bytes in one final,
     /// correctly masked text or binary frame, with nothing else in progress. Anything else,
-    /// including every error, goes through the general path.
-    #[inline]
-    fn small_message(&mut self) -> Result<Option<Ready>, ProtocolError> {
+    /// including every header error, goes through the general path; invalid UTF-8 fails
+    /// here. Inlined into both poll functions, so the common event is built without a
+    /// round trip through [`Ready`]; returns the kind and the payload's position.
+    #[inline(always)]
+    fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
         let rx = &mut self.rx;
-        if rx.frame.is_some()
+        rx.unlend();
+        if self.state == State::Connecting
+            || rx.frame.is_some()
             || rx.message.is_some()
             || self.close_received
             || self.failed
@@ -223,11 +238,7 @@ impl Connection {
         }
         let start = rx.pos + header_len;
         rx.pos = start + len;
-        Ok(Some(Ready::Single {
-            kind,
-            start,
-            end: start + len,
-        }))
+        Ok(Some((kind, start, start + len)))
     }
 
     /// No more progress is possible with the bytes at hand: release memory a large message
