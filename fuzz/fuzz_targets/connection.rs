@@ -14,6 +14,8 @@
 //! - everything written decodes, as the peer would, into valid frames that are exactly
 //!   the frames asked for plus the automatic pongs and close frames, nothing after close.
 //!
+//! Bytes are fed with `receive` or read into `receive_buffer` (op 0 with bit 7 set).
+//!
 //! Input: byte 0 flags (bit 0 server, bit 1 stream mode, bit 2 auto-pong off, bit 3 no
 //! size limits, bits 4-7 retained capacity / 64), byte 1 frame limit / 16, byte 2 message
 //! limit / 64, byte 3 pong pause / 64; then operations, each a tag byte and arguments
@@ -97,6 +99,7 @@ struct Run {
     pending_max: usize,
     pending_max_ever: usize,
     amplified: usize,
+    lent_max: usize,
     // The model (full run).
     accepted: Vec<u8>,
     eof: bool,
@@ -125,6 +128,7 @@ impl Run {
             pending_max: 0,
             pending_max_ever: 0,
             amplified: 0,
+            lent_max: 0,
             accepted: Vec::new(),
             eof: false,
             errored: false,
@@ -140,6 +144,30 @@ impl Run {
 
     fn receive(&mut self, data: &[u8]) {
         self.conn.receive(data);
+        self.note_fed(data);
+    }
+
+    /// Feed `data` the read-into way: reads of at most `want` bytes into the room
+    /// `receive_buffer` lends, the rest of each room scribbled over; with `abandon`, one
+    /// more room is lent and never committed (a read that failed).
+    fn receive_into(&mut self, mut data: &[u8], want: usize, abandon: bool) {
+        self.lent_max = self.lent_max.max(want);
+        while !data.is_empty() {
+            let room = self.conn.receive_buffer(want);
+            assert!(!room.is_empty() && room.len() <= want);
+            let n = room.len().min(data.len());
+            room[..n].copy_from_slice(&data[..n]);
+            room[n..].fill(0xA5);
+            self.conn.commit_received(n);
+            self.note_fed(&data[..n]);
+            data = &data[n..];
+        }
+        if abandon {
+            self.conn.receive_buffer(want).fill(0x5A);
+        }
+    }
+
+    fn note_fed(&mut self, data: &[u8]) {
         self.fed_total += data.len();
         self.fed_since_drain += data.len();
         self.fed_since_drain_max = self.fed_since_drain_max.max(self.fed_since_drain);
@@ -398,6 +426,7 @@ impl Run {
                 + frame
                 + message
                 + self.pending_max
+                + self.lent_max
                 + self.cfg.reuse_capacity.max(self.cfg.retained_capacity))
             + self.pending_max_ever / 16
             + (16 << 10);
@@ -415,6 +444,11 @@ impl Run {
     fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
         let tag = input.byte()?;
         match tag % 16 {
+            0 if tag & 0x80 != 0 => {
+                // Read into the connection's buffer, in reads of up to a third of the blob.
+                let data = input.blob()?;
+                self.receive_into(data, data.len() / 3 + 1, tag & 0x40 != 0);
+            }
             0 => {
                 let data = input.blob()?;
                 self.receive(data);
