@@ -189,11 +189,12 @@ impl Connection {
         }
     }
 
-    /// The common case in one pass: a whole message of at most 125 bytes in one final,
-    /// correctly masked text or binary frame, with nothing else in progress. Anything else,
-    /// including every header error, goes through the general path; invalid UTF-8 fails
-    /// here. Inlined into both poll functions, so the common event is built without a
-    /// round trip through [`Ready`]; returns the kind and the payload's position.
+    /// The common case in one pass: a whole message of at most 64 KiB (a 7- or 16-bit
+    /// length) in one final, correctly masked text or binary frame, with nothing else in
+    /// progress. Anything else, including every header error, goes through the general
+    /// path; invalid UTF-8 fails here. Inlined into both poll functions, so the common
+    /// event is built without a round trip through [`Ready`]; returns the kind and the
+    /// payload's position.
     #[inline(always)]
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
         let rx = &mut self.rx;
@@ -217,10 +218,20 @@ impl Connection {
             _ => return Ok(None),
         };
         let masked = b1 & 0x80 != 0;
-        let len = (b1 & 0x7F) as usize;
-        let header_len = if masked { 6 } else { 2 };
-        if len > 125
-            || masked != rx.decoder.role.expects_masked_incoming()
+        let (len, length_len) = match b1 & 0x7F {
+            n @ 0..=125 => (n as usize, 0),
+            126 => match input.get(2..4) {
+                // The 16-bit form, minimally encoded (shorter ones are an error, reported
+                // by the general path).
+                Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
+                    (usize::from(u16::from_be_bytes([hi, lo])), 2)
+                }
+                _ => return Ok(None),
+            },
+            _ => return Ok(None),
+        };
+        let header_len = 2 + length_len + if masked { 4 } else { 0 };
+        if masked != rx.decoder.role.expects_masked_incoming()
             || len as u64 > self.config.max_message_size.min(rx.decoder.max_frame_size)
             || input.len() < header_len + len
         {
@@ -228,8 +239,10 @@ impl Connection {
         }
         let (header, payload) = input.split_at_mut(header_len);
         let payload = &mut payload[..len];
-        if masked {
-            mask::apply(payload, [header[2], header[3], header[4], header[5]], 0);
+        if let &[.., k0, k1, k2, k3] = &header[..] {
+            if masked {
+                mask::apply(payload, [k0, k1, k2, k3], 0);
+            }
         }
         if kind == DataKind::Text {
             if let Err(e) = utf8::validate(payload) {
