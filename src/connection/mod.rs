@@ -78,7 +78,7 @@ pub struct Config {
     /// Buffers up to this capacity (default 128 KiB, per buffer) are kept when drained and
     /// reused, so messages that fit are received and sent without any allocation in steady
     /// state; a buffer grown past it for a larger message is released as soon as it is
-    /// drained.
+    /// drained, unless the next frame has already started and is larger than this too.
     pub reuse_capacity: usize,
     /// What [`Connection::shrink_buffers`] keeps (default 512 bytes per buffer): call it
     /// when a connection goes idle ([`keepalive::KeepAlive::drive`](crate::keepalive::KeepAlive::drive)
