@@ -201,16 +201,19 @@ impl Connection {
 
     /// The bytes waiting to be written to the transport (a prefix of them when frames are
     /// queued by reference); empty when there is nothing to write.
+    #[inline]
     pub fn pending_output(&self) -> &[u8] {
         self.out.front()
     }
 
     /// All bytes waiting to be written, as slices in order, for a vectored write.
+    #[inline]
     pub fn pending_output_slices(&self) -> impl Iterator<Item = &[u8]> {
         self.out.slices()
     }
 
     /// The number of bytes waiting to be written.
+    #[inline]
     pub fn pending_output_len(&self) -> usize {
         self.out.len()
     }
@@ -224,6 +227,7 @@ impl Connection {
     }
 
     /// Report that the first `n` pending bytes were written.
+    #[inline]
     pub fn advance_output(&mut self, n: usize) {
         self.out.advance(n, self.config.reuse_capacity);
     }

@@ -49,6 +49,7 @@ pub(crate) struct Output {
 }
 
 impl Output {
+    #[inline]
     pub(crate) fn len(&self) -> usize {
         self.len
     }
@@ -100,6 +101,7 @@ impl Output {
     }
 
     /// The next bytes to write: a prefix of the pending output.
+    #[inline]
     pub(crate) fn front(&self) -> &[u8] {
         match self.chunks.front() {
             Some(chunk) => chunk,
@@ -108,6 +110,7 @@ impl Output {
     }
 
     /// All pending output as slices, in order.
+    #[inline]
     pub(crate) fn slices(&self) -> impl Iterator<Item = &[u8]> {
         self.chunks
             .iter()
@@ -165,7 +168,9 @@ impl Output {
             }
         }
         if self.len == 0 {
-            self.chunks.clear();
+            if !self.chunks.is_empty() {
+                self.chunks.clear();
+            }
             if self.held() > retain {
                 self.release();
             } else {

@@ -18,11 +18,13 @@ impl DataKind {
 
 impl Connection {
     /// Queue a text message in one frame.
+    #[inline]
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.send_message_bytes(DataKind::Text, text.as_bytes())
     }
 
     /// Queue a binary message in one frame.
+    #[inline]
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.send_message_bytes(DataKind::Binary, data)
     }
