@@ -8,6 +8,9 @@ use super::{Connection, DataKind};
 use crate::frame::{DecoderConfig, FrameHeader};
 use crate::utf8::Utf8Validator;
 
+/// The most room `receive_buffer` lends at once, whatever it is asked for.
+pub const MAX_ROOM: usize = 16 << 20;
+
 /// How far a read may go past the end of a large frame: enough for the next header.
 const READ_PAST: usize = 128;
 
@@ -304,8 +307,9 @@ impl Connection {
     /// [`commit_received`](Self::commit_received). This saves the copy that
     /// [`receive`](Self::receive) makes.
     ///
-    /// `want` is the read size you would otherwise use (64 KiB suits most servers). The
-    /// slice is that long, except while a frame of at least `want / 2` bytes is incomplete:
+    /// `want` is the read size you would otherwise use (64 KiB suits most servers; at most
+    /// [`MAX_ROOM`](super::MAX_ROOM), 16 MiB, is lent at once). The slice is that long,
+    /// except while a frame of at least `want / 2` bytes is incomplete:
     /// then it ends where that frame ends, so large payloads arrive whole at the front of
     /// the buffer and nothing after them has to be moved. The buffer grows with bytes that
     /// actually arrive, never by a length the peer declares. The room holds whatever it
@@ -333,7 +337,7 @@ impl Connection {
             rx.pos = 0;
             rx.filled = 0;
         }
-        let room = rx.read_size(want.max(1));
+        let room = rx.read_size(want.clamp(1, MAX_ROOM));
         rx.lend(room)
     }
 

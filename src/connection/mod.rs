@@ -38,6 +38,7 @@ mod send;
 
 pub use error::{ProtocolError, SendError};
 pub use event::{Accepted, Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
+pub use input::MAX_ROOM;
 
 use crate::Role;
 use crate::frame::DecoderConfig;
