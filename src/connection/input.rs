@@ -308,7 +308,7 @@ impl Connection {
     /// [`receive`](Self::receive) makes.
     ///
     /// `want` is the read size you would otherwise use (64 KiB suits most servers; at most
-    /// [`MAX_ROOM`](super::MAX_ROOM), 16 MiB, is lent at once). The slice is that long,
+    /// [`MAX_ROOM`], 16 MiB, is lent at once). The slice is that long,
     /// except while a frame of at least `want / 2` bytes is incomplete:
     /// then it ends where that frame ends, so large payloads arrive whole at the front of
     /// the buffer and nothing after them has to be moved. The buffer grows with bytes that
