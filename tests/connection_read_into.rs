@@ -293,3 +293,57 @@ fn a_huge_want_is_capped_not_a_panic() {
     let mut conn = connection(Role::Server, Config::default());
     assert_eq!(conn.receive_buffer(0).len(), 1);
 }
+
+#[test]
+fn fragments_and_stream_mode_need_no_room_for_a_whole_frame() {
+    // Fragments of a reassembled message are copied out as they arrive, and stream mode
+    // hands out pieces: reads stay `want` long and the input buffer stays about one read,
+    // however large the frames.
+    let payload = vec![0x33u8; 300_000];
+    for stream in [false, true] {
+        for role in [Role::Server, Role::Client] {
+            let mut wire = Vec::new();
+            if stream {
+                wire.extend(frame(role, b0(true, 0, 2), &payload));
+            } else {
+                for (i, part) in payload.chunks(100_000).enumerate() {
+                    let (fin, opcode) = (i == 2, if i == 0 { 2 } else { 0 });
+                    wire.extend(frame(role, b0(fin, 0, opcode), part));
+                }
+            }
+            let mut config = Config::default();
+            if stream {
+                config.receive_mode = rfc6455::connection::ReceiveMode::Stream;
+            }
+            let base = counting::live();
+            let mut conn = connection(role, config);
+            let mut input = &wire[..];
+            let mut received = 0;
+            let mut peak = 0;
+            while !input.is_empty() {
+                let room = conn.receive_buffer(WANT);
+                assert!(room.len() == WANT || room.len() >= input.len(), "{role:?}");
+                let n = room.len().min(input.len());
+                room[..n].copy_from_slice(&input[..n]);
+                conn.commit_received(n);
+                input = &input[n..];
+                while let Some(event) = conn.poll_event_ref().unwrap() {
+                    match event {
+                        EventRef::Binary(b) => received += b.len(),
+                        EventRef::Chunk(c) => received += c.data.len(),
+                        other => panic!("unexpected {other:?}"),
+                    }
+                }
+                peak = peak.max(counting::live() - base);
+            }
+            assert_eq!(received, payload.len(), "{role:?} stream {stream}");
+            // What one read costs, and (reassembling) the message buffer's growth steps.
+            let bound = if stream {
+                2 * WANT
+            } else {
+                2 * WANT + 2 * payload.len()
+            };
+            assert!(peak <= bound as i64, "{role:?} stream {stream}: {peak}");
+        }
+    }
+}

@@ -44,6 +44,8 @@ pub(crate) struct Rx {
     /// was last idle: a frame no larger gets its room reserved in one step, since the peer
     /// already made us hold that much with bytes it actually sent.
     pub(super) earned: usize,
+    /// Stream mode: no frame's payload has to lie whole in `buf`.
+    stream: bool,
     /// Bytes at the end of `buf` lent by `receive_buffer` and not yet committed: zeroes,
     /// not input.
     lent: usize,
@@ -77,7 +79,7 @@ pub(super) struct RxMessage {
 }
 
 impl Rx {
-    pub(crate) fn new(decoder: DecoderConfig) -> Self {
+    pub(crate) fn new(decoder: DecoderConfig, stream: bool) -> Self {
         Rx {
             buf: BytesMut::new(),
             filled: 0,
@@ -91,6 +93,7 @@ impl Rx {
             eof_reported: false,
             peak: 0,
             earned: 0,
+            stream,
             lent: 0,
         }
     }
@@ -156,6 +159,16 @@ impl Rx {
 }
 
 impl Rx {
+    /// Where the frame in progress ends in `buf`, if its payload has to lie there whole
+    /// before it is handed out: a single-frame message (not in stream mode) or a control
+    /// frame. Fragments of a message being reassembled are copied out as they arrive, and
+    /// stream mode hands out pieces, so neither needs room for its whole frame.
+    fn whole_frame_end(&self) -> Option<usize> {
+        let frame = self.frame.as_ref()?;
+        let piecewise = self.stream || (frame.header.opcode.is_data() && self.message.is_some());
+        (!piecewise).then(|| self.pos + frame.header_len + frame.remaining)
+    }
+
     /// Forget room lent by `receive_buffer` that was never committed (it stays
     /// initialised room, beyond `filled`).
     pub(super) fn unlend(&mut self) {
@@ -177,11 +190,9 @@ impl Rx {
         }
         // Where the frame in progress ends, if it is known to end past the capacity: then
         // its bytes are moved to the front now, while few of them are in.
-        let frame_end = self
-            .frame
-            .as_ref()
-            .map_or(0, |f| self.pos + f.header_len + f.remaining);
-        let fits = frame_end <= self.buf.capacity();
+        let fits = self
+            .whole_frame_end()
+            .is_none_or(|end| end <= self.buf.capacity());
         if self.buf.capacity() - self.filled >= n && (fits || self.pos == 0) {
             return;
         }
@@ -194,14 +205,11 @@ impl Rx {
                 return;
             }
         }
-        let ahead = match &self.frame {
-            Some(frame) => {
+        let ahead = match self.whole_frame_end() {
+            Some(end) => {
                 // With room for a read that goes on a little past the frame.
-                let missing = (self.pos + frame.header_len + frame.remaining)
-                    .saturating_sub(self.filled)
-                    + READ_PAST;
-                let size = frame.header.payload_len.saturating_add(14);
-                if size <= self.earned as u64 {
+                let missing = end.saturating_sub(self.filled) + READ_PAST;
+                if end - self.pos <= self.earned {
                     missing
                 } else {
                     missing.min(self.filled + n)
@@ -234,10 +242,9 @@ impl Rx {
     /// moved, and the next header is likely in: if it starts another large frame, the
     /// buffer is kept for it (see `settle`).
     fn read_size(&self, want: usize) -> usize {
-        let Some(frame) = &self.frame else {
+        let Some(end) = self.whole_frame_end() else {
             return want;
         };
-        let end = self.pos + frame.header_len + frame.remaining;
         let missing = end.saturating_sub(self.filled);
         if missing > 0 && end - self.pos >= want / 2 {
             (missing + READ_PAST).min(want)
@@ -262,9 +269,8 @@ impl Rx {
     pub(super) fn settle(&mut self, reuse: usize, retained: usize) {
         let rest = self.filled - self.pos;
         let large_next = self
-            .frame
-            .as_ref()
-            .is_some_and(|f| f.header_len + f.remaining > reuse);
+            .whole_frame_end()
+            .is_some_and(|end| end - self.pos > reuse);
         if large_next {
             // Keep it: the frame will need about as much.
         } else if self.peak > reuse && rest == 0 {

@@ -155,7 +155,7 @@ impl Connection {
             role,
             config,
             state: State::Open,
-            rx: Rx::new(decoder),
+            rx: Rx::new(decoder, config.receive_mode == ReceiveMode::Stream),
             out: Output::default(),
             keys: MaskKeyGen::new(mask_seed),
             close_sent: false,
