@@ -28,7 +28,6 @@ pub(crate) enum Opening {
     /// A server waiting for the request (`head_len` is `None`), then for the application
     /// to accept or reject it.
     Server {
-        limits: Limits,
         parser: ServerHandshake,
         head_len: Option<usize>,
     },
@@ -127,7 +126,6 @@ impl Connection {
         let mut conn = Connection::new(Role::Server, config, [0; 32]);
         conn.state = State::Connecting;
         conn.opening = Some(Box::new(Opening::Server {
-            limits,
             parser: ServerHandshake::new(limits),
             head_len: None,
         }));
@@ -138,15 +136,14 @@ impl Connection {
     /// until it is accepted or rejected.
     pub fn request(&self) -> Option<Request<'_>> {
         let Some(Opening::Server {
-            limits,
+            parser,
             head_len: Some(len),
-            ..
         }) = self.opening.as_deref()
         else {
             return None;
         };
         // Parsed again from the kept head: one more linear pass, once.
-        match ServerHandshake::new(*limits).parse(self.rx.head(*len)) {
+        match ServerHandshake::new(*parser.limits()).parse(self.rx.head(*len)) {
             Ok(Status::Complete { value, .. }) => Some(value),
             _ => None,
         }
