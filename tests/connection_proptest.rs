@@ -126,8 +126,9 @@ fn run_read_into(
     wire: &[u8],
     wants: &[usize],
     fills: &[u16],
+    config: Config,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut conn = Connection::new(Role::Server, config, [0; 32]);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -166,13 +167,19 @@ proptest! {
         frames in prop::collection::vec(frame_strategy(), 0..8),
         wants in prop::collection::vec(1usize..400, 1..6),
         fills in prop::collection::vec(prop_oneof![Just(1000u16), 0u16..=1000], 1..6),
+        reuse in prop::sample::select(vec![0usize, 16, 64, 256, 128 << 10]),
     ) {
         let wire = encode(&frames);
         let whole = run(&wire, &[]);
         // A read that returns nothing is followed by one that does.
         let mut fills = fills;
         fills.push(1000);
-        let read = run_read_into(&wire, &wants, &fills);
+        // Small reuse capacities make these small frames "large": buffers are released,
+        // kept for a large frame that follows, and reserved ahead as with big frames.
+        let mut config = Config::default();
+        config.reuse_capacity = reuse;
+        config.retained_capacity = reuse / 4;
+        let read = run_read_into(&wire, &wants, &fills, config);
         prop_assert_eq!(&whole.0, &read.0);
         prop_assert_eq!(whole.1, read.1);
         prop_assert_eq!(&whole.2, &read.2);
