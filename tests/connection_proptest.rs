@@ -72,6 +72,17 @@ fn encode(frames: &[WireFrame]) -> Vec<u8> {
 
 type Poll = fn(&mut Connection) -> Result<Option<Event>, ProtocolError>;
 
+/// Poll until nothing is left, collecting events; the close code of an error.
+fn drain(conn: &mut Connection, poll: Poll, events: &mut Vec<Event>) -> Result<(), CloseCode> {
+    loop {
+        match poll(conn) {
+            Ok(Some(event)) => events.push(event),
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(e.close_code()),
+        }
+    }
+}
+
 /// Feed `wire` in the given pieces and collect events with `poll`, stopping at the first
 /// error.
 fn run_with(wire: &[u8], cuts: &[usize], poll: Poll) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
@@ -82,18 +93,12 @@ fn run_with(wire: &[u8], cuts: &[usize], poll: Poll) -> (Vec<Event>, Option<Clos
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
     points.sort_unstable();
     points.push(wire.len());
-    'outer: for end in points {
+    for end in points {
         conn.receive(&wire[start..end]);
         start = end;
-        loop {
-            match poll(&mut conn) {
-                Ok(Some(event)) => events.push(event),
-                Ok(None) => break,
-                Err(e) => {
-                    error = Some(e.close_code());
-                    break 'outer;
-                }
-            }
+        if let Err(code) = drain(&mut conn, poll, &mut events) {
+            error = Some(code);
+            break;
         }
     }
     let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
@@ -133,7 +138,7 @@ fn run_read_into(
     let mut error = None;
     let mut start = 0;
     let mut i = 0;
-    'outer: while start < wire.len() {
+    while start < wire.len() {
         let room = conn.receive_buffer(wants[i % wants.len()]);
         assert!(!room.is_empty() && room.len() <= wants[i % wants.len()]);
         // What the read leaves of the room is not input, whatever it holds.
@@ -144,15 +149,9 @@ fn run_read_into(
         conn.commit_received(n);
         start += n;
         i += 1;
-        loop {
-            match conn.poll_event() {
-                Ok(Some(event)) => events.push(event),
-                Ok(None) => break,
-                Err(e) => {
-                    error = Some(e.close_code());
-                    break 'outer;
-                }
-            }
+        if let Err(code) = drain(&mut conn, Connection::poll_event, &mut events) {
+            error = Some(code);
+            break;
         }
     }
     let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
