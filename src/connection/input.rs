@@ -46,8 +46,8 @@ pub(crate) struct Rx {
     pub(super) earned: usize,
     /// Stream mode: no frame's payload has to lie whole in `buf`.
     stream: bool,
-    /// Bytes at the end of `buf` lent by `receive_buffer` and not yet committed: zeroes,
-    /// not input.
+    /// Bytes after `filled` lent by `receive_buffer` and not committed yet: the most
+    /// `commit_received` may count.
     lent: usize,
 }
 
