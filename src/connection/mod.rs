@@ -2,7 +2,9 @@
 //! bytes out.
 //!
 //! A [`Connection`] starts after the opening handshake. Feed it the bytes read from the
-//! transport with [`receive`](Connection::receive), take [`Event`]s with
+//! transport with [`receive`](Connection::receive) (or read them straight into its buffer:
+//! [`receive_buffer`](Connection::receive_buffer), then
+//! [`commit_received`](Connection::commit_received)), take [`Event`]s with
 //! [`poll_event`](Connection::poll_event), queue frames with the `send_*` methods and
 //! [`close`](Connection::close), and write what [`pending_output`](Connection::pending_output)
 //! returns, reporting it with [`advance_output`](Connection::advance_output).
