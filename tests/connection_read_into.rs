@@ -347,3 +347,12 @@ fn fragments_and_stream_mode_need_no_room_for_a_whole_frame() {
         }
     }
 }
+
+#[test]
+#[should_panic(expected = "commit_received")]
+fn a_poll_between_lending_and_committing_takes_the_room_back() {
+    let mut conn = connection(Role::Server, Config::default());
+    let _ = conn.receive_buffer(8);
+    assert_eq!(conn.poll_event_ref(), Ok(None));
+    conn.commit_received(1);
+}

@@ -352,7 +352,9 @@ impl Connection {
     /// frame or after a failure are discarded.
     ///
     /// # Panics
-    /// If `n` is more than that slice held, or no slice was lent since the last commit.
+    /// If `n` is more than that slice held, or if no slice is lent: none since the last
+    /// commit, or a call that takes input in (`receive`, a poll, `shrink_buffers`) came
+    /// in between and took the room back.
     pub fn commit_received(&mut self, n: usize) {
         let rx = &mut self.rx;
         let lent = core::mem::take(&mut rx.lent);
