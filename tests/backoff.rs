@@ -1,7 +1,11 @@
 //! Reconnection policy: delay bounds for every attempt and jitter mode, giving up, reset
 //! after a healthy connection, and decisions by close code.
 
+#[path = "support/splitmix.rs"]
+mod splitmix;
+
 use core::time::Duration;
+use splitmix::SplitMix;
 
 use proptest::prelude::*;
 use rfc6455::backoff::{Backoff, BackoffConfig, Jitter, Reconnect};
@@ -220,17 +224,4 @@ fn close_codes_decide_whether_to_retry() {
         assert!(!strict.should_retry(CloseCode(code)));
     }
     assert!(strict.should_retry(CloseCode::ABNORMAL));
-}
-
-/// A small deterministic generator for tests (SplitMix64).
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }

@@ -4,7 +4,11 @@
 //!
 //! `cargo test --test backoff_herd -- --nocapture` prints the histograms.
 
+#[path = "support/splitmix.rs"]
+mod splitmix;
+
 use core::time::Duration;
+use splitmix::SplitMix;
 
 use rfc6455::backoff::{Backoff, BackoffConfig, Jitter, Reconnect};
 use rfc6455::close::CloseCode;
@@ -117,18 +121,5 @@ fn jitter_spreads_the_reconnect_storm() {
     let max = BackoffConfig::default().max_delay;
     for o in [&full, &equal] {
         assert!(o.last < DOWN_FOR + max, "{:?}", o.last);
-    }
-}
-
-/// SplitMix64: a small deterministic generator, so the test gives the same numbers each run.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }

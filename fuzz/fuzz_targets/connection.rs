@@ -31,7 +31,7 @@ use rfc6455::connection::{
 };
 use rfc6455::frame::OpCode;
 use rfc6455_fuzz::{
-    Counting, Ev, Fail, Input, OutFrame, Rec, SendModel, decode_output, live_bytes, reference,
+    Counting, Ev, Fail, Input, OutFrame, Rec, SendModel, decode_output, live_bytes, rank, reference,
 };
 
 #[global_allocator]
@@ -58,15 +58,6 @@ fn config(flags: u8, frame: u8, message: u8, pong: u8) -> Config {
     // Buffers up to this size are kept for reuse once drained: 0 to 30 KiB.
     c.reuse_capacity = c.retained_capacity * 32;
     c
-}
-
-fn rank(s: State) -> u8 {
-    match s {
-        State::Connecting => 0,
-        State::Open => 1,
-        State::Closing => 2,
-        State::Closed => 3,
-    }
 }
 
 /// A writer that takes at most `max` bytes per call.

@@ -12,16 +12,7 @@
 use libfuzzer_sys::fuzz_target;
 use rfc6455::connection::{Config, Connection, Event, EventRef, ProtocolError, State};
 use rfc6455::handshake::{ClientRequest, Limits, ServerResponse};
-use rfc6455_fuzz::Input;
-
-fn rank(s: State) -> u8 {
-    match s {
-        State::Connecting => 0,
-        State::Open => 1,
-        State::Closing => 2,
-        State::Closed => 3,
-    }
-}
+use rfc6455_fuzz::{Input, rank};
 
 /// What one poll reported, reduced to what this target checks.
 #[derive(Debug, PartialEq)]

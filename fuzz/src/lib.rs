@@ -486,3 +486,14 @@ impl SendModel {
         Ok(())
     }
 }
+
+/// The order the connection states come in: a state may only move to a higher rank.
+pub fn rank(s: rfc6455::connection::State) -> u8 {
+    use rfc6455::connection::State;
+    match s {
+        State::Connecting => 0,
+        State::Open => 1,
+        State::Closing => 2,
+        State::Closed => 3,
+    }
+}
