@@ -1,6 +1,15 @@
-use alloc::collections::VecDeque;
+//! The output queue: encoded frames waiting for the caller to write them.
+//!
+//! Frames are written into one byte buffer, `buf`, whose bytes are all initialised: once it
+//! has grown, later frames are copied (or copied and masked) straight into it, with no
+//! zeroing first. Large unmasked payloads are queued by reference instead (`Bytes`), between
+//! the buffer's bytes before and after them.
 
-use bytes::{Buf, BufMut, Bytes, BytesMut};
+use alloc::collections::VecDeque;
+use alloc::vec;
+use alloc::vec::Vec;
+
+use bytes::{Buf, Bytes};
 
 use crate::frame::FrameHeader;
 use crate::mask;
@@ -9,43 +18,51 @@ use crate::mask;
 /// need no masking.
 const SHARE_THRESHOLD: usize = 4096;
 
-/// Masked payloads at least this large are masked while copied (`mask::copy_masked`).
-const FUSED_MASK_MIN: usize = 1024;
-
-/// Write `header` into `buf` with fixed-size stores (reserved by the caller): cheaper for
-/// the common small frame than building the header apart and copying it in.
+/// Write `header` at the start of `dst` (at least `header.encoded_len()` bytes long).
 #[inline(always)]
-fn put_header(buf: &mut BytesMut, header: &FrameHeader) {
-    buf.put_u8((u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8);
+fn put_header(dst: &mut [u8], header: &FrameHeader) {
+    dst[0] = (u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8;
     let mask_bit = if header.mask.is_some() { 0x80 } else { 0 };
-    match header.payload_len {
-        n @ 0..=125 => buf.put_u8(mask_bit | n as u8),
+    let at = match header.payload_len {
+        n @ 0..=125 => {
+            dst[1] = mask_bit | n as u8;
+            2
+        }
         n @ 126..=0xFFFF => {
-            buf.put_u8(mask_bit | 126);
-            buf.put_u16(n as u16);
+            dst[1] = mask_bit | 126;
+            dst[2..4].copy_from_slice(&(n as u16).to_be_bytes());
+            4
         }
         n => {
-            buf.put_u8(mask_bit | 127);
-            buf.put_u64(n);
+            dst[1] = mask_bit | 127;
+            dst[2..10].copy_from_slice(&n.to_be_bytes());
+            10
         }
-    }
+    };
     if let Some(key) = header.mask {
-        buf.put_u32(u32::from_be_bytes(key));
+        dst[at..at + 4].copy_from_slice(&key);
     }
 }
 
-/// Encoded frames waiting for the caller to write them: small frames are copied into one
-/// contiguous tail buffer; large unmasked payloads are queued as shared `Bytes`.
+/// A stretch of pending output, in order.
+#[derive(Debug)]
+enum Piece {
+    /// The buffer's bytes from where the previous piece ended up to this offset.
+    Own(usize),
+    /// A payload queued by reference.
+    Shared(Bytes),
+}
+
+/// Encoded frames waiting to be written: `buf[head..end]`, interleaved with the shared
+/// payloads in `pieces`. What follows the last piece, up to `end`, is pending too.
 #[derive(Debug, Default)]
 pub(crate) struct Output {
-    chunks: VecDeque<Bytes>,
-    tail: BytesMut,
+    pieces: VecDeque<Piece>,
+    /// Every byte initialised: `buf.len()` is the room, not the pending count.
+    buf: Vec<u8>,
+    head: usize,
+    end: usize,
     len: usize,
-    /// The largest capacity the tail had since it was last released.
-    peak: usize,
-    /// Bytes written out from the front of the tail since it was last released: after
-    /// `advance`, `capacity()` no longer counts them, though the allocation still holds them.
-    advanced: usize,
 }
 
 impl Output {
@@ -54,33 +71,69 @@ impl Output {
         self.len
     }
 
+    /// `n` bytes of room at the end of the pending bytes, to be filled and then counted
+    /// with `commit`.
+    #[inline]
+    fn room(&mut self, n: usize) -> &mut [u8] {
+        if self.buf.len() - self.end < n {
+            self.make_room(n);
+        }
+        &mut self.buf[self.end..self.end + n]
+    }
+
+    #[inline]
+    fn commit(&mut self, n: usize) {
+        self.end += n;
+        self.len += n;
+    }
+
+    #[cold]
+    fn make_room(&mut self, n: usize) {
+        let pending = self.end - self.head;
+        if self.end == 0 {
+            // Nothing to keep: a zeroed allocation, which the allocator may hand out
+            // without writing it (fresh pages), instead of growing and zeroing.
+            self.buf = vec![0; n.max(2 * self.buf.len())];
+            return;
+        }
+        // Move the pending bytes to the front once the written part is at least as large:
+        // each byte is moved at most once per byte written before it.
+        if self.head >= pending {
+            self.buf.copy_within(self.head..self.end, 0);
+            for piece in &mut self.pieces {
+                if let Piece::Own(offset) = piece {
+                    *offset -= self.head;
+                }
+            }
+            self.end = pending;
+            self.head = 0;
+        }
+        if self.buf.len() - self.end < n {
+            self.buf.resize(self.end + n, 0);
+        }
+    }
+
     /// Append a frame whose payload is copied (and masked, when the header has a key).
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
         // The connection builds headers from checked parts only.
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
         let head_len = header.encoded_len();
-        self.tail.reserve(head_len + payload.len());
-        put_header(&mut self.tail, header);
-        let start = self.tail.len();
+        let total = head_len + payload.len();
+        let dst = self.room(total);
+        put_header(dst, header);
+        let body = &mut dst[head_len..];
         match header.mask {
-            // Large client payloads: mask while copying, one pass over the source.
-            Some(key) if payload.len() >= FUSED_MASK_MIN => {
-                self.tail.resize(start + payload.len(), 0);
-                mask::copy_masked(&mut self.tail[start..], payload, key, 0);
-            }
-            Some(key) => {
-                self.tail.extend_from_slice(payload);
-                mask::apply(&mut self.tail[start..], key, 0);
-            }
-            None => super::copy::extend(&mut self.tail, payload),
+            // One pass over the source: copy and mask together.
+            Some(key) => mask::copy_masked(body, payload, key, 0),
+            None => mask::copy(body, payload),
         }
-        self.len += head_len + payload.len();
+        self.commit(total);
     }
 
     /// Append bytes as they are (a handshake head).
     pub(crate) fn push_raw(&mut self, bytes: &[u8]) {
-        self.tail.extend_from_slice(bytes);
-        self.len += bytes.len();
+        self.room(bytes.len()).copy_from_slice(bytes);
+        self.commit(bytes.len());
     }
 
     /// Append an unmasked frame whose payload is shared, not copied, if it is large.
@@ -90,91 +143,121 @@ impl Output {
             return;
         }
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
-        let head = header.encode_unchecked();
-        self.tail.extend_from_slice(&head);
-        self.len += head.len() + payload.len();
-        let written = self.tail.split();
-        // The split part still lives in the tail's allocation: count it as held.
-        self.advanced += written.len();
-        self.chunks.push_back(written.freeze());
-        self.chunks.push_back(payload);
+        let head_len = header.encoded_len();
+        put_header(self.room(head_len), header);
+        self.commit(head_len);
+        self.len += payload.len();
+        self.pieces.push_back(Piece::Own(self.end));
+        self.pieces.push_back(Piece::Shared(payload));
     }
 
     /// The next bytes to write: a prefix of the pending output.
     #[inline]
     pub(crate) fn front(&self) -> &[u8] {
-        match self.chunks.front() {
-            Some(chunk) => chunk,
-            None => &self.tail,
-        }
+        self.slices().next().unwrap_or(&[])
     }
 
     /// All pending output as slices, in order.
     #[inline]
-    pub(crate) fn slices(&self) -> impl Iterator<Item = &[u8]> {
-        self.chunks
-            .iter()
-            .map(|c| &c[..])
-            .chain(core::iter::once(&self.tail[..]))
-            .filter(|s| !s.is_empty())
-    }
-
-    /// An upper estimate of the tail's allocation.
-    fn held(&self) -> usize {
-        self.peak.max(self.tail.capacity() + self.advanced)
-    }
-
-    fn release(&mut self) {
-        self.tail = BytesMut::new();
-        self.peak = 0;
-        self.advanced = 0;
+    pub(crate) fn slices(&self) -> Slices<'_> {
+        Slices {
+            pieces: self.pieces.iter(),
+            buf: &self.buf[..self.end],
+            at: self.head,
+            tail_done: false,
+        }
     }
 
     /// Release the buffer if nothing is pending and it holds more than `keep` bytes.
     pub(crate) fn shrink(&mut self, keep: usize) -> usize {
-        let held = self.held();
+        let held = self.buf.capacity();
         if self.len > 0 || held <= keep {
             return 0;
         }
-        self.release();
+        self.buf = Vec::new();
         held
     }
 
     /// Drop `n` written bytes from the front; once all is written, keep the buffer for
     /// reuse unless it grew past `retain` bytes.
-    pub(crate) fn advance(&mut self, mut n: usize, retain: usize) {
-        self.peak = self.peak.max(self.tail.capacity());
-        n = n.min(self.len);
-        self.len -= n;
-        if self.len == 0 {
-            // All written (the common case): no need to move through the buffers first.
-            n = 0;
+    #[inline]
+    pub(crate) fn advance(&mut self, n: usize, retain: usize) {
+        if n >= self.len {
+            // All written (the common case): no need to walk the pieces.
+            self.len = 0;
+            self.head = 0;
+            self.end = 0;
+            if !self.pieces.is_empty() {
+                self.pieces.clear();
+            }
+            if self.buf.capacity() > retain {
+                self.buf = Vec::new();
+            }
+            return;
         }
+        self.len -= n;
+        self.advance_partly(n);
+    }
+
+    fn advance_partly(&mut self, mut n: usize) {
         while n > 0 {
-            match self.chunks.front_mut() {
-                Some(chunk) => {
-                    let step = n.min(chunk.len());
-                    chunk.advance(step);
+            match self.pieces.front_mut() {
+                Some(Piece::Own(offset)) => {
+                    let step = n.min(*offset - self.head);
+                    self.head += step;
                     n -= step;
-                    if chunk.is_empty() {
-                        self.chunks.pop_front();
+                    if self.head == *offset {
+                        self.pieces.pop_front();
+                    }
+                }
+                Some(Piece::Shared(payload)) => {
+                    let step = n.min(payload.len());
+                    payload.advance(step);
+                    n -= step;
+                    if payload.is_empty() {
+                        self.pieces.pop_front();
                     }
                 }
                 None => {
-                    self.tail.advance(n);
-                    self.advanced += n;
+                    self.head += n;
                     n = 0;
                 }
             }
         }
-        if self.len == 0 {
-            if !self.chunks.is_empty() {
-                self.chunks.clear();
-            }
-            if self.held() > retain {
-                self.release();
-            } else {
-                self.tail.clear();
+    }
+}
+
+/// The iterator behind [`Output::slices`]: non-empty slices, in order.
+pub(crate) struct Slices<'a> {
+    pieces: alloc::collections::vec_deque::Iter<'a, Piece>,
+    /// The buffer up to the end of the pending bytes.
+    buf: &'a [u8],
+    /// Where the next stretch of the buffer starts.
+    at: usize,
+    tail_done: bool,
+}
+
+impl<'a> Iterator for Slices<'a> {
+    type Item = &'a [u8];
+
+    #[inline]
+    fn next(&mut self) -> Option<&'a [u8]> {
+        loop {
+            let slice: &'a [u8] = match self.pieces.next() {
+                Some(Piece::Own(offset)) => {
+                    let s = &self.buf[self.at..*offset];
+                    self.at = *offset;
+                    s
+                }
+                Some(Piece::Shared(payload)) => payload,
+                None if self.tail_done => return None,
+                None => {
+                    self.tail_done = true;
+                    &self.buf[self.at..]
+                }
+            };
+            if !slice.is_empty() {
+                return Some(slice);
             }
         }
     }
@@ -199,12 +282,105 @@ mod tests {
                     }
                     let mut header = FrameHeader::new(fin, opcode, mask, len);
                     header.rsv = Rsv::RSV1;
-                    let mut buf = BytesMut::new();
+                    let mut buf = [0xEEu8; 20];
                     put_header(&mut buf, &header);
-                    assert_eq!(&buf[..], header.encode().unwrap().as_bytes(), "{header:?}");
-                    assert_eq!(buf.len(), header.encoded_len());
+                    let n = header.encoded_len();
+                    assert_eq!(&buf[..n], header.encode().unwrap().as_bytes(), "{header:?}");
+                    assert!(buf[n..].iter().all(|&b| b == 0xEE), "wrote past the header");
                 }
             }
         }
+    }
+
+    fn pending(out: &Output) -> Vec<u8> {
+        out.slices().flatten().copied().collect()
+    }
+
+    /// Pushes of every kind, written out in uneven steps, against a plain byte queue:
+    /// the slices always concatenate to what was pushed and not yet written, the front is
+    /// a prefix of them, and the buffer is moved to the front and reused along the way.
+    #[test]
+    fn matches_a_plain_queue_under_partial_writes() {
+        let mut rng = 0x1234_5678_9abc_def0u64;
+        let mut next = move |bound: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % bound as u64) as usize
+        };
+        let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 253) as u8).collect();
+        let mut out = Output::default();
+        let mut model = alloc::collections::VecDeque::new();
+        let mut moved = false;
+        for step in 0..4000 {
+            let len = match next(4) {
+                0 => next(10),
+                1 => next(200),
+                2 => 4096 + next(5000),
+                _ => next(70_000).min(data.len()),
+            }
+            .min(data.len());
+            let payload = &data[..len];
+            let mask = (next(2) == 0).then_some([1, 2, 3, next(256) as u8]);
+            let header = FrameHeader::new(true, OpCode::Binary, mask, len as u64);
+            let mut expected = header.encode().unwrap().as_bytes().to_vec();
+            let mut body = payload.to_vec();
+            if let Some(key) = mask {
+                mask::apply(&mut body, key, 0);
+            }
+            expected.extend_from_slice(&body);
+            let head_before_push = out.head;
+            match next(3) {
+                0 => out.push_frame(&header, payload),
+                1 => out.push_shared(&header, Bytes::copy_from_slice(payload)),
+                _ => {
+                    expected = data[..len.min(300)].to_vec();
+                    out.push_raw(&expected);
+                }
+            }
+            model.extend(expected);
+            moved |= head_before_push > 0 && out.head == 0;
+            assert_eq!(out.len(), model.len(), "step {step}");
+            // Write out some, sometimes all, sometimes nothing.
+            let n = match next(5) {
+                0 => out.len(),
+                1 => 0,
+                _ => next(out.len() + 1),
+            };
+            let front = out.front().to_vec();
+            assert!(front.len() <= model.len());
+            assert!(
+                front.iter().eq(model.iter().take(front.len())),
+                "step {step}"
+            );
+            out.advance(n, 1 << 20);
+            model.drain(..n);
+            assert!(pending(&out).iter().eq(model.iter()), "step {step}");
+            if step % 500 == 499 {
+                // Drain now and then, so the buffer starts over.
+                out.advance(out.len(), 1 << 20);
+                model.clear();
+                assert_eq!(out.end, 0);
+            }
+        }
+        assert!(moved, "the pending bytes were never moved to the front");
+    }
+
+    #[test]
+    fn a_drained_buffer_is_reused_unless_it_grew_past_retain() {
+        let mut out = Output::default();
+        let header = FrameHeader::new(true, OpCode::Binary, Some([9, 8, 7, 6]), 3000);
+        out.push_frame(&header, &[5; 3000]);
+        let ptr = out.buf.as_ptr();
+        out.advance(out.len(), 4096);
+        out.push_frame(&header, &[6; 3000]);
+        assert_eq!(out.buf.as_ptr(), ptr, "reused");
+        out.advance(out.len(), 1024);
+        assert_eq!(out.buf.capacity(), 0, "released: larger than retain");
+        out.push_frame(&header, &[7; 3000]);
+        assert_eq!(out.shrink(512), 0, "pending: kept");
+        out.advance(out.len(), 1 << 20);
+        assert!(out.shrink(512) >= 3006, "idle: released");
+        assert_eq!(out.buf.capacity(), 0);
     }
 }
