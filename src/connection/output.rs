@@ -114,7 +114,24 @@ impl Output {
     }
 
     /// Append a frame whose payload is copied (and masked, when the header has a key).
+    #[inline]
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
+        // The common small unmasked frame, when the buffer has room: a two-byte header and
+        // a short copy, inlined into the caller.
+        let total = 2 + payload.len();
+        if header.mask.is_none() && payload.len() <= 32 && self.buf.len() - self.end >= total {
+            debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
+            let dst = &mut self.buf[self.end..self.end + total];
+            dst[0] = (u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8;
+            dst[1] = payload.len() as u8;
+            mask::copy(&mut dst[2..], payload);
+            self.commit(total);
+            return;
+        }
+        self.push_frame_any(header, payload);
+    }
+
+    fn push_frame_any(&mut self, header: &FrameHeader, payload: &[u8]) {
         // The connection builds headers from checked parts only.
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
         let head_len = header.encoded_len();

@@ -101,6 +101,7 @@ impl Connection {
         Ok(())
     }
 
+    #[inline]
     fn send_message_bytes(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
         self.check_data_allowed()?;
         if self.tx_fragment.is_some() {
@@ -133,6 +134,7 @@ impl Connection {
         self.out.push_frame(&header, payload);
     }
 
+    #[inline]
     fn header(&mut self, fin: bool, opcode: OpCode, len: usize) -> FrameHeader {
         let mask = match self.role {
             Role::Client => Some(self.keys.next_key()),
