@@ -6,7 +6,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
 use rfc6455::Role;
-use rfc6455::connection::{Config, Connection, Event, Message};
+use rfc6455::connection::{Config, Connection, Event, EventRef, Message};
 use rfc6455::frame::{FrameHeader, OpCode, encode_frame};
 
 struct Counting;
@@ -108,6 +108,43 @@ fn no_allocation_per_message_in_steady_state() {
         0,
         "64 KiB messages, 256 KiB reused"
     );
+}
+
+/// Fragmented messages polled with `poll_event_ref` (the payload lent from the reassembly
+/// buffer) and client sends (masked while copied into the output buffer): nothing is
+/// allocated once both buffers have grown.
+#[test]
+fn no_allocation_per_fragmented_message_or_client_send_in_steady_state() {
+    let payload: Vec<u8> = (0..9000u32).map(|i| (i % 251) as u8).collect();
+    let mut wire = Vec::new();
+    for (i, piece) in payload.chunks(2500).enumerate() {
+        let opcode = if i == 0 { OpCode::Binary } else { OpCode::Continuation };
+        let mut header = FrameHeader::new(false, opcode, Some([1, 2, 3, 4]), piece.len() as u64);
+        header.fin = (i + 1) * 2500 >= payload.len();
+        let mut out = vec![0u8; piece.len() + 14];
+        let n = encode_frame(&header, piece, &mut out).unwrap();
+        wire.extend_from_slice(&out[..n]);
+    }
+    let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut client = Connection::new(Role::Client, Config::default(), [1; 32]);
+    let mut run = |rounds: usize| {
+        for _ in 0..rounds {
+            server.receive(&wire);
+            match server.poll_event_ref().unwrap() {
+                Some(EventRef::Binary(got)) => assert_eq!(got, &payload[..]),
+                other => panic!("{other:?}"),
+            }
+            assert!(server.poll_event_ref().unwrap().is_none());
+            client.send_binary(&payload).unwrap();
+            let n = client.pending_output_len();
+            assert!(n > payload.len());
+            client.advance_output(n);
+        }
+    };
+    run(3);
+    let before = allocs();
+    run(200);
+    assert_eq!(allocs() - before, 0);
 }
 
 #[test]

@@ -27,18 +27,6 @@ pub(crate) fn extend(buf: &mut BytesMut, data: &[u8]) {
     buf.extend_from_slice(data);
 }
 
-/// Append `data` to `buf`, unmasked with `key` (when there is one) as the bytes at
-/// `offset..` of a masked payload, in one pass.
-#[inline]
-pub(crate) fn extend_masked(buf: &mut BytesMut, data: &[u8], key: Option<[u8; 4]>, offset: usize) {
-    let Some(key) = key else {
-        return extend(buf, data);
-    };
-    let start = buf.len();
-    buf.resize(start + data.len(), 0);
-    mask::copy_masked(&mut buf[start..], data, key, offset);
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

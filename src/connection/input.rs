@@ -4,6 +4,7 @@
 
 use bytes::{Buf, Bytes, BytesMut};
 
+use super::reassembly::Reassembly;
 use super::{Connection, DataKind};
 use crate::frame::{DecoderConfig, FrameHeader};
 use crate::utf8::Utf8Validator;
@@ -31,7 +32,7 @@ pub(crate) struct Rx {
     /// The data message in progress (fragmented, or any message in stream mode).
     pub(super) message: Option<RxMessage>,
     /// The reassembled payload of a fragmented message.
-    pub(super) assembled: BytesMut,
+    pub(super) assembled: Reassembly,
     pub(super) utf8: Utf8Validator,
     /// The transport ended.
     pub(crate) eof: bool,
@@ -87,7 +88,7 @@ impl Rx {
             decoder,
             frame: None,
             message: None,
-            assembled: BytesMut::new(),
+            assembled: Reassembly::default(),
             utf8: Utf8Validator::new(),
             eof: false,
             eof_reported: false,
@@ -119,7 +120,7 @@ impl Rx {
         }
         if self.message.is_none() && self.assembled.capacity() > keep {
             freed += self.assembled.capacity();
-            self.assembled = BytesMut::new();
+            self.assembled.release();
         }
         freed
     }
@@ -288,7 +289,7 @@ impl Rx {
             self.peak = self.buf.capacity();
         }
         if self.message.is_none() && self.assembled.capacity() > reuse {
-            self.assembled = BytesMut::new();
+            self.assembled.release();
         }
     }
 }

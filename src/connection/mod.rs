@@ -35,6 +35,7 @@ mod event;
 mod input;
 mod opening;
 mod output;
+mod reassembly;
 mod receive;
 mod send;
 

@@ -85,9 +85,7 @@ impl Connection {
             Ready::Single { kind, start, end } => {
                 Event::Message(message(kind, rx.take(start, end)))
             }
-            Ready::Assembled { kind } => {
-                Event::Message(message(kind, core::mem::take(&mut rx.assembled).freeze()))
-            }
+            Ready::Assembled { kind } => Event::Message(message(kind, rx.assembled.take())),
             Ready::Chunk {
                 kind,
                 start,
@@ -137,7 +135,7 @@ impl Connection {
         let rx = &self.rx;
         Ok(Some(match ready {
             Ready::Single { kind, start, end } => data_ref(kind, &rx.buf[start..end]),
-            Ready::Assembled { kind } => data_ref(kind, &rx.assembled),
+            Ready::Assembled { kind } => data_ref(kind, rx.assembled.as_slice()),
             Ready::Chunk {
                 kind,
                 start,
@@ -356,16 +354,12 @@ impl Connection {
             // them out as they arrive (one pass), and drop them from the input buffer so a
             // frame that straddles reads leaves nothing large to move.
             if available > 0 {
-                let at = rx.assembled.len();
                 let fresh = &rx.buf[base..base + available];
-                super::copy::extend_masked(
-                    &mut rx.assembled,
-                    fresh,
-                    frame.header.mask,
-                    frame.taken,
-                );
+                let unmasked = rx
+                    .assembled
+                    .extend_masked(fresh, frame.header.mask, frame.taken);
                 if frame.text {
-                    if let Err(e) = rx.utf8.feed(&rx.assembled[at..]) {
+                    if let Err(e) = rx.utf8.feed(unmasked) {
                         return Err(self.fail(e.into()));
                     }
                 }

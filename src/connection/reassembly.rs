@@ -1,0 +1,123 @@
+//! The reassembly buffer: the payload of a fragmented message, gathered as its fragments
+//! arrive.
+
+use alloc::vec::Vec;
+
+use bytes::Bytes;
+
+use crate::mask;
+
+/// `buf[..len]` is the message so far. Every byte of `buf` is initialised, so a buffer
+/// kept for the next message takes its fragments with no zeroing first.
+#[derive(Debug, Default)]
+pub(crate) struct Reassembly {
+    buf: Vec<u8>,
+    len: usize,
+}
+
+impl Reassembly {
+    /// The message so far.
+    #[inline]
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+
+    /// The bytes of memory held.
+    pub(crate) fn capacity(&self) -> usize {
+        self.buf.capacity()
+    }
+
+    /// Start a new message, keeping the buffer.
+    pub(crate) fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// Give the buffer back.
+    pub(crate) fn release(&mut self) {
+        *self = Reassembly::default();
+    }
+
+    /// Append `data`, unmasked with `key` (when there is one) as the bytes at `offset..`
+    /// of a masked payload, in one pass; returns the bytes appended, unmasked.
+    pub(crate) fn extend_masked(
+        &mut self,
+        data: &[u8],
+        key: Option<[u8; 4]>,
+        offset: usize,
+    ) -> &[u8] {
+        let start = self.len;
+        let end = start + data.len();
+        if end > self.buf.len() {
+            self.grow_with(data, key, offset);
+        } else {
+            let dst = &mut self.buf[start..end];
+            match key {
+                Some(key) => mask::copy_masked(dst, data, key, offset),
+                None => mask::copy(dst, data),
+            }
+        }
+        self.len = end;
+        &self.buf[start..end]
+    }
+
+    /// Append past the initialised bytes: copy into the growing vector (amortised
+    /// doubling, nothing to zero), then unmask in place while the bytes are in cache.
+    #[cold]
+    fn grow_with(&mut self, data: &[u8], key: Option<[u8; 4]>, offset: usize) {
+        let start = self.len;
+        self.buf.truncate(start);
+        self.buf.reserve(data.len());
+        let dst = self.buf.as_ptr().wrapping_add(start);
+        if data.len() >= mask::ALIASING_CHECK_MIN && mask::in_aliasing_window(dst, data.as_ptr()) {
+            // Where `memcpy` is slow (see `copy`): zero, then the vector loop.
+            self.buf.resize(start + data.len(), 0);
+            let dst = &mut self.buf[start..];
+            match key {
+                Some(key) => mask::copy_masked(dst, data, key, offset),
+                None => mask::copy(dst, data),
+            }
+            return;
+        }
+        self.buf.extend_from_slice(data);
+        if let Some(key) = key {
+            mask::apply(&mut self.buf[start..], key, offset);
+        }
+    }
+
+    /// The message, as shared bytes (the buffer goes with it, without a copy).
+    pub(crate) fn take(&mut self) -> Bytes {
+        let mut buf = core::mem::take(&mut self.buf);
+        buf.truncate(core::mem::take(&mut self.len));
+        Bytes::from(buf)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn appends_unmasked_across_growth_and_reuse() {
+        let key = [0x11, 0x22, 0x33, 0x44];
+        let plain: Vec<u8> = (0..10_000u32).map(|i| (i * 13 % 241) as u8).collect();
+        let mut masked = plain.clone();
+        mask::apply(&mut masked, key, 0);
+        let mut r = Reassembly::default();
+        for round in 0..3 {
+            r.clear();
+            let mut at = 0;
+            for step in [1, 7, 100, 3000, 5, 6887] {
+                let added = r.extend_masked(&masked[at..at + step], Some(key), at);
+                assert_eq!(added, &plain[at..at + step]);
+                at += step;
+            }
+            assert_eq!(r.as_slice(), &plain[..], "round {round}");
+        }
+        let before = r.capacity();
+        r.clear();
+        r.extend_masked(b"abc", None, 0);
+        assert_eq!(r.capacity(), before, "kept for the next message");
+        assert_eq!(&r.take()[..], b"abc");
+        assert_eq!((r.capacity(), r.as_slice().len()), (0, 0));
+    }
+}
