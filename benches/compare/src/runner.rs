@@ -5,7 +5,10 @@ use std::time::{Duration, Instant};
 
 use rfc6455::Role;
 
+use std::io::Read;
+
 use crate::impls::{Imp, fws, ours, tung};
+use crate::stream::MemStream;
 use crate::workload::{DecodeInput, EncodeInput, Tally, tally_wire};
 
 /// How to run.
@@ -143,6 +146,28 @@ pub fn decode(role: Role, input: &DecodeInput, fragmented: bool, s: &Settings) -
         .into_iter()
         .map(|t| Measured::from_rounds(t, input.messages, input.payload_bytes))
         .collect()
+}
+
+/// Reference for decode rows: the in-memory socket's copy alone, i.e. the same input
+/// read in `s.read` pieces into one reused buffer, which every implementation does first.
+/// What an implementation takes beyond it is its own protocol work.
+pub fn socket_copy_reference(input: &DecodeInput, s: &Settings) -> Measured {
+    let mut buf = vec![0u8; s.read];
+    let round = |_: (), _: usize| {
+        let mut stream = MemStream::new(&input.wire, s.read);
+        let start = Instant::now();
+        while !stream.drained() {
+            let n = stream.read(&mut buf).unwrap_or(0);
+            black_box(&buf[..n]);
+        }
+        start.elapsed()
+    };
+    let times = interleave(&[()], s.rounds, round);
+    Measured::from_rounds(
+        times.into_iter().next().unwrap_or_default(),
+        input.messages,
+        input.payload_bytes,
+    )
 }
 
 /// Reference for text rows: `core::str::from_utf8` alone over the same (unmasked)
