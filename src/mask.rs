@@ -107,6 +107,14 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
     }
 }
 
+/// [`copy_masked`] for at most 32 bytes at offset 0, inlined: fixed-size moves and word
+/// XORs, no dispatch.
+#[inline(always)]
+pub(crate) fn copy_masked_short(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    copy_short(dst, src);
+    apply_words(dst, key);
+}
+
 /// Copy the first and the last `N` bytes (`N <= len < 2 * N`), both loaded before either
 /// is stored, so that the compiler keeps them as fixed-size moves.
 #[inline(always)]
@@ -249,6 +257,10 @@ mod tests {
                     assert_eq!(&copied[..], &slow[start..start + len]);
                     copy(&mut copied, &data[start..start + len]);
                     assert_eq!(&copied[..], &data[start..start + len]);
+                    if len <= 32 && offset == 0 {
+                        copy_masked_short(&mut copied, &data[start..start + len], key);
+                        assert_eq!(&copied[..], &slow[start..start + len]);
+                    }
                 }
             }
         }

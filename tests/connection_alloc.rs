@@ -118,7 +118,11 @@ fn no_allocation_per_fragmented_message_or_client_send_in_steady_state() {
     let payload: Vec<u8> = (0..9000u32).map(|i| (i % 251) as u8).collect();
     let mut wire = Vec::new();
     for (i, piece) in payload.chunks(2500).enumerate() {
-        let opcode = if i == 0 { OpCode::Binary } else { OpCode::Continuation };
+        let opcode = if i == 0 {
+            OpCode::Binary
+        } else {
+            OpCode::Continuation
+        };
         let mut header = FrameHeader::new(false, opcode, Some([1, 2, 3, 4]), piece.len() as u64);
         header.fin = (i + 1) * 2500 >= payload.len();
         let mut out = vec![0u8; piece.len() + 14];

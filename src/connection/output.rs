@@ -116,15 +116,25 @@ impl Output {
     /// Append a frame whose payload is copied (and masked, when the header has a key).
     #[inline]
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
-        // The common small unmasked frame, when the buffer has room: a two-byte header and
-        // a short copy, inlined into the caller.
-        let total = 2 + payload.len();
-        if header.mask.is_none() && payload.len() <= 32 && self.buf.len() - self.end >= total {
+        // The common small frame, when the buffer has room: a two-byte header (six with
+        // a masking key) and a short copy, inlined into the caller.
+        let head_len = if header.mask.is_some() { 6 } else { 2 };
+        let total = head_len + payload.len();
+        if payload.len() <= 32 && self.buf.len() - self.end >= total {
             debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
             let dst = &mut self.buf[self.end..self.end + total];
             dst[0] = (u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8;
-            dst[1] = payload.len() as u8;
-            mask::copy(&mut dst[2..], payload);
+            match header.mask {
+                Some(key) => {
+                    dst[1] = 0x80 | payload.len() as u8;
+                    dst[2..6].copy_from_slice(&key);
+                    mask::copy_masked_short(&mut dst[6..], payload, key);
+                }
+                None => {
+                    dst[1] = payload.len() as u8;
+                    mask::copy(&mut dst[2..], payload);
+                }
+            }
             self.commit(total);
             return;
         }
