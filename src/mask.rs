@@ -91,7 +91,7 @@ pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
 /// Copy at most 32 bytes (equal lengths) with two overlapping fixed-size moves, which
 /// compile to a few loads and stores instead of a call to `memcpy`.
 #[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
+pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     debug_assert!(n <= 32 && dst.len() == n);
     if n >= 16 {
@@ -109,6 +109,7 @@ fn copy_short(dst: &mut [u8], src: &[u8]) {
 
 /// [`copy_masked`] for at most 32 bytes at offset 0, inlined: fixed-size moves and word
 /// XORs, no dispatch.
+#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
 #[inline(always)]
 pub(crate) fn copy_masked_short(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
     copy_short(dst, src);
