@@ -38,17 +38,20 @@ impl Reassembly {
     }
 
     /// Append `data`, unmasked with `key` (when there is one) as the bytes at `offset..`
-    /// of a masked payload, in one pass; returns the bytes appended, unmasked.
+    /// of a masked payload, in one pass; returns the bytes appended, unmasked. Growth
+    /// doubles the buffer but never past `limit` (the largest message allowed) unless the
+    /// message itself is longer.
     pub(crate) fn extend_masked(
         &mut self,
         data: &[u8],
         key: Option<[u8; 4]>,
         offset: usize,
+        limit: usize,
     ) -> &[u8] {
         let start = self.len;
         let end = start + data.len();
         if end > self.buf.len() {
-            self.grow_with(data, key, offset);
+            self.grow_with(data, key, offset, limit);
         } else {
             let dst = &mut self.buf[start..end];
             match key {
@@ -60,13 +63,18 @@ impl Reassembly {
         &self.buf[start..end]
     }
 
-    /// Append past the initialised bytes: copy into the growing vector (amortised
-    /// doubling, nothing to zero), then unmask in place while the bytes are in cache.
+    /// Append past the initialised bytes: copy into the growing vector (doubling, so a
+    /// message costs amortised linear copying however its fragments are sized; nothing to
+    /// zero), then unmask in place while the bytes are in cache.
     #[cold]
-    fn grow_with(&mut self, data: &[u8], key: Option<[u8; 4]>, offset: usize) {
+    fn grow_with(&mut self, data: &[u8], key: Option<[u8; 4]>, offset: usize, limit: usize) {
         let start = self.len;
+        let end = start + data.len();
         self.buf.truncate(start);
-        self.buf.reserve(data.len());
+        if end > self.buf.capacity() {
+            let target = (2 * self.buf.capacity()).min(limit).max(end);
+            self.buf.reserve_exact(target - start);
+        }
         let dst = self.buf.as_ptr().wrapping_add(start);
         if data.len() >= mask::ALIASING_CHECK_MIN && mask::in_aliasing_window(dst, data.as_ptr()) {
             // Where `memcpy` is slow (see `copy`): zero, then the vector loop.
@@ -107,15 +115,16 @@ mod tests {
             r.clear();
             let mut at = 0;
             for step in [1, 7, 100, 3000, 5, 6887] {
-                let added = r.extend_masked(&masked[at..at + step], Some(key), at);
+                let added = r.extend_masked(&masked[at..at + step], Some(key), at, 12_000);
                 assert_eq!(added, &plain[at..at + step]);
                 at += step;
             }
             assert_eq!(r.as_slice(), &plain[..], "round {round}");
         }
+        assert!(r.capacity() <= 12_000, "doubling stops at the limit");
         let before = r.capacity();
         r.clear();
-        r.extend_masked(b"abc", None, 0);
+        r.extend_masked(b"abc", None, 0, 12_000);
         assert_eq!(r.capacity(), before, "kept for the next message");
         assert_eq!(&r.take()[..], b"abc");
         assert_eq!((r.capacity(), r.as_slice().len()), (0, 0));

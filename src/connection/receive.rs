@@ -355,9 +355,10 @@ impl Connection {
             // frame that straddles reads leaves nothing large to move.
             if available > 0 {
                 let fresh = &rx.buf[base..base + available];
-                let unmasked = rx
-                    .assembled
-                    .extend_masked(fresh, frame.header.mask, frame.taken);
+                let limit = usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX);
+                let unmasked =
+                    rx.assembled
+                        .extend_masked(fresh, frame.header.mask, frame.taken, limit);
                 if frame.text {
                     if let Err(e) = rx.utf8.feed(unmasked) {
                         return Err(self.fail(e.into()));
