@@ -104,6 +104,31 @@ impl Reassembly {
 mod tests {
     use super::*;
 
+    /// Growth into existing capacity where `memcpy` would be slow (the source 32 bytes
+    /// before the destination, modulo 4 KiB) takes the vector copy, and appends exactly.
+    #[test]
+    fn growth_in_the_slow_memcpy_window_appends_exactly() {
+        let key = [9, 8, 7, 6];
+        let mut r = Reassembly::default();
+        r.extend_masked(&[1; 3000], None, 0, usize::MAX);
+        r.extend_masked(&[2; 100], None, 0, usize::MAX);
+        assert_eq!((r.buf.len(), r.buf.capacity()), (3100, 6000));
+        r.clear();
+        r.extend_masked(&[3; 3050], None, 0, usize::MAX);
+        let dst = r.buf.as_ptr() as usize + 3050;
+        let pool: Vec<u8> = (0..16_384u32).map(|i| (i % 253) as u8).collect();
+        let at = dst.wrapping_sub(32).wrapping_sub(pool.as_ptr() as usize) % 4096;
+        let data = &pool[at..at + 2500];
+        assert!(mask::in_aliasing_window(dst as *const u8, data.as_ptr()));
+        let added = r.extend_masked(data, Some(key), 1, usize::MAX).to_vec();
+        assert_eq!(r.buf.capacity(), 6000, "no reallocation: the window case ran");
+        let mut want = data.to_vec();
+        mask::apply(&mut want, key, 1);
+        assert_eq!(added, want);
+        assert_eq!(&r.as_slice()[..3050], &[3; 3050][..]);
+        assert_eq!(&r.as_slice()[3050..], &want[..]);
+    }
+
     #[test]
     fn appends_unmasked_across_growth_and_reuse() {
         let key = [0x11, 0x22, 0x33, 0x44];
