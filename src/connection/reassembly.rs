@@ -121,7 +121,11 @@ mod tests {
         let data = &pool[at..at + 2500];
         assert!(mask::in_aliasing_window(dst as *const u8, data.as_ptr()));
         let added = r.extend_masked(data, Some(key), 1, usize::MAX).to_vec();
-        assert_eq!(r.buf.capacity(), 6000, "no reallocation: the window case ran");
+        assert_eq!(
+            r.buf.capacity(),
+            6000,
+            "no reallocation: the window case ran"
+        );
         let mut want = data.to_vec();
         mask::apply(&mut want, key, 1);
         assert_eq!(added, want);
