@@ -21,7 +21,7 @@ const SHARE_THRESHOLD: usize = 4096;
 /// Write `header` at the start of `dst` (at least `header.encoded_len()` bytes long).
 #[inline(always)]
 fn put_header(dst: &mut [u8], header: &FrameHeader) {
-    dst[0] = (u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8;
+    dst[0] = header.first_byte();
     let mask_bit = if header.mask.is_some() { 0x80 } else { 0 };
     let at = match header.payload_len {
         n @ 0..=125 => {
@@ -123,7 +123,7 @@ impl Output {
         if payload.len() <= 32 && self.buf.len() - self.end >= total {
             debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
             let dst = &mut self.buf[self.end..self.end + total];
-            dst[0] = (u8::from(header.fin) << 7) | (header.rsv.bits() << 4) | header.opcode as u8;
+            dst[0] = header.first_byte();
             match header.mask {
                 Some(key) => {
                     dst[1] = 0x80 | payload.len() as u8;

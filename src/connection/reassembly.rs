@@ -53,11 +53,7 @@ impl Reassembly {
         if end > self.buf.len() {
             self.grow_with(data, key, offset, limit);
         } else {
-            let dst = &mut self.buf[start..end];
-            match key {
-                Some(key) => mask::copy_masked(dst, data, key, offset),
-                None => mask::copy(dst, data),
-            }
+            copy_unmasked(&mut self.buf[start..end], data, key, offset);
         }
         self.len = end;
         &self.buf[start..end]
@@ -79,11 +75,7 @@ impl Reassembly {
         if data.len() >= mask::ALIASING_CHECK_MIN && mask::in_aliasing_window(dst, data.as_ptr()) {
             // Where `memcpy` is slow (see `copy`): zero, then the vector loop.
             self.buf.resize(start + data.len(), 0);
-            let dst = &mut self.buf[start..];
-            match key {
-                Some(key) => mask::copy_masked(dst, data, key, offset),
-                None => mask::copy(dst, data),
-            }
+            copy_unmasked(&mut self.buf[start..], data, key, offset);
             return;
         }
         self.buf.extend_from_slice(data);
@@ -97,6 +89,16 @@ impl Reassembly {
         let mut buf = core::mem::take(&mut self.buf);
         buf.truncate(core::mem::take(&mut self.len));
         Bytes::from(buf)
+    }
+}
+
+/// Copy `data` into `dst` (equal lengths), unmasked with `key` when there is one, in one
+/// pass.
+#[inline]
+fn copy_unmasked(dst: &mut [u8], data: &[u8], key: Option<[u8; 4]>, offset: usize) {
+    match key {
+        Some(key) => mask::copy_masked(dst, data, key, offset),
+        None => mask::copy(dst, data),
     }
 }
 

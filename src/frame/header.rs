@@ -135,6 +135,12 @@ impl FrameHeader {
         }
     }
 
+    /// The first byte on the wire: FIN, the reserved bits and the opcode.
+    #[inline]
+    pub(crate) const fn first_byte(&self) -> u8 {
+        ((self.fin as u8) << 7) | (self.rsv.bits() << 4) | self.opcode as u8
+    }
+
     /// The number of bytes this header takes on the wire (2 to 14).
     #[inline]
     pub const fn encoded_len(&self) -> usize {
@@ -178,7 +184,7 @@ impl FrameHeader {
     #[inline(always)]
     pub(crate) fn encode_unchecked(&self) -> EncodedHeader {
         let mut bytes = [0u8; MAX_HEADER_LEN];
-        bytes[0] = (u8::from(self.fin) << 7) | (self.rsv.bits() << 4) | self.opcode as u8;
+        bytes[0] = self.first_byte();
         let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
         let mut len = match self.payload_len {
             n @ 0..=125 => {
