@@ -91,7 +91,7 @@ pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
 /// Copy at most 32 bytes (equal lengths) with two overlapping fixed-size moves, which
 /// compile to a few loads and stores instead of a call to `memcpy`.
 #[inline(always)]
-pub(crate) fn copy_short(dst: &mut [u8], src: &[u8]) {
+fn copy_short(dst: &mut [u8], src: &[u8]) {
     let n = src.len();
     debug_assert!(n <= 32 && dst.len() == n);
     if n >= 16 {

@@ -96,11 +96,7 @@ fn is_utf8(bytes: &[u8]) -> bool {
     // Zero bytes after the text change nothing: NUL is ASCII, and a character cut off at
     // the end stays invalid when a NUL follows it.
     let mut padded = [0u8; VECTOR_MIN];
-    if n <= 32 {
-        crate::mask::copy_short(&mut padded[..n], bytes);
-    } else {
-        padded[..n].copy_from_slice(bytes);
-    }
+    crate::mask::copy(&mut padded[..n], bytes);
     simdutf8::basic::from_utf8(&padded).is_ok()
 }
 
