@@ -1,12 +1,21 @@
 //! Control frames on the receive side: automatic pongs, the closing handshake (RFC 6455
 //! section 7) and failing the connection (section 7.1.7).
 
+use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 
 use super::receive::{Ready, Step};
 use super::{Closed, Connection, ProtocolError, State};
 use crate::close::{CloseCode, CloseFrame};
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
+
+/// The payload of a ping whose automatic pong waits for the output to drain (boxed, so a
+/// connection that never defers one pays a pointer for it, not 126 bytes).
+#[derive(Debug)]
+pub(super) struct DeferredPong {
+    len: u8,
+    payload: [u8; MAX_CONTROL_PAYLOAD],
+}
 
 impl Connection {
     pub(super) fn control_frame(
@@ -17,19 +26,54 @@ impl Connection {
     ) -> Result<Step, ProtocolError> {
         match opcode {
             OpCode::Ping => {
-                if self.config.auto_pong
-                    && self.state == State::Open
-                    && self.out.len() <= self.config.max_pending_output_for_pong
-                {
-                    let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
-                    let payload = &mut payload[..end - start];
-                    payload.copy_from_slice(self.rx.slice(start, end));
-                    self.queue_control(OpCode::Pong, payload);
+                if self.config.auto_pong && self.state == State::Open {
+                    self.answer_ping(start, end);
                 }
                 Ok(Step::Ready(Ready::Ping { start, end }))
             }
             OpCode::Pong => Ok(Step::Ready(Ready::Pong { start, end })),
             _ => self.close_frame(start, end),
+        }
+    }
+
+    /// Answer the ping at `rx.buf[start..end]` (RFC 6455 section 5.5.2: an endpoint MUST
+    /// answer a ping, and MAY answer only the most recent one). While more than
+    /// [`max_pending_output_for_pong`](super::Config::max_pending_output_for_pong) bytes
+    /// are unsent, the pong is deferred instead: only the latest ping's payload is kept
+    /// (replacing an older deferred one), and [`flush_deferred_pong`](Self::flush_deferred_pong)
+    /// queues it once the output has drained to the bound.
+    fn answer_ping(&mut self, start: usize, end: usize) {
+        if self.out.len() <= self.config.max_pending_output_for_pong {
+            // No pong is deferred here: one deferred would have been queued by the
+            // `advance_output` that brought the output down to the bound.
+            let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
+            let payload = &mut payload[..end - start];
+            payload.copy_from_slice(self.rx.slice(start, end));
+            self.queue_control(OpCode::Pong, payload);
+            return;
+        }
+        let ping = self.rx.slice(start, end);
+        let kept = self.deferred_pong.get_or_insert_with(|| {
+            Box::new(DeferredPong {
+                len: 0,
+                payload: [0; MAX_CONTROL_PAYLOAD],
+            })
+        });
+        kept.payload[..ping.len()].copy_from_slice(ping);
+        kept.len = ping.len() as u8;
+    }
+
+    /// Queue the deferred pong, if there is one and the output has drained to
+    /// `max_pending_output_for_pong`; drop it once the connection is no longer open (a
+    /// close frame was queued, and nothing may follow it, or the transport ended).
+    #[cold]
+    pub(super) fn flush_deferred_pong(&mut self) {
+        if self.state != State::Open {
+            self.deferred_pong = None;
+        } else if self.out.len() <= self.config.max_pending_output_for_pong {
+            if let Some(pong) = self.deferred_pong.take() {
+                self.queue_control(OpCode::Pong, &pong.payload[..usize::from(pong.len)]);
+            }
         }
     }
 

@@ -74,8 +74,12 @@ pub struct Config {
     pub max_frame_size: u64,
     /// Answer every ping with a pong carrying the same payload (default on).
     pub auto_pong: bool,
-    /// Stop answering pings automatically while this many bytes of output are unsent
-    /// (default 64 KiB), so a peer that pings without reading cannot grow our memory.
+    /// Defer automatic pongs while more than this many bytes of output are unsent
+    /// (default 64 KiB), so a peer that pings without reading cannot grow our memory: the
+    /// most recent ping's payload (at most 125 bytes) is kept, and its pong is queued by
+    /// [`Connection::advance_output`] as soon as the output drains to this bound (RFC 6455
+    /// section 5.5.2 lets an endpoint answer only the most recent ping). Pongs are never
+    /// dropped while the connection is open.
     pub max_pending_output_for_pong: usize,
     /// Deliver whole messages or pieces.
     pub receive_mode: ReceiveMode,
@@ -141,6 +145,9 @@ pub struct Connection {
     opening: Option<Box<Opening>>,
     /// Bytes fed to `receive`, for keep-alive.
     bytes_received: u64,
+    /// The payload of the latest ping whose automatic pong waits for the output to drain
+    /// to `max_pending_output_for_pong` (at most 125 bytes).
+    deferred_pong: Option<Box<control::DeferredPong>>,
 }
 
 impl Connection {
@@ -167,6 +174,7 @@ impl Connection {
             tx_fragment: None,
             opening: None,
             bytes_received: 0,
+            deferred_pong: None,
         }
     }
 
@@ -231,12 +239,20 @@ impl Connection {
     }
 
     /// Report that the first `n` pending bytes were written.
+    ///
+    /// This may queue bytes: an automatic pong deferred while the output was over
+    /// [`Config::max_pending_output_for_pong`] is queued here once the output has drained
+    /// to that bound, so write until [`pending_output_len`](Self::pending_output_len) is 0.
     #[inline]
     pub fn advance_output(&mut self, n: usize) {
         self.out.advance(n, self.config.reuse_capacity);
+        if self.deferred_pong.is_some() {
+            self.flush_deferred_pong();
+        }
     }
 
-    /// Write all pending output to `w` with vectored writes; returns the bytes written.
+    /// Write all pending output to `w` with vectored writes, including a deferred pong
+    /// that the writing lets through; returns the bytes written.
     #[cfg(feature = "std")]
     pub fn write_to<W: std::io::Write>(&mut self, w: &mut W) -> std::io::Result<usize> {
         let mut total = 0;
@@ -251,7 +267,7 @@ impl Connection {
             if n == 0 {
                 return Err(std::io::ErrorKind::WriteZero.into());
             }
-            self.out.advance(n, self.config.reuse_capacity);
+            self.advance_output(n);
             total += n;
         }
         Ok(total)
