@@ -7,6 +7,10 @@
 
 #[path = "support/counting.rs"]
 mod counting;
+#[path = "support/handmade.rs"]
+mod handmade;
+#[path = "support/wire.rs"]
+mod wire;
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -24,72 +28,18 @@ static ALLOC: counting::Counting = counting::Counting;
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
 const BOUND: usize = 64 << 10;
-const KEY: [u8; 4] = [0x11, 0x22, 0x33, 0x44];
 
-/// A ping as the peer of `receiver` writes it (masked towards a server), by hand.
+/// A ping as the peer of `receiver` writes it (masked towards a server).
 fn ping(receiver: Role, payload: &[u8]) -> Vec<u8> {
-    assert!(payload.len() <= 125);
-    let mut f = vec![0x89];
-    if receiver == Role::Server {
-        f.push(0x80 | payload.len() as u8);
-        f.extend_from_slice(&KEY);
-        f.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-    } else {
-        f.push(payload.len() as u8);
-        f.extend_from_slice(payload);
-    }
-    f
+    wire::frame(receiver, wire::b0(true, 0, 9), payload)
 }
 
-/// A close frame with `code` as the peer of `receiver` writes it.
-fn close(receiver: Role, code: u16) -> Vec<u8> {
-    let body = code.to_be_bytes();
-    let mut f = vec![0x88];
-    if receiver == Role::Server {
-        f.push(0x82);
-        f.extend_from_slice(&KEY);
-        f.extend(body.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-    } else {
-        f.push(0x02);
-        f.extend_from_slice(&body);
-    }
-    f
-}
-
-/// Frames in `wire` as (first byte, unmasked payload), read by a decoder written here from
-/// section 5.2 (a minimal one: every length form, optional mask).
-fn frames(wire: &[u8]) -> Vec<(u8, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at < wire.len() {
-        let b0 = wire[at];
-        let masked = wire[at + 1] & 0x80 != 0;
-        let (len, mut p) = match wire[at + 1] & 0x7F {
-            126 => (
-                u16::from_be_bytes([wire[at + 2], wire[at + 3]]) as usize,
-                at + 4,
-            ),
-            127 => {
-                let mut n = [0u8; 8];
-                n.copy_from_slice(&wire[at + 2..at + 10]);
-                (u64::from_be_bytes(n) as usize, at + 10)
-            }
-            n => (n as usize, at + 2),
-        };
-        let mut key = [0u8; 4];
-        if masked {
-            key.copy_from_slice(&wire[p..p + 4]);
-            p += 4;
-        }
-        let payload = wire[p..p + len]
-            .iter()
-            .enumerate()
-            .map(|(i, b)| if masked { b ^ key[i % 4] } else { *b })
-            .collect();
-        out.push((b0, payload));
-        at = p + len;
-    }
-    out
+/// Frames in `bytes` as (first byte, unmasked payload).
+fn frames(bytes: &[u8]) -> Vec<(u8, Vec<u8>)> {
+    handmade::read_frames(bytes)
+        .into_iter()
+        .map(|(b0, payload, _)| (b0, payload))
+        .collect()
 }
 
 /// Write `n` pending bytes (as a transport would) and return them.
@@ -285,7 +235,11 @@ fn a_deferred_pong_is_dropped_once_a_close_frame_is_queued() {
             if by_us {
                 conn.close(CloseCode::NORMAL, "").unwrap();
             } else {
-                conn.receive(&close(role, 1000));
+                conn.receive(&wire::frame(
+                    role,
+                    wire::b0(true, 0, 8),
+                    &1000u16.to_be_bytes(),
+                ));
                 assert!(matches!(conn.poll_event(), Ok(Some(Event::Closed(_)))));
             }
             let got = frames(&write_all(&mut conn));
