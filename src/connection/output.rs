@@ -195,14 +195,24 @@ impl Output {
         }
     }
 
-    /// Release the buffer if nothing is pending and it holds more than `keep` bytes.
+    /// When nothing is pending: release the queue of pieces (a message was once sent by
+    /// reference) and the buffer if it holds more than `keep` bytes. Returns the bytes
+    /// given back.
     pub(crate) fn shrink(&mut self, keep: usize) -> usize {
-        let held = self.buf.capacity();
-        if self.len > 0 || held <= keep {
+        if self.len > 0 {
             return 0;
         }
-        self.buf = Vec::new();
-        held
+        let mut freed = 0;
+        if self.pieces.capacity() > 0 {
+            freed += self.pieces.capacity() * core::mem::size_of::<Piece>();
+            self.pieces = VecDeque::new();
+        }
+        let held = self.buf.capacity();
+        if held > keep {
+            self.buf = Vec::new();
+            freed += held;
+        }
+        freed
     }
 
     /// Drop `n` written bytes from the front; once all is written, keep the buffer for
