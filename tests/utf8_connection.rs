@@ -163,7 +163,8 @@ fn every_fragment_split_and_read_split_of_a_bad_message() {
     // All cuts, for one length of each path: every position of two bad sequences in both
     // texts of 40 bytes, and of a surrogate (three bytes that a cut can part) in the mixed
     // text of 100.
-    let cases: [(usize, &[bool], &[&[u8]]); 2] = [
+    type Case<'a> = (usize, &'a [bool], &'a [&'a [u8]]);
+    let cases: [Case; 2] = [
         (40, &[false, true], &[&[0xFF], &[0xED, 0xA0, 0x80]]),
         (100, &[true], &[&[0xED, 0xA0, 0x80]]),
     ];
