@@ -13,7 +13,9 @@ mod oracle;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Closed, Config, Connection, Event, EventRef, Message};
+use rfc6455::connection::{
+    Chunk, Closed, Config, Connection, DataKind, Event, EventRef, Message, ReceiveMode,
+};
 
 fn cases(default: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
@@ -293,7 +295,14 @@ fn owned(event: EventRef<'_>) -> Event {
 }
 
 /// Poll everything available, with the owned or the borrowed API; the close code on error.
-fn drain(conn: &mut Connection, borrowed: bool, events: &mut Vec<Event>) -> Result<(), u16> {
+/// Chunks (stream mode) are joined into the message they make up, in `partial` (the
+/// message under way, if any).
+fn drain(
+    conn: &mut Connection,
+    borrowed: bool,
+    events: &mut Vec<Event>,
+    partial: &mut Option<Vec<u8>>,
+) -> Result<(), u16> {
     loop {
         let next = if borrowed {
             conn.poll_event_ref().map(|e| e.map(owned))
@@ -301,6 +310,25 @@ fn drain(conn: &mut Connection, borrowed: bool, events: &mut Vec<Event>) -> Resu
             conn.poll_event()
         };
         match next {
+            Ok(Some(Event::Chunk(Chunk {
+                kind,
+                data,
+                first,
+                last,
+            }))) => {
+                // The first chunk of a message, and only it, says so.
+                assert_eq!(first, partial.is_none(), "chunk order");
+                partial
+                    .get_or_insert_with(Vec::new)
+                    .extend_from_slice(&data);
+                if last {
+                    let payload = partial.take().unwrap_or_default();
+                    events.push(Event::Message(match kind {
+                        DataKind::Text => Message::Text(String::from_utf8(payload).unwrap().into()),
+                        DataKind::Binary => Message::Binary(payload.into()),
+                    }));
+                }
+            }
             Ok(Some(event)) => events.push(event),
             Ok(None) => return Ok(()),
             Err(e) => return Err(e.close_code().0),
@@ -315,6 +343,8 @@ enum Feed {
     Receive(bool),
     /// `receive_buffer` + `commit_received`, polled with `poll_event_ref`.
     ReadInto,
+    /// `receive` in stream mode, polled with `poll_event`, the chunks joined.
+    Stream,
 }
 
 /// Feed `wire` cut at `cuts` (positions into it; for `ReadInto` they bound each read too)
@@ -326,7 +356,12 @@ fn check(
     feed: Feed,
     want: &Expected,
 ) -> Result<(), TestCaseError> {
-    let mut conn = Connection::new(case.role, config(case), [3; 32]);
+    let mut config = config(case);
+    if let Feed::Stream = feed {
+        config.receive_mode = ReceiveMode::Stream;
+    }
+    let mut conn = Connection::new(case.role, config, [3; 32]);
+    let mut partial = None;
     let mut points = cuts.to_vec();
     points.push(wire.len());
     points.sort_unstable();
@@ -336,7 +371,7 @@ fn check(
     'feed: for end in points {
         while start < end {
             let n = match feed {
-                Feed::Receive(_) => {
+                Feed::Receive(_) | Feed::Stream => {
                     conn.receive(&wire[start..end]);
                     end - start
                 }
@@ -349,11 +384,8 @@ fn check(
                 }
             };
             start += n;
-            if let Err(code) = drain(
-                &mut conn,
-                !matches!(feed, Feed::Receive(false)),
-                &mut events,
-            ) {
+            let borrowed = matches!(feed, Feed::Receive(true) | Feed::ReadInto);
+            if let Err(code) = drain(&mut conn, borrowed, &mut events, &mut partial) {
                 error = Some(code);
                 break 'feed;
             }
@@ -375,7 +407,7 @@ fn check(
 }
 
 proptest! {
-    #![proptest_config(cases(64))]
+    #![proptest_config(cases(128))]
 
     #[test]
     fn lengths_at_the_form_and_limit_edges_match_the_model(
@@ -390,6 +422,7 @@ proptest! {
         check(&case, &wire, &cuts, Feed::Receive(false), &want)?;
         check(&case, &wire, &cuts, Feed::Receive(true), &want)?;
         check(&case, &wire, &cuts, Feed::ReadInto, &want)?;
+        check(&case, &wire, &cuts, Feed::Stream, &want)?;
     }
 }
 
@@ -419,7 +452,12 @@ fn a_single_frame_over_the_message_limit_within_the_frame_limit_fails() {
                 let wire = wire(&case, &frames);
                 let want = model(&case, &frames);
                 assert_eq!(want.error.is_some(), len > max_message);
-                for feed in [Feed::Receive(false), Feed::Receive(true), Feed::ReadInto] {
+                for feed in [
+                    Feed::Receive(false),
+                    Feed::Receive(true),
+                    Feed::ReadInto,
+                    Feed::Stream,
+                ] {
                     // Whole, and cut after the header (the general path then).
                     for cuts in [vec![], vec![wire.len() - len as usize]] {
                         check(&case, &wire, &cuts, feed, &want).unwrap();
