@@ -228,6 +228,32 @@ fn unmasked_client_frame_is_rejected() {
         s.poll_event().unwrap_err(),
         ProtocolError::Frame(FrameError::UnmaskedFrame)
     );
+    // 0x88, length 2 + 20, 1002 = 0x03EA, the reason; unmasked.
+    let mut close = vec![0x88, 22, 0x03, 0xEA];
+    close.extend_from_slice(b"invalid frame header");
+    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    assert_eq!(out, close);
+}
+
+#[test]
+fn masked_server_frame_is_rejected_by_a_client() {
+    // RFC 6455 section 5.1: a client closes the connection on a masked frame.
+    let mut c = Connection::new(Role::Client, Config::default(), [9; 32]);
+    c.receive(&oracle::encode(0x82, Some([1, 2, 3, 4]), b"x"));
+    let err = c.poll_event().unwrap_err();
+    assert_eq!(err, ProtocolError::Frame(FrameError::MaskedFrame));
+    assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+    assert_eq!(c.state(), State::Closed);
+    // The client's close frame is masked (section 5.3): read back by hand.
+    let out: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    let mut payload = vec![0x03, 0xEA];
+    payload.extend_from_slice(b"invalid frame header");
+    assert_eq!(oracle::decode_all(&out, true), [(0x88, payload)]);
+    assert_eq!(out.len(), 2 + 4 + 22);
+    assert!(!c.should_close_transport());
+    c.advance_output(out.len());
+    // A client that failed the connection closes the transport itself (section 7.1.7).
+    assert!(c.should_close_transport());
 }
 
 #[test]
