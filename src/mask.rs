@@ -266,4 +266,93 @@ mod tests {
             }
         }
     }
+
+    /// The byte-at-a-time reference of RFC 6455 section 5.3, written here: byte `i` of
+    /// the payload is XORed with key byte `i % 4`; `phase` payload bytes came before.
+    fn reference(buf: &mut [u8], key: [u8; 4], phase: usize) {
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b ^= key[(phase + i) % 4];
+        }
+    }
+
+    fn pattern(len: usize, seed: u8) -> Vec<u8> {
+        (0..len)
+            .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed) ^ (i >> 8) as u8)
+            .collect()
+    }
+
+    /// Lengths from the wide threshold on that leave every tail size after the 32-byte
+    /// blocks, and longer ones.
+    fn wide_lengths() -> Vec<usize> {
+        let mut lens: Vec<usize> = (WIDE_MIN..WIDE_MIN + 2 * 32 + 1).collect();
+        lens.extend([511, 512, 513, 1000, 4096 + 31]);
+        lens
+    }
+
+    /// Whether `apply` and `copy_masked` dispatch to the AVX2 kernels on this machine
+    /// (the same condition as theirs).
+    #[cfg(all(feature = "std", target_arch = "x86_64", not(target_feature = "avx2")))]
+    fn avx2_dispatch() -> bool {
+        std::is_x86_feature_detected!("avx2")
+    }
+
+    #[cfg(not(all(feature = "std", target_arch = "x86_64", not(target_feature = "avx2"))))]
+    fn avx2_dispatch() -> bool {
+        false
+    }
+
+    #[test]
+    fn wide_apply_matches_the_reference_at_every_start_phase_and_tail() {
+        // Print what was reached, so a run on a machine without AVX2 says so.
+        std::println!("AVX2 kernels dispatched: {}", avx2_dispatch());
+        let key = [0xA1, 0x5C, 0x3E, 0x97];
+        const SLACK: usize = 40;
+        for len in wide_lengths() {
+            // Starts 0..=31 into the buffer: every alignment of the head before the
+            // aligned 32-byte stores.
+            let original = pattern(32 + len + SLACK, len as u8);
+            for start in 0..32 {
+                for offset in [0, 1, 2, 3, 5, usize::MAX - 1, usize::MAX] {
+                    let mut got = original.clone();
+                    let mut want = original.clone();
+                    apply(&mut got[start..start + len], key, offset);
+                    reference(&mut want[start..start + len], key, offset % 4);
+                    assert!(
+                        got == want,
+                        "apply: len {len} start {start} offset {offset}, first difference at {:?}",
+                        got.iter().zip(&want).position(|(a, b)| a != b)
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn wide_copy_masked_matches_the_reference_at_every_start_phase_and_tail() {
+        let key = [0x0F, 0xF0, 0x66, 0x99];
+        const SLACK: usize = 40;
+        for len in wide_lengths() {
+            let src = pattern(32 + len, len as u8);
+            let before = pattern(32 + len + SLACK, !(len as u8));
+            for (src_start, dst_start) in (0..32).map(|i| (i, (i * 7 + 3) % 32)) {
+                for phase in 0..4 {
+                    let mut dst = before.clone();
+                    copy_masked(
+                        &mut dst[dst_start..dst_start + len],
+                        &src[src_start..src_start + len],
+                        key,
+                        phase,
+                    );
+                    let mut want = before.clone();
+                    want[dst_start..dst_start + len]
+                        .copy_from_slice(&src[src_start..src_start + len]);
+                    reference(&mut want[dst_start..dst_start + len], key, phase);
+                    assert!(
+                        dst == want,
+                        "copy_masked: len {len} src {src_start} dst {dst_start} phase {phase}"
+                    );
+                }
+            }
+        }
+    }
 }

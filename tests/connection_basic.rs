@@ -7,7 +7,10 @@ use rfc6455::connection::{
     Chunk, Closed, Config, Connection, DataKind, Event, Message, ProtocolError, ReceiveMode,
     SendError, State,
 };
-use rfc6455::frame::{FrameError, FrameHeader, OpCode, encode_frame};
+use rfc6455::frame::{FrameError, OpCode};
+
+#[path = "support/oracle.rs"]
+mod oracle;
 
 fn pair() -> (Connection, Connection) {
     (
@@ -31,13 +34,14 @@ fn events(conn: &mut Connection) -> Vec<Event> {
     out
 }
 
-/// A frame as a client would send it, for feeding a server by hand.
+/// A frame as a client would send it, for feeding a server by hand (encoded by the test,
+/// not by the crate).
 fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    let header = FrameHeader::new(fin, opcode, Some([1, 2, 3, 4]), payload.len() as u64);
-    let mut out = vec![0u8; payload.len() + 14];
-    let n = encode_frame(&header, payload, &mut out).unwrap();
-    out.truncate(n);
-    out
+    oracle::encode(
+        oracle::b0(fin, 0, opcode as u8),
+        Some([1, 2, 3, 4]),
+        payload,
+    )
 }
 
 #[test]
@@ -69,7 +73,15 @@ fn every_split_gives_the_same_events() {
         s.receive(&wire);
         events(&mut s)
     };
-    assert_eq!(whole.len(), 3);
+    // Written out: the ping between the fragments comes first, then the whole text.
+    assert_eq!(
+        whole,
+        [
+            Event::Ping(b"p"[..].into()),
+            Event::Message(Message::Text("κόσμε".into())),
+            Event::Message(Message::Binary(vec![7; 300].into())),
+        ]
+    );
     for cut in 0..=wire.len() {
         let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
         s.receive(&wire[..cut]);
@@ -96,6 +108,12 @@ fn close_handshake_client_initiated() {
     c.close(CloseCode::NORMAL, "bye").unwrap();
     assert_eq!(c.state(), State::Closing);
     assert_eq!(c.send_text("late"), Err(SendError::NotOpen(State::Closing)));
+    // The client's close, masked: code 1000 = 0x03E8 and the reason.
+    let sent: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    assert_eq!(
+        oracle::decode_all(&sent, true),
+        [(0x88, vec![0x03, 0xE8, b'b', b'y', b'e'])]
+    );
     pump(&mut c, &mut s);
     let got = events(&mut s);
     assert_eq!(
@@ -106,6 +124,10 @@ fn close_handshake_client_initiated() {
         })]
     );
     assert_eq!(s.state(), State::Closed);
+    // The server echoes the code, unmasked and without a reason: 0x88, length 2, 0x03E8.
+    let reply: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    assert_eq!(reply, [0x88, 0x02, 0x03, 0xE8]);
+    assert!(!s.should_close_transport(), "the reply is not written yet");
     pump(&mut s, &mut c);
     assert!(
         s.should_close_transport(),
@@ -143,10 +165,26 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
     assert!(matches!(err, ProtocolError::Utf8(_)));
     assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
     assert_eq!(s.state(), State::Closed);
-    // The close frame 1007 is queued.
-    let out = s.pending_output().to_vec();
-    assert_eq!(&out[..4], &[0x88, out[1], 0x03, 0xEF]);
-    assert!(s.should_close_transport() || s.pending_output_len() > 0);
+    // The close frame is queued, unmasked (a server's): FIN + close, length 2 + 21,
+    // code 1007 = 0x03EF, then the reason.
+    let mut close = vec![0x88, 23, 0x03, 0xEF];
+    close.extend_from_slice(b"invalid UTF-8 in text");
+    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    assert_eq!(out, close);
+    assert_eq!(s.pending_output_len(), 25);
+    // Failed, but the transport stays open until the close frame is written.
+    assert!(!s.should_close_transport());
+    s.advance_output(24);
+    assert_eq!(s.pending_output(), b"t");
+    assert!(!s.should_close_transport());
+    s.advance_output(1);
+    assert_eq!(s.pending_output_len(), 0);
+    assert_eq!(s.state(), State::Closed);
+    assert!(s.should_close_transport());
+    // Nothing more comes, whatever arrives.
+    s.receive(&client_frame(true, OpCode::Text, b"late"));
+    assert_eq!(s.poll_event(), Ok(None));
+    assert_eq!(s.pending_output_len(), 0);
 }
 
 #[test]
@@ -190,6 +228,32 @@ fn unmasked_client_frame_is_rejected() {
         s.poll_event().unwrap_err(),
         ProtocolError::Frame(FrameError::UnmaskedFrame)
     );
+    // 0x88, length 2 + 20, 1002 = 0x03EA, the reason; unmasked.
+    let mut close = vec![0x88, 22, 0x03, 0xEA];
+    close.extend_from_slice(b"invalid frame header");
+    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    assert_eq!(out, close);
+}
+
+#[test]
+fn masked_server_frame_is_rejected_by_a_client() {
+    // RFC 6455 section 5.1: a client closes the connection on a masked frame.
+    let mut c = Connection::new(Role::Client, Config::default(), [9; 32]);
+    c.receive(&oracle::encode(0x82, Some([1, 2, 3, 4]), b"x"));
+    let err = c.poll_event().unwrap_err();
+    assert_eq!(err, ProtocolError::Frame(FrameError::MaskedFrame));
+    assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+    assert_eq!(c.state(), State::Closed);
+    // The client's close frame is masked (section 5.3): read back by hand.
+    let out: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    let mut payload = vec![0x03, 0xEA];
+    payload.extend_from_slice(b"invalid frame header");
+    assert_eq!(oracle::decode_all(&out, true), [(0x88, payload)]);
+    assert_eq!(out.len(), 2 + 4 + 22);
+    assert!(!c.should_close_transport());
+    c.advance_output(out.len());
+    // A client that failed the connection closes the transport itself (section 7.1.7).
+    assert!(c.should_close_transport());
 }
 
 #[test]

@@ -6,7 +6,10 @@ use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, DataKind, Event, EventRef, Message, ProtocolError};
-use rfc6455::frame::{FrameHeader, OpCode, Rsv, encode_frame};
+use rfc6455::frame::Rsv;
+
+#[path = "support/oracle.rs"]
+mod oracle;
 
 /// One frame as a client would put it on the wire, valid or not.
 #[derive(Clone, Debug)]
@@ -31,12 +34,19 @@ fn payload_strategy() -> impl Strategy<Value = Vec<u8>> {
         // Text-like payloads, sometimes with invalid UTF-8.
         "[a-zé€😀]{0,40}".prop_map(String::into_bytes),
         prop::collection::vec(any::<u8>(), 0..200),
-        // Close-frame-like payloads: a code and a short reason.
-        (any::<u16>(), "[a-z]{0,10}").prop_map(|(c, r)| {
-            let mut v = c.to_be_bytes().to_vec();
-            v.extend(r.into_bytes());
-            v
-        }),
+        // Close-frame-like payloads: a code (often one that may be sent) and a short reason.
+        (
+            prop_oneof![
+                prop::sample::select(vec![1000u16, 1001, 1003, 1007, 1008, 1011, 3000, 4999]),
+                any::<u16>(),
+            ],
+            "[a-z]{0,10}",
+        )
+            .prop_map(|(c, r)| {
+                let mut v = c.to_be_bytes().to_vec();
+                v.extend(r.into_bytes());
+                v
+            }),
     ]
 }
 
@@ -57,17 +67,49 @@ fn frame_strategy() -> impl Strategy<Value = WireFrame> {
         })
 }
 
-fn encode(frames: &[WireFrame]) -> Vec<u8> {
-    let mut wire = Vec::new();
-    for f in frames {
-        // Encode a valid header shape, then patch the raw bits so invalid frames appear too.
-        let header = FrameHeader::new(true, OpCode::Binary, Some(f.key), f.payload.len() as u64);
-        let mut out = vec![0u8; f.payload.len() + 14];
-        let n = encode_frame(&header, &f.payload, &mut out).unwrap();
-        out[0] = (u8::from(f.fin) << 7) | (f.rsv << 4) | f.opcode;
-        wire.extend_from_slice(&out[..n]);
+/// The frames on the wire, encoded by the test (any first byte, valid or not), as a peer
+/// of `receiver` sends them: masked to a server, unmasked to a client.
+fn encode(receiver: Role, frames: &[WireFrame]) -> Vec<u8> {
+    frames
+        .iter()
+        .flat_map(|f| {
+            let key = (receiver == Role::Server).then_some(f.key);
+            oracle::encode(oracle::b0(f.fin, f.rsv, f.opcode), key, &f.payload)
+        })
+        .collect()
+}
+
+/// What the connection queued, read back by hand, against what its events call for: a
+/// pong with the payload of each ping (RFC 6455 section 5.5.2), the echo of a close
+/// frame's code (5.5.1; none for a close without a code), and after a failure a last
+/// close frame with the error's code and a UTF-8 reason that fits (5.5).
+fn check_reply(
+    role: Role,
+    events: &[Event],
+    error: Option<CloseCode>,
+    output: &[u8],
+) -> Result<(), TestCaseError> {
+    let mut queued = oracle::decode_all(output, role == Role::Client);
+    let mut want = Vec::new();
+    for event in events {
+        match event {
+            Event::Ping(p) => want.push((0x8A, p.to_vec())),
+            Event::Closed(c) if c.code == CloseCode::NO_STATUS => want.push((0x88, vec![])),
+            Event::Closed(c) => want.push((0x88, c.code.0.to_be_bytes().to_vec())),
+            _ => {}
+        }
     }
-    wire
+    if let Some(code) = error {
+        let last = queued.pop();
+        prop_assert!(last.is_some(), "no close frame after a failure");
+        let (b0, payload) = last.unwrap_or_default();
+        prop_assert_eq!(b0, 0x88);
+        prop_assert!(payload.len() >= 2 && payload.len() <= 125, "{:?}", payload);
+        prop_assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), code.0);
+        prop_assert!(core::str::from_utf8(&payload[2..]).is_ok());
+    }
+    prop_assert_eq!(queued, want);
+    Ok(())
 }
 
 type Poll = fn(&mut Connection) -> Result<Option<Event>, ProtocolError>;
@@ -85,8 +127,13 @@ fn drain(conn: &mut Connection, poll: Poll, events: &mut Vec<Event>) -> Result<(
 
 /// Feed `wire` in the given pieces and collect events with `poll`, stopping at the first
 /// error.
-fn run_with(wire: &[u8], cuts: &[usize], poll: Poll) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+fn run_with(
+    role: Role,
+    wire: &[u8],
+    cuts: &[usize],
+    poll: Poll,
+) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    let mut conn = Connection::new(role, Config::default(), [0; 32]);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -105,13 +152,13 @@ fn run_with(wire: &[u8], cuts: &[usize], poll: Poll) -> (Vec<Event>, Option<Clos
     (events, error, output)
 }
 
-fn run(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    run_with(wire, cuts, Connection::poll_event)
+fn run(role: Role, wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    run_with(role, wire, cuts, Connection::poll_event)
 }
 
 /// The same through the borrowed API, with events turned into owned ones.
-fn run_ref(wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    run_with(wire, cuts, |conn| {
+fn run_ref(role: Role, wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
+    run_with(role, wire, cuts, |conn| {
         Ok(conn.poll_event_ref()?.map(|event| match event {
             EventRef::Text(t) => Event::Message(Message::Text(t.into())),
             EventRef::Binary(b) => Event::Message(Message::Binary(b.to_vec().into())),
@@ -168,8 +215,9 @@ proptest! {
         fills in prop::collection::vec(prop_oneof![Just(1000u16), 0u16..=1000], 1..6),
         reuse in prop::sample::select(vec![0usize, 16, 64, 256, 128 << 10]),
     ) {
-        let wire = encode(&frames);
-        let whole = run(&wire, &[]);
+        let wire = encode(Role::Server, &frames);
+        let whole = run(Role::Server, &wire, &[]);
+        check_reply(Role::Server, &whole.0, whole.1, &whole.2)?;
         // A read that returns nothing is followed by one that does.
         let mut fills = fills;
         fills.push(1000);
@@ -188,16 +236,18 @@ proptest! {
     fn any_split_gives_the_same_events_as_whole(
         frames in prop::collection::vec(frame_strategy(), 0..8),
         cuts in prop::collection::vec(any::<usize>(), 0..6),
+        role in prop::sample::select(vec![Role::Server, Role::Client]),
     ) {
-        let wire = encode(&frames);
-        let whole = run(&wire, &[]);
-        let split = run(&wire, &cuts);
+        let wire = encode(role, &frames);
+        let whole = run(role, &wire, &[]);
+        check_reply(role, &whole.0, whole.1, &whole.2)?;
+        let split = run(role, &wire, &cuts);
         prop_assert_eq!(&whole.0, &split.0);
         prop_assert_eq!(whole.1, split.1);
         // Same bytes queued in reply (pongs, close frames).
         prop_assert_eq!(&whole.2, &split.2);
         // The borrowed API sees exactly the same.
-        let borrowed = run_ref(&wire, &cuts);
+        let borrowed = run_ref(role, &wire, &cuts);
         prop_assert_eq!(&whole.0, &borrowed.0);
         prop_assert_eq!(whole.1, borrowed.1);
         prop_assert_eq!(&whole.2, &borrowed.2);
@@ -280,9 +330,12 @@ fn rsv_bits_without_extension_fail_with_1002() {
         payload: b"x".to_vec(),
         key: [1, 2, 3, 4],
     }];
-    let (events, error, output) = run(&encode(&frames), &[]);
+    let (events, error, output) = run(Role::Server, &encode(Role::Server, &frames), &[]);
     assert!(events.is_empty());
     assert_eq!(error, Some(CloseCode::PROTOCOL_ERROR));
-    // The close frame: 0x88, length, code 1002.
-    assert_eq!(&output[..4], &[0x88, output[1], 0x03, 0xEA]);
+    // The server's close frame, unmasked: FIN + close, length 2 + 20, code 1002 = 0x03EA,
+    // the reason, and nothing else.
+    let mut close = vec![0x88, 22, 0x03, 0xEA];
+    close.extend_from_slice(b"invalid frame header");
+    assert_eq!(output, close);
 }

@@ -10,6 +10,9 @@ use rfc6455::frame::{
     Decoded, Decoder, DecoderConfig, FrameHeader, OpCode, Rsv, encode_frame, encode_frame_in_place,
 };
 
+#[path = "support/oracle.rs"]
+mod oracle;
+
 fn cases(default: u32) -> ProptestConfig {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
@@ -159,6 +162,10 @@ proptest! {
         let payload = spec.payload();
         let wire = spec.encode();
         prop_assert_eq!(spec.header.encoded_len(), spec.header_len());
+        // The bytes RFC 6455 section 5.2 calls for, encoded by hand.
+        let h = &spec.header;
+        let b0 = oracle::b0(h.fin, h.rsv.bits(), h.opcode as u8);
+        prop_assert_eq!(&wire, &oracle::encode(b0, h.mask, &payload));
 
         let mut in_place = payload.clone();
         let head = encode_frame_in_place(&spec.header, &mut in_place).unwrap();
