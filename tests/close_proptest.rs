@@ -1,16 +1,11 @@
 //! Close payloads (RFC 6455 sections 5.5.1 and 7.4): encode/parse round trips for every
 //! sendable code and random reasons, and `parse` on arbitrary bytes against the rules.
 
+#[path = "support/cases.rs"]
+mod cases;
+use cases::cases;
 use proptest::prelude::*;
 use rfc6455::close::{CloseCode, CloseError, CloseFrame, MAX_REASON_LEN};
-
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
 
 fn sendable(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)

@@ -10,20 +10,18 @@
 #[path = "support/oracle.rs"]
 mod oracle;
 
+#[path = "support/cases.rs"]
+mod cases;
+#[path = "support/events.rs"]
+mod events;
+use cases::cases;
+use events::owned;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
-    Chunk, Closed, Config, Connection, DataKind, Event, EventRef, Message, ReceiveMode,
+    Chunk, Closed, Config, Connection, DataKind, Event, Message, ReceiveMode,
 };
-
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
 
 /// (max_frame_size, max_message_size): small ones on both sides of each other and of the
 /// length forms, and the defaults. Every frame limit is at least 125, so control frames
@@ -281,17 +279,6 @@ fn config(case: &Case) -> Config {
     config.max_frame_size = case.max_frame;
     config.max_message_size = case.max_message;
     config
-}
-
-fn owned(event: EventRef<'_>) -> Event {
-    match event {
-        EventRef::Text(t) => Event::Message(Message::Text(t.into())),
-        EventRef::Binary(b) => Event::Message(Message::Binary(b.to_vec().into())),
-        EventRef::Ping(p) => Event::Ping(p.to_vec().into()),
-        EventRef::Pong(p) => Event::Pong(p.to_vec().into()),
-        EventRef::Closed(c) => Event::Closed(c),
-        other => panic!("not expected on an open connection: {other:?}"),
-    }
 }
 
 /// Poll everything available, with the owned or the borrowed API; the close code on error.

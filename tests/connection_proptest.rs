@@ -2,10 +2,12 @@
 //! whole input, and two connections wired back to back exchange messages losslessly.
 #![cfg(feature = "alloc")]
 
+#[path = "support/events.rs"]
+mod events;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Config, Connection, DataKind, Event, EventRef, Message, ProtocolError};
+use rfc6455::connection::{Config, Connection, DataKind, Event, Message, ProtocolError};
 use rfc6455::frame::Rsv;
 
 #[path = "support/oracle.rs"]
@@ -159,14 +161,7 @@ fn run(role: Role, wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode
 /// The same through the borrowed API, with events turned into owned ones.
 fn run_ref(role: Role, wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
     run_with(role, wire, cuts, |conn| {
-        Ok(conn.poll_event_ref()?.map(|event| match event {
-            EventRef::Text(t) => Event::Message(Message::Text(t.into())),
-            EventRef::Binary(b) => Event::Message(Message::Binary(b.to_vec().into())),
-            EventRef::Ping(p) => Event::Ping(p.to_vec().into()),
-            EventRef::Pong(p) => Event::Pong(p.to_vec().into()),
-            EventRef::Closed(c) => Event::Closed(c),
-            other => panic!("not expected on an open connection: {other:?}"),
-        }))
+        Ok(conn.poll_event_ref()?.map(events::owned))
     })
 }
 

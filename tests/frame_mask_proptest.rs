@@ -2,16 +2,11 @@
 //! vector kernels' threshold too), start alignments inside a larger buffer, key phases and
 //! piece splits.
 
+#[path = "support/cases.rs"]
+mod cases;
+use cases::cases;
 use proptest::prelude::*;
 use rfc6455::mask;
-
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
 
 /// Room around the masked region, so stray writes before or after it show up.
 const SLACK: usize = 24;

@@ -4,6 +4,9 @@
 //!
 //! `PROPTEST_CASES=n` raises the case count for a deeper run.
 
+#[path = "support/cases.rs"]
+mod cases;
+use cases::cases;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::frame::{
@@ -12,14 +15,6 @@ use rfc6455::frame::{
 
 #[path = "support/oracle.rs"]
 mod oracle;
-
-fn cases(default: u32) -> ProptestConfig {
-    let cases = std::env::var("PROPTEST_CASES")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(default);
-    ProptestConfig::with_cases(cases)
-}
 
 /// A frame to send: the header and a seed for its payload bytes.
 #[derive(Clone, Debug)]

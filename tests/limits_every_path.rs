@@ -171,58 +171,46 @@ fn check(config: Config, len: usize, expect: Option<ProtocolError>) {
 /// boundaries (125/126, 65535/65536).
 const LIMITS: [u64; 7] = [50, 124, 125, 1000, 65_534, 65_535, 100_000];
 
+/// A frame of `limit` bytes delivered and one of `limit + 1` refused, with `max_frame` and
+/// `max_message` as given (one of them is `limit`): the lower limit (the frame limit when
+/// they are equal, being checked first, on the header) names the error.
+fn check_limit(max_frame: u64, max_message: u64, limit: u64) {
+    let mut config = Config::default();
+    config.max_frame_size = max_frame;
+    config.max_message_size = max_message;
+    let over = if max_frame <= max_message {
+        ProtocolError::Frame(FrameError::FrameTooLarge {
+            len: limit + 1,
+            max: limit,
+        })
+    } else {
+        ProtocolError::MessageTooLarge {
+            size: limit + 1,
+            max: limit,
+        }
+    };
+    check(config, limit as usize, None);
+    check(config, limit as usize + 1, Some(over));
+}
+
 #[test]
 fn max_message_size_below_max_frame_size_on_every_path() {
     for limit in LIMITS {
-        let mut config = Config::default();
-        config.max_message_size = limit;
-        config.max_frame_size = 1 << 20;
-        check(config, limit as usize, None);
-        check(
-            config,
-            limit as usize + 1,
-            Some(ProtocolError::MessageTooLarge {
-                size: limit + 1,
-                max: limit,
-            }),
-        );
+        check_limit(1 << 20, limit, limit);
     }
 }
 
 #[test]
 fn max_frame_size_below_max_message_size_on_every_path() {
     for limit in LIMITS {
-        let mut config = Config::default();
-        config.max_frame_size = limit;
-        config.max_message_size = 1 << 20;
-        check(config, limit as usize, None);
-        check(
-            config,
-            limit as usize + 1,
-            Some(ProtocolError::Frame(FrameError::FrameTooLarge {
-                len: limit + 1,
-                max: limit,
-            })),
-        );
+        check_limit(limit, 1 << 20, limit);
     }
 }
 
 #[test]
 fn equal_limits_on_every_path() {
-    // Both limits equal: the frame limit is checked first, on the header.
     for limit in [125u64, 65_535] {
-        let mut config = Config::default();
-        config.max_frame_size = limit;
-        config.max_message_size = limit;
-        check(config, limit as usize, None);
-        check(
-            config,
-            limit as usize + 1,
-            Some(ProtocolError::Frame(FrameError::FrameTooLarge {
-                len: limit + 1,
-                max: limit,
-            })),
-        );
+        check_limit(limit, limit, limit);
     }
 }
 
