@@ -95,7 +95,7 @@ fn survives_a_vanishing_a_silent_and_a_restarting_server_then_stops_on_1000() {
     let url = format!("ws://{addr}/ws");
     let (tx, rx) = channel();
     let runner = thread::spawn(move || {
-        client::run(&url, KEEPALIVE, policy(None), |change| {
+        client::run(&url, KEEPALIVE, policy(None), client::System, |change| {
             let _ = tx.send(change);
         })
     });
@@ -199,7 +199,9 @@ fn gives_up_after_max_attempts_with_growing_waits() {
         .unwrap();
     let (tx, rx) = channel();
     let url = format!("ws://{addr}/");
-    let stopped = client::run(&url, KEEPALIVE, policy(Some(3)), |c| tx.send(c).unwrap());
+    let stopped = client::run(&url, KEEPALIVE, policy(Some(3)), client::System, |c| {
+        tx.send(c).unwrap()
+    });
     assert_eq!(stopped, Reconnect::GiveUp { attempts: 3 });
     let changes: Vec<Change> = rx.try_iter().collect();
     let count = |f: fn(&Change) -> bool| changes.iter().filter(|c| f(c)).count();
