@@ -191,6 +191,8 @@ fn client(
     let mut conn = Connection::new(Role::Server, config, [0; 32]);
     conn.receive(&leftover);
     let peer: Peer = Arc::new(Mutex::new((conn, stream.try_clone()?)));
+    // The keep-alive starts before the client can see its 101.
+    let mut session = Session::new(keepalive, (env.now)());
     {
         // Join, then answer 101 under the peer's lock: no broadcast can overtake the 101,
         // and a client that sees it is in the room.
@@ -205,7 +207,6 @@ fn client(
             return Err(e);
         }
     }
-    let mut session = Session::new(keepalive, (env.now)());
     let why = loop {
         let texts = {
             let mut guard = peer.lock().unwrap();

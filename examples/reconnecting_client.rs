@@ -120,10 +120,15 @@ pub fn run(
             attempt: backoff.attempts() + 1,
         });
         let code = match open(url) {
-            Ok(ws) => {
-                backoff.connected(env.now());
+            Ok(mut ws) => {
+                // One instant for the backoff and the keep-alive, taken before the caller
+                // hears of it: the handshake's bytes are the first proof of life.
+                let opened = env.now();
+                backoff.connected(opened);
+                let mut alive = KeepAlive::new(keepalive, opened);
+                let _ = alive.drive(ws.connection_mut(), opened); // nothing is due yet
                 on(Change::Open);
-                let (code, reason) = session(ws, keepalive, &env, &mut on);
+                let (code, reason) = session(ws, alive, &env, &mut on);
                 on(Change::Closed { code, reason });
                 code
             }
@@ -161,11 +166,10 @@ fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
 /// Print messages and keep the connection alive until it ends; returns how it ended.
 fn session(
     mut ws: WebSocket<TcpStream>,
-    config: KeepAliveConfig,
+    mut keepalive: KeepAlive,
     env: &impl Env,
     on: &mut impl FnMut(Change),
 ) -> (CloseCode, String) {
-    let mut keepalive = KeepAlive::new(config, env.now());
     loop {
         if let Some(timeout) = keepalive.drive(ws.connection_mut(), env.now()) {
             return (timeout.close_code(), timeout.to_string()); // dropping the socket
