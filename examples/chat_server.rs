@@ -6,8 +6,13 @@
 //! `GET /` serves a page (`chat.html`) whose script joins over `/ws` on the same port,
 //! shows the messages and the connection state, and reconnects with backoff. One thread per
 //! client; a client quiet for `PING_MS` (default 30 s) is pinged, and dropped if nothing
-//! arrives within `TIMEOUT_MS` (default 10 s) of the ping.
-mod common;
+//! arrives within `TIMEOUT_MS` (default 10 s) of the ping. Every join, ping sent, pong
+//! received and leave is printed, with the client's number (`tests/browser/run` reads them).
+//!
+//! What a client's thread decides when it wakes (relay, ping, drop) is [`Session::step`], a
+//! function of the connection and the time with no I/O; the clock is an argument of
+//! [`serve`], so the tests run the whole server on a clock they move by hand.
+pub mod common;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -15,13 +20,23 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rfc6455::Role;
-use rfc6455::connection::{Config, Connection, Event, Message};
+use rfc6455::connection::{Config, Connection, Event, Message, Utf8Bytes};
 use rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
-use rfc6455::keepalive::{KeepAlive, KeepAliveConfig};
+use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
 
 /// A connection and the write half of its socket, shared by its reader and broadcasters.
 type Peer = Arc<Mutex<(Connection, TcpStream)>>;
 type Room = Arc<Mutex<Vec<Peer>>>;
+
+/// Where the server reads the time and reports what happens: the monotonic clock and stdout
+/// when it runs, a hand-moved clock and a channel in the tests.
+#[derive(Clone)]
+pub struct Env {
+    /// The time, for the keep-alive.
+    pub now: common::Clock,
+    /// One line per join, ping sent, pong received, leave and plain HTTP answer.
+    pub log: Arc<dyn Fn(String) + Send + Sync>,
+}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -42,26 +57,93 @@ fn main() {
         "chat_server: open http://{}/ in a browser",
         listener.local_addr().unwrap()
     );
-    serve(listener, config);
+    let env = Env {
+        now: common::system_clock(),
+        log: Arc::new(|line| println!("chat_server: {line}")),
+    };
+    serve(listener, config, env);
 }
 
-/// Accept clients forever, one thread each.
-pub fn serve(listener: TcpListener, keepalive: KeepAliveConfig) {
+/// Accept clients forever, one thread each, numbered from 1 in the log.
+pub fn serve(listener: TcpListener, keepalive: KeepAliveConfig, env: Env) {
     let room = Room::default();
-    for stream in listener.incoming().flatten() {
-        let room = room.clone();
-        std::thread::spawn(move || match client(stream, &room, keepalive) {
-            Ok(what) => println!("chat_server: {what}"),
-            Err(e) => println!("chat_server: client failed: {e}"),
+    for (id, stream) in (1u64..).zip(listener.incoming()) {
+        let Ok(stream) = stream else { continue };
+        let (room, env) = (room.clone(), env.clone());
+        std::thread::spawn(move || {
+            let line = match client(id, stream, &room, keepalive, &env) {
+                Ok(what) => format!("client {id} {what}"),
+                Err(e) => format!("client {id} failed: {e}"),
+            };
+            (env.log)(line);
         });
+    }
+}
+
+/// One client's keep-alive and events, without I/O: what its thread decides each time it
+/// wakes, from the connection and the time alone.
+pub struct Session {
+    keepalive: KeepAlive,
+}
+
+/// What [`Session::step`] found.
+#[derive(Debug, Default)]
+pub struct Step {
+    /// Text messages to relay to the room.
+    pub texts: Vec<Utf8Bytes>,
+    /// Whether a ping was queued on the connection.
+    pub pinged: bool,
+    /// Pongs that arrived.
+    pub pongs: usize,
+    /// Why the client is leaving (it closed, or broke the protocol), once the output is out.
+    pub ended: Option<String>,
+    /// The client stopped answering: drop it now.
+    pub dead: Option<Timeout>,
+}
+
+impl Session {
+    /// A session for a client that joined at `now`.
+    pub fn new(keepalive: KeepAliveConfig, now: Duration) -> Self {
+        Session {
+            keepalive: KeepAlive::new(keepalive, now),
+        }
+    }
+
+    /// Take the connection's events and run its keep-alive at `now` (which may queue a ping
+    /// on `conn`; the caller writes the connection's output next).
+    pub fn step(&mut self, conn: &mut Connection, now: Duration) -> Step {
+        let mut step = Step::default();
+        loop {
+            match conn.poll_event() {
+                Ok(Some(Event::Message(Message::Text(text)))) => step.texts.push(text),
+                Ok(Some(Event::Pong(_))) => step.pongs += 1,
+                Ok(Some(Event::Closed(c))) => step.ended = Some(format!("left ({})", c.code)),
+                Ok(Some(_)) => {} // binary is ignored, pings answered by the connection
+                Ok(None) => break,
+                Err(e) => step.ended = Some(format!("failed: {e}")),
+            }
+        }
+        let ping = |k: &KeepAlive| (k.is_awaiting_pong(), k.poll_timeout());
+        let before = ping(&self.keepalive);
+        step.dead = self.keepalive.drive(conn, now);
+        // A new ping: one is outstanding now, and it was not, or it has a new deadline.
+        step.pinged = self.keepalive.is_awaiting_pong() && ping(&self.keepalive) != before;
+        step
+    }
+
+    /// When [`step`](Self::step) next has something to do on its own.
+    pub fn wake_at(&self) -> Option<Duration> {
+        self.keepalive.poll_timeout()
     }
 }
 
 /// Serve the page, or upgrade `/ws` and relay the client's messages until it leaves.
 fn client(
+    id: u64,
     mut stream: TcpStream,
     room: &Room,
     keepalive: KeepAliveConfig,
+    env: &Env,
 ) -> std::io::Result<String> {
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(10)))?; // for the request head
@@ -71,7 +153,7 @@ fn client(
     let (accept, leftover) = loop {
         let reply = match handshake.parse(&head) {
             Ok(Status::Partial) => match stream.read(&mut chunk)? {
-                0 => return Ok("a client hung up mid-request".into()),
+                0 => return Ok("hung up mid-request".into()),
                 n => {
                     head.extend_from_slice(&chunk[..n]);
                     continue;
@@ -109,13 +191,15 @@ fn client(
     let mut conn = Connection::new(Role::Server, config, [0; 32]);
     conn.receive(&leftover);
     let peer: Peer = Arc::new(Mutex::new((conn, stream.try_clone()?)));
+    // The keep-alive starts before the client can see its 101.
+    let mut session = Session::new(keepalive, (env.now)());
     {
         // Join, then answer 101 under the peer's lock: no broadcast can overtake the 101,
         // and a client that sees it is in the room.
         let mut guard = peer.lock().unwrap();
         let mut peers = room.lock().unwrap();
         peers.push(peer.clone());
-        println!("chat_server: client joined, {} online", peers.len());
+        (env.log)(format!("client {id} joined, {} online", peers.len()));
         drop(peers);
         if let Err(e) = guard.1.write_all(&accept) {
             drop(guard);
@@ -123,33 +207,32 @@ fn client(
             return Err(e);
         }
     }
-    let mut keepalive = KeepAlive::new(keepalive, common::now());
     let why = loop {
-        let (mut texts, mut why) = (Vec::new(), None);
-        {
+        let texts = {
             let mut guard = peer.lock().unwrap();
             let (conn, out) = &mut *guard;
-            loop {
-                match conn.poll_event() {
-                    Ok(Some(Event::Message(Message::Text(text)))) => texts.push(text),
-                    Ok(Some(Event::Closed(c))) => why = Some(format!("client left ({})", c.code)),
-                    Ok(Some(_)) => {} // binary is ignored, pings answered by the connection
-                    Ok(None) => break,
-                    Err(e) => why = Some(format!("client failed: {e}")),
-                }
+            let now = (env.now)();
+            let step = session.step(conn, now);
+            if step.pinged {
+                (env.log)(format!("client {id} pinged at {} ms", now.as_millis()));
             }
-            if let Some(timeout) = keepalive.drive(conn, common::now()) {
-                break format!("client dropped as dead ({timeout})");
+            for _ in 0..step.pongs {
+                (env.log)(format!("client {id} answered a ping"));
+            }
+            if let Some(timeout) = step.dead {
+                break format!("dropped as dead ({timeout})");
             }
             let written = conn.write_to(out);
             if conn.should_close_transport() || written.is_err() {
-                break why.unwrap_or_else(|| "client left".into());
+                break step.ended.unwrap_or_else(|| "left".into());
             }
-        }
+            step.texts
+        };
         for text in texts {
             broadcast(room, &Message::Text(text));
         }
-        stream.set_read_timeout(Some(common::timeout_until(keepalive.poll_timeout())))?;
+        let wait = common::timeout_until(session.wake_at(), (env.now)());
+        stream.set_read_timeout(Some(wait))?;
         let read = stream.read(&mut chunk);
         let conn = &mut peer.lock().unwrap().0;
         match read {
@@ -158,13 +241,16 @@ fn client(
             _ => conn.receive_eof(),
         }
     };
-    leave(room, &peer);
+    let online = leave(room, &peer);
     common::linger_close(stream); // FIN now; a dead client's socket closes after 2 s
-    Ok(why)
+    Ok(format!("{why}, {online} online"))
 }
 
-fn leave(room: &Room, peer: &Peer) {
-    room.lock().unwrap().retain(|p| !Arc::ptr_eq(p, peer));
+/// Take `peer` out of the room; returns how many are left.
+fn leave(room: &Room, peer: &Peer) -> usize {
+    let mut peers = room.lock().unwrap();
+    peers.retain(|p| !Arc::ptr_eq(p, peer));
+    peers.len()
 }
 
 /// Send `message` to every client in the room (the sender too: it sees its message arrive).

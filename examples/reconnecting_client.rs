@@ -5,7 +5,10 @@
 //!
 //! Try it against `chat_server`: stop the server, start it again, and watch. The client
 //! stops when the server closes with a code that says not to retry (e.g. 1000, 1008).
-mod common;
+//!
+//! Time, waiting and randomness come from an [`Env`]: the system's in `main`, a clock the
+//! tests move by hand (and waits that only move it) in `tests/reconnecting_client.rs`.
+pub mod common;
 
 use std::fmt;
 use std::net::{TcpStream, ToSocketAddrs};
@@ -47,6 +50,33 @@ impl fmt::Display for Change {
     }
 }
 
+/// What [`run`] takes from the world besides the network.
+pub trait Env {
+    /// Monotonic time: keep-alive deadlines, and how long a connection stayed up.
+    fn now(&self) -> Duration;
+    /// Wait `delay` before the next attempt.
+    fn sleep(&mut self, delay: Duration);
+    /// A uniformly random `u64`, for the backoff's jitter.
+    fn random(&mut self) -> u64;
+}
+
+/// The [`Env`] of the running example: the monotonic clock, a real sleep, the OS's randomness.
+pub struct System;
+
+impl Env for System {
+    fn now(&self) -> Duration {
+        common::now()
+    }
+
+    fn sleep(&mut self, delay: Duration) {
+        std::thread::sleep(delay);
+    }
+
+    fn random(&mut self) -> u64 {
+        common::random_u64()
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let url = args
@@ -63,9 +93,13 @@ fn main() {
         timeout: ms(5_000),
         max_missed: 1,
     };
-    let stopped = run(&url, keepalive, BackoffConfig::default(), |change| {
-        println!("{change}")
-    });
+    let stopped = run(
+        &url,
+        keepalive,
+        BackoffConfig::default(),
+        System,
+        |change| println!("{change}"),
+    );
     std::process::exit(i32::from(
         stopped != Reconnect::DoNotRetry(CloseCode::NORMAL),
     ));
@@ -77,6 +111,7 @@ pub fn run(
     url: &str,
     keepalive: KeepAliveConfig,
     policy: BackoffConfig,
+    mut env: impl Env,
     mut on: impl FnMut(Change),
 ) -> Reconnect {
     let mut backoff = Backoff::new(policy);
@@ -85,10 +120,15 @@ pub fn run(
             attempt: backoff.attempts() + 1,
         });
         let code = match open(url) {
-            Ok(ws) => {
-                backoff.connected(common::now());
+            Ok(mut ws) => {
+                // One instant for the backoff and the keep-alive, taken before the caller
+                // hears of it: the handshake's bytes are the first proof of life.
+                let opened = env.now();
+                backoff.connected(opened);
+                let mut alive = KeepAlive::new(keepalive, opened);
+                let _ = alive.drive(ws.connection_mut(), opened); // nothing is due yet
                 on(Change::Open);
-                let (code, reason) = session(ws, keepalive, &mut on);
+                let (code, reason) = session(ws, alive, &env, &mut on);
                 on(Change::Closed { code, reason });
                 code
             }
@@ -97,10 +137,11 @@ pub fn run(
                 CloseCode::ABNORMAL
             }
         };
-        match backoff.after_close(code, common::now(), common::random_u64()) {
+        let (now, random) = (env.now(), env.random());
+        match backoff.after_close(code, now, random) {
             Reconnect::After(delay) => {
                 on(Change::Waiting(delay));
-                std::thread::sleep(delay);
+                env.sleep(delay);
             }
             stop => {
                 on(Change::Stopped(stop));
@@ -125,15 +166,15 @@ fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
 /// Print messages and keep the connection alive until it ends; returns how it ended.
 fn session(
     mut ws: WebSocket<TcpStream>,
-    config: KeepAliveConfig,
+    mut keepalive: KeepAlive,
+    env: &impl Env,
     on: &mut impl FnMut(Change),
 ) -> (CloseCode, String) {
-    let mut keepalive = KeepAlive::new(config, common::now());
     loop {
-        if let Some(timeout) = keepalive.drive(ws.connection_mut(), common::now()) {
+        if let Some(timeout) = keepalive.drive(ws.connection_mut(), env.now()) {
             return (timeout.close_code(), timeout.to_string()); // dropping the socket
         }
-        let wait = common::timeout_until(keepalive.poll_timeout());
+        let wait = common::timeout_until(keepalive.poll_timeout(), env.now());
         let result = ws
             .flush()
             .and_then(|()| Ok(ws.get_ref().set_read_timeout(Some(wait))?));

@@ -1,5 +1,7 @@
 //! The chat_server example: the page over plain HTTP on the same port, broadcast to every
-//! open client, and the keep-alive dropping a client that stopped answering.
+//! open client, and the keep-alive pinging idle clients and dropping one that stopped
+//! answering. The server runs on a clock the tests move by hand: what it does at each instant
+//! is checked exactly, and no assertion depends on how fast this machine is.
 #![cfg(feature = "std")]
 
 #[allow(dead_code)]
@@ -8,12 +10,17 @@ mod chat_server;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::sync::mpsc::{Receiver, channel};
+use std::sync::{Arc, Mutex};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use chat_server::common::ManualClock;
+use chat_server::{Env, Session};
+use rfc6455::Role;
 use rfc6455::blocking::{self, Error, WebSocket};
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Event, Message};
+use rfc6455::connection::{Config, Connection, Event, Message};
 use rfc6455::keepalive::KeepAliveConfig;
 
 const KEEPALIVE: KeepAliveConfig = KeepAliveConfig {
@@ -22,11 +29,37 @@ const KEEPALIVE: KeepAliveConfig = KeepAliveConfig {
     max_missed: 1,
 };
 
-fn start() -> SocketAddr {
+const fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// A server on a hand-moved clock (at 0), and its log lines.
+fn start() -> (SocketAddr, ManualClock, Receiver<String>) {
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    thread::spawn(move || chat_server::serve(listener, KEEPALIVE));
-    addr
+    let clock = ManualClock::default();
+    let (tx, rx) = channel();
+    let tx = Mutex::new(tx);
+    let env = Env {
+        now: clock.clock(),
+        log: Arc::new(move |line| {
+            let _ = tx.lock().unwrap().send(line);
+        }),
+    };
+    thread::spawn(move || chat_server::serve(listener, KEEPALIVE, env));
+    (addr, clock, rx)
+}
+
+/// Log lines until every one of `wanted` was seen (the client threads log in any order).
+fn log_until(log: &Receiver<String>, wanted: &[&str]) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    while !wanted.iter().all(|w| seen.iter().any(|line| line == w)) {
+        let line = log
+            .recv_timeout(Duration::from_secs(10))
+            .unwrap_or_else(|e| panic!("{e} waiting for {wanted:?}; so far: {seen:?}"));
+        seen.push(line);
+    }
+    seen
 }
 
 /// Send a raw HTTP request and read the whole response (the server closes after it).
@@ -59,7 +92,7 @@ fn next_text(ws: &mut WebSocket<TcpStream>) -> String {
 
 #[test]
 fn serves_the_page_and_rejects_what_it_should() {
-    let addr = start();
+    let (addr, _, _) = start();
     let page = http(addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
     let (head, body) = page.split_once("\r\n\r\n").unwrap();
     assert!(head.starts_with("HTTP/1.1 200 OK\r\n"), "{head}");
@@ -94,7 +127,7 @@ fn serves_the_page_and_rejects_what_it_should() {
 
 #[test]
 fn every_message_goes_to_every_open_client() {
-    let addr = start();
+    let (addr, _, _) = start();
     let mut clients: Vec<_> = (0..3).map(|_| join(addr)).collect();
     // A client that saw its 101 is in the room: no message may be missed.
     clients[0].send_text("alice: hello").unwrap();
@@ -127,37 +160,149 @@ fn every_message_goes_to_every_open_client() {
 
 #[test]
 fn idle_clients_are_pinged_and_dead_ones_dropped() {
-    let addr = start();
+    let (addr, clock, log) = start();
     let mut live = join(addr);
+    let mut lines = log_until(&log, &["client 1 joined, 1 online"]);
     // A client that vanished: its socket stays open but nothing is read or answered.
-    let dead = join(addr).into_inner();
-    let joined = Instant::now();
-    let watcher = thread::spawn(move || {
-        let mut dead = dead;
-        let mut received = Vec::new();
-        dead.read_to_end(&mut received).unwrap();
-        (joined.elapsed(), received)
-    });
+    let mut dead = join(addr).into_inner();
+    lines.extend(log_until(&log, &["client 2 joined, 2 online"]));
 
-    // The live client answers every ping (automatically, on read) and stays.
-    let mut pings = 0;
-    while joined.elapsed() < KEEPALIVE.max_silence() * 2 {
-        if let Event::Ping(_) = live.read().unwrap() {
-            pings += 1;
-        }
-    }
-    assert!(pings >= 3, "{pings} pings in {:?}", joined.elapsed());
+    // Both joined at 0. At 200 ms of silence both are pinged (sequence number 0).
+    clock.advance(ms(200));
+    let mut ping = [0u8; 6];
+    dead.read_exact(&mut ping).unwrap();
+    assert_eq!(ping, [0x89, 0x04, 0, 0, 0, 0]);
+    // The live client answers (automatically, on read); the server sees the pong.
+    assert!(matches!(live.read().unwrap(), Event::Ping(p) if p[..] == [0, 0, 0, 0]));
+    lines.extend(log_until(&log, &["client 1 answered a ping"]));
 
-    // The dead one got one ping (sequence number 0), then the end of the stream.
-    let (gone, received) = watcher.join().unwrap();
-    assert_eq!(received, [0x89, 0x04, 0, 0, 0, 0]);
-    assert!(gone >= KEEPALIVE.max_silence(), "{gone:?}");
-    assert!(
-        gone < KEEPALIVE.max_silence() + Duration::from_millis(1500),
-        "{gone:?}"
+    // At 800 ms the dead one's 600 ms are up: dropped, 800 ms after it was last heard from.
+    // The live one, heard from at 200 ms, is pinged again (sequence number 1), not dropped.
+    clock.advance(ms(600));
+    let mut rest = Vec::new();
+    dead.read_to_end(&mut rest).unwrap();
+    assert_eq!(
+        rest,
+        [],
+        "the dead client got only the one ping, then the end"
+    );
+    drop(dead); // the server logs the drop once it sees our end too (or after 2 s)
+    assert!(matches!(live.read().unwrap(), Event::Ping(p) if p[..] == [0, 0, 0, 1]));
+    let dropped = "client 2 dropped as dead (keep-alive timeout: nothing received for 800 ms, \
+                   1 ping(s) unanswered), 1 online";
+    // (A new batch of lines: the pong in it is the second one.)
+    let wanted = [
+        dropped,
+        "client 1 pinged at 800 ms",
+        "client 1 answered a ping",
+    ];
+    lines.extend(log_until(&log, &wanted));
+
+    let of = |id: u64| -> Vec<&str> {
+        let prefix = format!("client {id} ");
+        let lines = lines.iter().filter(|l| l.starts_with(&prefix));
+        lines.map(|l| &l[prefix.len()..]).collect()
+    };
+    // (The first two connections are numbered 1 and 2: the live one, then the dead one.)
+    assert_eq!(
+        of(2),
+        ["joined, 2 online", "pinged at 200 ms", &dropped[9..]]
+    );
+    assert_eq!(
+        of(1),
+        [
+            "joined, 1 online",
+            "pinged at 200 ms",
+            "answered a ping",
+            "pinged at 800 ms",
+            "answered a ping"
+        ]
     );
 
     // The room still works for the live client.
     live.send_text("still here").unwrap();
     assert_eq!(next_text(&mut live), "still here");
+}
+
+/// The masked client frame with `opcode` and `payload` (under 126 bytes), written out by hand.
+fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
+    let mask = [0x37, 0xfa, 0x21, 0x3d];
+    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8];
+    frame.extend_from_slice(&mask);
+    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
+    frame
+}
+
+/// The output the step queued, taken off the connection as a socket write would.
+fn written(conn: &mut Connection) -> Vec<u8> {
+    let out = conn.pending_output().to_vec();
+    conn.advance_output(out.len());
+    out
+}
+
+#[test]
+fn a_session_pings_after_the_interval_and_drops_after_the_timeout_to_the_millisecond() {
+    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut session = Session::new(KEEPALIVE, ms(1000)); // joined at 1 s
+    assert_eq!(session.wake_at(), Some(ms(1200)));
+
+    // Quiet until 1199 ms: nothing to do.
+    let step = session.step(&mut conn, ms(1199));
+    assert!(!step.pinged && step.dead.is_none() && step.ended.is_none());
+    assert_eq!(written(&mut conn), []);
+    // At 1200 ms: ping number 0, unmasked from the server (RFC 6455 5.5.2).
+    assert!(session.step(&mut conn, ms(1200)).pinged);
+    assert_eq!(written(&mut conn), [0x89, 0x04, 0, 0, 0, 0]);
+    assert_eq!(session.wake_at(), Some(ms(1800)));
+
+    // The pong arrives at 1500 ms, with a chat line: relayed, and the ping is settled.
+    conn.receive(&client_frame(0xA, &[0, 0, 0, 0]));
+    conn.receive(&client_frame(0x1, b"hi"));
+    let step = session.step(&mut conn, ms(1500));
+    assert_eq!((step.pongs, step.pinged), (1, false));
+    assert_eq!(
+        step.texts.iter().map(|t| t.as_str()).collect::<Vec<_>>(),
+        ["hi"]
+    );
+    assert!(step.dead.is_none());
+    assert_eq!(session.wake_at(), Some(ms(1700)));
+
+    // Silence again: ping number 1 at 1700 ms, not at 1699.
+    assert!(!session.step(&mut conn, ms(1699)).pinged);
+    assert!(session.step(&mut conn, ms(1700)).pinged);
+    assert_eq!(written(&mut conn), [0x89, 0x04, 0, 0, 0, 1]);
+    // No answer: alive at 2299 ms, dead at 2300, 800 ms after the last byte.
+    let step = session.step(&mut conn, ms(2299));
+    assert!(step.dead.is_none() && !step.pinged);
+    let dead = session
+        .step(&mut conn, ms(2300))
+        .dead
+        .expect("dead at 2300 ms");
+    assert_eq!((dead.silent_for, dead.missed), (ms(800), 1));
+    assert_eq!(written(&mut conn), [], "no close frame to a dead peer");
+    assert_eq!(session.wake_at(), None);
+}
+
+#[test]
+fn a_session_reports_a_close_and_traffic_counts_as_life() {
+    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut session = Session::new(KEEPALIVE, ms(0));
+    // A client that talks every 150 ms is never pinged.
+    for t in 1..=10 {
+        conn.receive(&client_frame(0x1, b"."));
+        let step = session.step(&mut conn, ms(150 * t));
+        assert_eq!(
+            (step.texts.len(), step.pinged),
+            (1, false),
+            "at {} ms",
+            150 * t
+        );
+    }
+    // 1001 with reason "bye": reported, and the close is answered (code 1001 echoed).
+    conn.receive(&client_frame(0x8, b"\x03\xe9bye"));
+    let step = session.step(&mut conn, ms(1600));
+    assert_eq!(step.ended.as_deref(), Some("left (1001)"));
+    assert!(step.dead.is_none());
+    assert_eq!(written(&mut conn), [0x88, 0x02, 0x03, 0xe9]);
+    assert!(conn.should_close_transport());
 }

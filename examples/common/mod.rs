@@ -4,7 +4,8 @@
 
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -35,11 +36,43 @@ pub fn now() -> Duration {
     START.get_or_init(Instant::now).elapsed()
 }
 
-/// A socket read timeout that wakes us at `deadline` (on the [`now`] scale): at least 1 ms,
-/// since a zero timeout is refused; 1 s when there is no deadline.
-pub fn timeout_until(deadline: Option<Duration>) -> Duration {
+/// Where an example reads the time: [`now`] when it runs, a [`ManualClock`] in its tests, so
+/// that keep-alive and backoff decisions can be checked without waiting for them.
+pub type Clock = Arc<dyn Fn() -> Duration + Send + Sync>;
+
+/// The [`Clock`] of a running example: [`now`].
+pub fn system_clock() -> Clock {
+    Arc::new(now)
+}
+
+/// A clock that only moves when told to (for tests); clones share the time.
+#[derive(Clone, Default)]
+pub struct ManualClock(Arc<AtomicU64>);
+
+impl ManualClock {
+    /// The time now.
+    pub fn now(&self) -> Duration {
+        Duration::from_nanos(self.0.load(Ordering::SeqCst))
+    }
+
+    /// Move the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        let nanos = u64::try_from(by.as_nanos()).expect("less than 584 years");
+        self.0.fetch_add(nanos, Ordering::SeqCst);
+    }
+
+    /// This clock as a [`Clock`].
+    pub fn clock(&self) -> Clock {
+        let this = self.clone();
+        Arc::new(move || this.now())
+    }
+}
+
+/// A socket read timeout that wakes us at `deadline` when it is `now` (both on one clock's
+/// scale): at least 1 ms, since a zero timeout is refused; 1 s when there is no deadline.
+pub fn timeout_until(deadline: Option<Duration>, now: Duration) -> Duration {
     deadline
-        .map_or(Duration::from_secs(1), |d| d.saturating_sub(now()))
+        .map_or(Duration::from_secs(1), |d| d.saturating_sub(now))
         .max(Duration::from_millis(1))
 }
 
