@@ -310,6 +310,14 @@ fn fragmented_send_reassembles() {
         .unwrap();
     c.send_ping(b"mid").unwrap();
     assert_eq!(c.send_text("x"), Err(SendError::FragmentOrder));
+    // A fragmented message keeps its kind: a binary fragment cannot continue text, and the
+    // refused call queues nothing.
+    let queued = c.pending_output_len();
+    assert_eq!(
+        c.send_fragment(DataKind::Binary, b"lo", true),
+        Err(SendError::FragmentOrder)
+    );
+    assert_eq!(c.pending_output_len(), queued);
     c.send_fragment(DataKind::Text, "lo".as_bytes(), true)
         .unwrap();
     pump(&mut c, &mut s);

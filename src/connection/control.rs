@@ -100,7 +100,7 @@ impl Connection {
     /// code unless one was sent, drop all input, and hand the error back for returning.
     pub(crate) fn fail(&mut self, err: ProtocolError) -> ProtocolError {
         if !self.close_sent {
-            let mut body = [0u8; 2 + 40];
+            let mut body = [0u8; MAX_CONTROL_PAYLOAD];
             let frame = CloseFrame::new(err.close_code(), err.reason());
             if let Ok(n) = frame.encode(&mut body) {
                 self.queue_control(OpCode::Close, &body[..n]);
