@@ -235,6 +235,11 @@ OPENING = {
     "client-accept-token-list": bytes([0]) + pieces(
         b"HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n"
         b"sec-websocket-accept: " + ACCEPT + b"\r\n\r\n" + s(2, b"\x00\x01") + s(10)),
+    # A finding: the client opens though one of the two Upgrade fields is not "websocket"
+    # (RFC 6455 section 4.1 says it must fail the connection).
+    "finding-client-accepts-two-upgrade-fields": bytes([0]) + pieces(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ACCEPT + b"\r\n\r\n"),
     # A server that accepts, then frames after the request head, the last one invalid.
     "server-accept-frames": bytes([3]) + pieces(REQUEST + c(1, b"Hello") + c(9, b"p") + c(3), 60,
                                                 len(REQUEST) + 2),

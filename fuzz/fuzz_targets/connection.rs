@@ -37,7 +37,7 @@ use rfc6455::connection::{
 use rfc6455::frame::OpCode;
 use rfc6455_fuzz::{
     Counting, Ev, Fail, Framing, Input, OutFrame, Rec, SendModel, agrees, decode_output,
-    live_bytes, rank, reference,
+    known_findings, live_bytes, rank, reference,
 };
 
 #[global_allocator]
@@ -76,14 +76,6 @@ fn config(flags: u8, frame: u8, message: u8, pong: u8, preset: u8) -> Config {
     // Buffers up to this size are kept for reuse once drained: 0 to 30 KiB.
     c.reuse_capacity = c.retained_capacity * 32;
     c
-}
-
-/// Whether to let inputs past the findings that break SECURITY.md's memory claims (the
-/// seeds named `finding-*`): only for local campaigns that look for other failures, with
-/// `RFC6455_FUZZ_KNOWN_FINDINGS=1`. CI runs the claims as written.
-fn known_findings() -> bool {
-    static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SET.get_or_init(|| std::env::var_os("RFC6455_FUZZ_KNOWN_FINDINGS").is_some())
 }
 
 /// A writer that takes at most `max` bytes per call.

@@ -110,15 +110,31 @@ fn client_may_accept(response: &httparse::Response<'_, '_>, key: &[u8]) -> Resul
         return Err(format!("status {:?}", response.code));
     }
     let h = &*response.headers;
-    let upgrade = single(h, "upgrade").map_err(|()| "two Upgrade fields")?;
-    if !upgrade.is_some_and(|v| v.eq_ignore_ascii_case(b"websocket")) {
+    // "If the response lacks an |Upgrade| header field or the |Upgrade| header field
+    // contains a value that is not an ASCII case-insensitive match for the value
+    // "websocket", the client MUST _Fail the WebSocket Connection_": every value, in every
+    // Upgrade field (RFC 7230 section 3.2.2 joins repeated fields into one list).
+    let values = |name: &'static str| {
+        h.iter()
+            .filter(move |f| f.name.eq_ignore_ascii_case(name))
+            .flat_map(|f| f.value.split(|&b| b == b','))
+            .map(|t| t.trim_ascii())
+    };
+    let websocket = |v: &[u8]| v.eq_ignore_ascii_case(b"websocket");
+    let upgrade_ok = if crate::known_findings() {
+        // The crate's rule: some value is "websocket" (seed
+        // `finding-client-accepts-two-upgrade-fields`).
+        values("upgrade").any(websocket)
+    } else {
+        values("upgrade").next().is_some() && values("upgrade").all(websocket)
+    };
+    if !upgrade_ok {
+        let upgrade: Vec<_> = values("upgrade").collect();
         return Err(format!("Upgrade {upgrade:?}"));
     }
-    let has_upgrade_token = h
-        .iter()
-        .filter(|f| f.name.eq_ignore_ascii_case("connection"))
-        .flat_map(|f| f.value.split(|&b| b == b','))
-        .any(|t| t.trim_ascii().eq_ignore_ascii_case(b"upgrade"));
+    // "... lacks a |Connection| header field or the |Connection| header field doesn't
+    // contain a token that is an ASCII case-insensitive match for the value "Upgrade"".
+    let has_upgrade_token = values("connection").any(|t| t.eq_ignore_ascii_case(b"upgrade"));
     if !has_upgrade_token {
         return Err("no Connection token Upgrade".into());
     }
@@ -355,7 +371,14 @@ mod tests {
         let mut count = 0;
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let r = run(&std::fs::read(&path).unwrap());
+            let data = std::fs::read(&path).unwrap();
+            let name = path.file_name().unwrap().to_string_lossy();
+            if name.starts_with("finding-") {
+                // A failure to fix in the crate: it still fails (rename the seed once fixed).
+                assert!(std::panic::catch_unwind(|| run(&data)).is_err(), "{name} passes");
+                continue;
+            }
+            let r = run(&data);
             println!("{}: {r:?}", path.display());
             count += 1;
             accepted += usize::from(r.accepted);
