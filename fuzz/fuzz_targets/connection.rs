@@ -439,8 +439,11 @@ impl Run {
     /// - "buffers may have up to twice the capacity of their contents while growing.
     ///   Drained buffers up to `reuse_capacity` are kept for reuse";
     ///
-    /// so each buffer is within the larger of twice its contents and the reuse capacity.
-    /// Limits are capped by the bytes fed (no buffer grows by a declared length). Besides
+    /// so each buffer is within the larger of twice its contents and the reuse capacity,
+    /// and within the reuse capacity once drained ("larger ones are released as soon as
+    /// drained"): the receive buffer when everything fed was polled and no frame is partly
+    /// in, the reassembly buffer outside a fragmented message. Limits are capped by the
+    /// bytes fed (no buffer grows by a declared length). Besides
     /// the buffers: the output's queue of by-reference payloads, which SECURITY.md does not
     /// count (two 32-byte entries per payload of at least 4 KiB; the queue doubles and is
     /// kept when drained: `pending_max_ever / 16`), and [`BOOKKEEPING`].
@@ -478,7 +481,19 @@ impl Run {
         let frame = cap(self.cfg.max_frame_size);
         let message = cap(self.cfg.max_message_size);
         let reuse = self.cfg.reuse_capacity.max(self.cfg.retained_capacity);
-        let receive = self.fed_since_drain_max + 14 + frame + self.lent_max;
+        let mut receive = self.fed_since_drain_max + 14 + frame + self.lent_max;
+        let mut message = message;
+        if !self.eof && self.conn.state() != State::Closed {
+            // "Drained buffers up to `reuse_capacity` are kept for reuse; larger ones are
+            // released as soon as drained": everything fed was polled and no frame is
+            // partly in, or no fragmented message is in progress.
+            if self.fed_since_drain == 0 && self.framing.between_frames() {
+                receive = 0;
+            }
+            if !self.framing.in_message() {
+                message = 0;
+            }
+        }
         let out = self.pending_max;
         // The output buffer also holds bytes already written, until they are as many as
         // the pending ones, so it can grow to 4 times what is pending (seed

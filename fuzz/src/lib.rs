@@ -495,9 +495,19 @@ impl Framing {
         }
     }
 
+    /// Between frames (no part of a header or payload pending), no broken header seen.
+    pub fn between_frames(&self) -> bool {
+        !self.broken && self.have == 0 && self.remaining == 0
+    }
+
+    /// A fragmented message has started and not ended (or a broken header was seen).
+    pub fn in_message(&self) -> bool {
+        self.broken || self.in_message
+    }
+
     /// Between frames, outside a fragmented message, and no broken header seen.
     pub fn at_rest(&self) -> bool {
-        !self.broken && self.have == 0 && self.remaining == 0 && !self.in_message
+        self.between_frames() && !self.in_message()
     }
 }
 

@@ -375,7 +375,10 @@ mod tests {
             let name = path.file_name().unwrap().to_string_lossy();
             if name.starts_with("finding-") {
                 // A failure to fix in the crate: it still fails (rename the seed once fixed).
-                assert!(std::panic::catch_unwind(|| run(&data)).is_err(), "{name} passes");
+                assert!(
+                    std::panic::catch_unwind(|| run(&data)).is_err(),
+                    "{name} passes"
+                );
                 continue;
             }
             let r = run(&data);
