@@ -122,9 +122,10 @@ CONNECTION = {
     + fragment(b"llo", fin=True) + send_message(80, 7) + send_message(2, 65, text=True)
     + advance(10) + write_to(200) + close(4000, b"app") + send_text(b"refused")
     + recv(s(8, b"\x0f\xa0")) + POLL_ALL + EOF + POLL,
-    # The default limits: a 60 KiB message in 30-byte fragments, then idle and shrunk.
+    # The default limits: a 60 KiB message in 30-byte fragments, polled by reference (the
+    # reassembly buffer stays with the connection), then idle and shrunk.
     "server-defaults-fragments-shrink": config(True, defaults=True) + recv(c(2, b"f" * 24, fin=False))
-    + amplify(c(0, b"g" * 24, fin=False), 127, by_ref=True) + recv(c(0, b"end")) + POLL_ALL + SHRINK
+    + amplify(c(0, b"g" * 24, fin=False), 127, by_ref=True) + recv(c(0, b"end")) + POLL_REF + POLL_ALL + SHRINK
     + send_text(b"after") + SHRINK + write_to(0) + SHRINK + recv(c(9, b"p")) + POLL_ALL + SHRINK,
     # Shrink while a frame is half in, then the rest of it: nothing is lost.
     "server-shrink-mid-frame": config(True, retained64=0) + recv(c(2, b"abcdef" * 30)[:90]) + POLL
@@ -135,7 +136,7 @@ CONNECTION = {
     # retained_capacity.
     "finding-piece-queue-kept-after-shrink": config(True, retained64=8) + send_message(80, 1) * 24 + write_to(255)
     + POLL_ALL + SHRINK,
-    "client-defaults-idle": config(False, defaults=True) + recv(s(2, b"x" * 200)) + POLL_ALL + SHRINK
+    "client-defaults-idle": config(False, defaults=True) + recv(s(2, b"x" * 1000)) + POLL_ALL + SHRINK
     + send_binary(b"y" * 200) + advance(100) + SHRINK + advance(200) + SHRINK,
 }
 

@@ -441,8 +441,8 @@ impl Run {
     ///
     /// so each buffer is within the larger of twice its contents and the reuse capacity,
     /// and within the reuse capacity once drained ("larger ones are released as soon as
-    /// drained"): the receive buffer when everything fed was polled and no frame is partly
-    /// in, the reassembly buffer outside a fragmented message. Limits are capped by the
+    /// drained"): once everything fed was polled, the receive buffer when no frame is partly
+    /// in, the reassembly buffer when no fragmented message is. Limits are capped by the
     /// bytes fed (no buffer grows by a declared length). Besides
     /// the buffers: the output's queue of by-reference payloads, which SECURITY.md does not
     /// count (two 32-byte entries per payload of at least 4 KiB; the queue doubles and is
@@ -490,7 +490,7 @@ impl Run {
             if self.fed_since_drain == 0 && self.framing.between_frames() {
                 receive = 0;
             }
-            if !self.framing.in_message() {
+            if self.fed_since_drain == 0 && !self.framing.in_message() {
                 message = 0;
             }
         }
