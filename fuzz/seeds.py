@@ -136,6 +136,18 @@ CONNECTION = {
     # retained_capacity.
     "finding-piece-queue-kept-after-shrink": config(True, retained64=8) + send_message(80, 1) * 24 + write_to(255)
     + POLL_ALL + SHRINK,
+    # Each breaks one rule or bound that a mutation of the crate once let through.
+    "server-nonminimal-length": config(True) + recv(bytes([0x82, 0x80 | 126, 0, 5]) + KEY
+                                                    + bytes(b ^ KEY[i % 4] for i, b in enumerate(b"abcde")))
+    + POLL_ALL,
+    "server-reserved-opcode-3": config(True) + recv(c(3, b"xy")) + POLL_ALL,
+    "server-close-1004": config(True) + recv(c(8, b"\x03\xec")) + POLL_ALL,
+    "client-close-1004-refused": config(False) + close(1004) + POLL_ALL,
+    "client-large-send-drained": config(False, retained64=1) + send_message(255, 1) + write_to(255) + POLL,
+    "server-fragments-by-ref-small-reuse": config(True, retained64=1) + recv(c(2, b"a" * 240, fin=False))
+    + amplify(c(0, b"b" * 240, fin=False), 2) + recv(c(0, b"end")) + POLL_REF + POLL_ALL,
+    "server-large-frame-by-ref-small-reuse": config(True, retained64=1, unlimited=True)
+    + recv(c(2, b"x" * 8000)) + POLL_REF + POLL_ALL,
     "client-defaults-idle": config(False, defaults=True) + recv(s(2, b"x" * 1000)) + POLL_ALL + SHRINK
     + send_binary(b"y" * 200) + advance(100) + SHRINK + advance(200) + SHRINK,
 }
@@ -241,6 +253,13 @@ OPENING = {
     "finding-client-accepts-two-upgrade-fields": bytes([0]) + pieces(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ACCEPT + b"\r\n\r\n"),
+    # Responses a client must refuse (RFC 6455 section 4.1), one rule each.
+    "client-refuses-no-connection": bytes([0]) + pieces(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + ACCEPT
+        + b"\r\n\r\n" + s(1, b"hi")),
+    "client-refuses-extension": bytes([0]) + pieces(response(b"Sec-WebSocket-Extensions: permessage-deflate")),
+    "client-refuses-protocol": bytes([0]) + pieces(response(b"Sec-WebSocket-Protocol: superchat")),
+    "client-refuses-200": bytes([0]) + pieces(response().replace(b"101 Switching Protocols", b"200 OK")),
     # A server that accepts, then frames after the request head, the last one invalid.
     "server-accept-frames": bytes([3]) + pieces(REQUEST + c(1, b"Hello") + c(9, b"p") + c(3), 60,
                                                 len(REQUEST) + 2),
