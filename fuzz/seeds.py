@@ -147,7 +147,7 @@ CONNECTION = {
     "server-fragments-by-ref-small-reuse": config(True, retained64=1) + recv(c(2, b"a" * 240, fin=False))
     + amplify(c(0, b"b" * 240, fin=False), 2) + recv(c(0, b"end")) + POLL_REF + POLL_ALL,
     "server-large-frame-by-ref-small-reuse": config(True, retained64=1, unlimited=True)
-    + recv(c(2, b"x" * 8000)) + POLL_REF + POLL_ALL,
+    + recv(c(2, length=8000)[:8]) + amplify(b"x" * 242, 2) + recv(b"x" * 14) + POLL_REF + POLL_ALL,
     "client-defaults-idle": config(False, defaults=True) + recv(s(2, b"x" * 1000)) + POLL_ALL + SHRINK
     + send_binary(b"y" * 200) + advance(100) + SHRINK + advance(200) + SHRINK,
 }
