@@ -40,7 +40,7 @@ def amplify(pattern, count16, drain=False, by_ref=False):
     return bytes([2 | (0x80 if by_ref else 0), count16 | (0x80 if drain else 0)]) + blob(pattern)
 
 
-POLL, POLL_REF, POLL_ALL, EOF = bytes([3]), bytes([4]), bytes([5]), bytes([12])
+POLL, POLL_REF, POLL_ALL, EOF, SHRINK = bytes([3]), bytes([4]), bytes([5]), bytes([12]), bytes([12 | 0x80])
 
 
 def send_text(s):
@@ -80,9 +80,11 @@ def write_to(max64):
     return bytes([15, max64])
 
 
-def config(server, stream=False, no_pong=False, unlimited=False, retained64=8, frame16=255, msg64=255, pong64=16):
+def config(server, stream=False, no_pong=False, unlimited=False, retained64=8, frame16=255, msg64=255, pong64=16,
+           defaults=False):
+    """`defaults`: the limits of `Config::default()` (the other limit arguments are ignored)."""
     flags = (1 if server else 0) | (2 if stream else 0) | (4 if no_pong else 0) | (8 if unlimited else 0)
-    return bytes([flags | (retained64 << 4), frame16, msg64, pong64])
+    return bytes([flags | (retained64 << 4), frame16, msg64, pong64, 1 if defaults else 0])
 
 
 def c(opcode, payload=b"", fin=True, length=None):
@@ -120,6 +122,34 @@ CONNECTION = {
     + fragment(b"llo", fin=True) + send_message(80, 7) + send_message(2, 65, text=True)
     + advance(10) + write_to(200) + close(4000, b"app") + send_text(b"refused")
     + recv(s(8, b"\x0f\xa0")) + POLL_ALL + EOF + POLL,
+    # The default limits: a 60 KiB message in 30-byte fragments, polled by reference (the
+    # reassembly buffer stays with the connection), then idle and shrunk.
+    "server-defaults-fragments-shrink": config(True, defaults=True) + recv(c(2, b"f" * 24, fin=False))
+    + amplify(c(0, b"g" * 24, fin=False), 127, by_ref=True) + recv(c(0, b"end")) + POLL_REF + POLL_ALL + SHRINK
+    + send_text(b"after") + SHRINK + write_to(0) + SHRINK + recv(c(9, b"p")) + POLL_ALL + SHRINK,
+    # Shrink while a frame is half in, then the rest of it: nothing is lost.
+    "server-shrink-mid-frame": config(True, retained64=0) + recv(c(2, b"abcdef" * 30)[:90]) + POLL
+    + SHRINK + recv(c(2, b"abcdef" * 30)[90:]) + SHRINK + POLL_ALL + SHRINK,
+    # Large messages queued by reference, written, then idle and shrunk.
+    # A finding: the output's queue of by-reference payloads (48 entries here) keeps its
+    # capacity through shrink_buffers, which SECURITY.md says gives back everything above
+    # retained_capacity.
+    "finding-piece-queue-kept-after-shrink": config(True, retained64=8) + send_message(80, 1) * 24 + write_to(255)
+    + POLL_ALL + SHRINK,
+    # Each breaks one rule or bound that a mutation of the crate once let through.
+    "server-nonminimal-length": config(True) + recv(bytes([0x82, 0x80 | 126, 0, 5]) + KEY
+                                                    + bytes(b ^ KEY[i % 4] for i, b in enumerate(b"abcde")))
+    + POLL_ALL,
+    "server-reserved-opcode-3": config(True) + recv(c(3, b"xy")) + POLL_ALL,
+    "server-close-1004": config(True) + recv(c(8, b"\x03\xec")) + POLL_ALL,
+    "client-close-1004-refused": config(False) + close(1004) + POLL_ALL,
+    "client-large-send-drained": config(False, retained64=1) + send_message(255, 1) + write_to(255) + POLL,
+    "server-fragments-by-ref-small-reuse": config(True, retained64=1) + recv(c(2, b"a" * 240, fin=False))
+    + amplify(c(0, b"b" * 240, fin=False), 2) + recv(c(0, b"end")) + POLL_REF + POLL_ALL,
+    "server-large-frame-by-ref-small-reuse": config(True, retained64=1, unlimited=True)
+    + recv(c(2, length=8000)[:8]) + amplify(b"x" * 242, 2) + recv(b"x" * 14) + POLL_REF + POLL_ALL,
+    "client-defaults-idle": config(False, defaults=True) + recv(s(2, b"x" * 1000)) + POLL_ALL + SHRINK
+    + send_binary(b"y" * 200) + advance(100) + SHRINK + advance(200) + SHRINK,
 }
 
 
@@ -183,6 +213,59 @@ ROUNDTRIP = {
 }
 
 
+# Inputs of the `connection_opening` target: flags, then pieces (a length byte and bytes).
+ACCEPT = b"%ACCEPT%"  # replaced by the accept value for the key the client wrote
+
+
+def pieces(data, *cuts):
+    """`data` as pieces ending at the given offsets (and at its end)."""
+    out, start = b"", 0
+    for end in list(cuts) + [len(data)]:
+        out += blob(data[start:end])
+        start = end
+    return out
+
+
+def response(*extra):
+    head = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    head += b"Sec-WebSocket-Accept: " + ACCEPT + b"\r\n" + b"".join(e + b"\r\n" for e in extra)
+    return head + b"\r\n"
+
+
+REQUEST = (b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+           b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Protocol: chat\r\n"
+           b"Sec-WebSocket-Version: 13\r\n\r\n")
+
+_after = s(1, b"Hello") + s(9, b"ping") + s(1, b"Hel", fin=False) + s(0, b"lo") + s(8, b"\x03\xe8bye")
+_head = response(b"Sec-WebSocket-Protocol: chat")
+OPENING = {
+    # The head and frames in one piece, then nothing.
+    "client-accept-frames-one-piece": bytes([0]) + pieces(_head + _after[:40]),
+    # Split inside the accept value and inside a frame; polled by reference.
+    "client-accept-split-ref": bytes([4]) + pieces(_head + _after, 10, _head.index(ACCEPT) + 3,
+                                                 len(_head) - 1, len(_head) + 3),
+    # No subprotocol selected; Connection with two tokens; lower-case names.
+    "client-accept-token-list": bytes([0]) + pieces(
+        b"HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n"
+        b"sec-websocket-accept: " + ACCEPT + b"\r\n\r\n" + s(2, b"\x00\x01") + s(10)),
+    # A finding: the client opens though one of the two Upgrade fields is not "websocket"
+    # (RFC 6455 section 4.1 says it must fail the connection).
+    "finding-client-accepts-two-upgrade-fields": bytes([0]) + pieces(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n"
+        b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ACCEPT + b"\r\n\r\n"),
+    # Responses a client must refuse (RFC 6455 section 4.1), one rule each.
+    "client-refuses-no-connection": bytes([0]) + pieces(
+        b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nSec-WebSocket-Accept: " + ACCEPT
+        + b"\r\n\r\n" + s(1, b"hi")),
+    "client-refuses-extension": bytes([0]) + pieces(response(b"Sec-WebSocket-Extensions: permessage-deflate")),
+    "client-refuses-protocol": bytes([0]) + pieces(response(b"Sec-WebSocket-Protocol: superchat")),
+    "client-refuses-200": bytes([0]) + pieces(response().replace(b"101 Switching Protocols", b"200 OK")),
+    # A server that accepts, then frames after the request head, the last one invalid.
+    "server-accept-frames": bytes([3]) + pieces(REQUEST + c(1, b"Hello") + c(9, b"p") + c(3), 60,
+                                                len(REQUEST) + 2),
+}
+
+
 def write(target, seeds):
     os.makedirs(f"corpus/{target}", exist_ok=True)
     for name, data in seeds.items():
@@ -194,3 +277,4 @@ if __name__ == "__main__":
     os.chdir(os.path.dirname(os.path.abspath(__file__)))
     write("connection", CONNECTION)
     write("connection_roundtrip", ROUNDTRIP)
+    write("connection_opening", OPENING)

@@ -3,14 +3,18 @@
 //! `poll_event_ref`.
 //!
 //! Each input runs twice. The lean run keeps nothing but the connection and checks after
-//! every step that the live heap stays within the configured limits plus what the caller
-//! itself fed or queued since it last drained (a counting global allocator). The full run
-//! records everything and checks:
+//! every step, with a counting global allocator, the memory bounds SECURITY.md states
+//! (see `Run::check_memory`): each buffer within twice what it may hold by the limits and
+//! by what the caller fed or queued since it last drained, or the reuse capacity; pending
+//! output within what the caller queued plus the pong pause, one pong and one close; and
+//! after `shrink_buffers` on an idle connection, at most the retained capacity per
+//! buffer. The full run records everything and checks:
 //! - every call's result is exactly what the API contract says (send errors included);
 //! - the state only moves forward (Open, Closing, Closed); after an `Err`, or after
 //!   `Closed`, every poll returns `Ok(None)`; errors carry 1002, 1007 or 1009;
 //! - the events equal those of a reference model of RFC 6455's receive rules over the
-//!   bytes the connection accepted (stream-mode chunks joined, with their flags checked);
+//!   bytes the connection accepted (stream-mode chunks joined, with their flags checked),
+//!   written from scratch in `rfc6455_fuzz` (its own header rules and close-code table);
 //! - everything written decodes, as the peer would, into valid frames that are exactly
 //!   the frames asked for plus the automatic pongs and close frames, nothing after close.
 //!
@@ -18,8 +22,9 @@
 //!
 //! Input: byte 0 flags (bit 0 server, bit 1 stream mode, bit 2 auto-pong off, bit 3 no
 //! size limits, bits 4-7 retained capacity / 64), byte 1 frame limit / 16, byte 2 message
-//! limit / 64, byte 3 pong pause / 64; then operations, each a tag byte and arguments
-//! (see `Run::step`).
+//! limit / 64, byte 3 pong pause / 64, byte 4 bit 0: the default limits instead (all of
+//! `Config::default()` but bits 0-2); then operations, each a tag byte and arguments (see
+//! `Run::step`).
 #![no_main]
 
 use bytes::Bytes;
@@ -31,7 +36,8 @@ use rfc6455::connection::{
 };
 use rfc6455::frame::OpCode;
 use rfc6455_fuzz::{
-    Counting, Ev, Fail, Input, OutFrame, Rec, SendModel, decode_output, live_bytes, rank, reference,
+    Counting, Ev, Fail, Framing, Input, OutFrame, Rec, SendModel, agrees, decode_output,
+    known_findings, live_bytes, rank, reference,
 };
 
 #[global_allocator]
@@ -40,12 +46,24 @@ static ALLOC: Counting = Counting;
 /// The most bytes one input may feed through repetition, to keep runs fast.
 const MAX_AMPLIFIED: usize = 64 << 10;
 
-fn config(flags: u8, frame: u8, message: u8, pong: u8) -> Config {
+/// The largest automatic reply: a pong or close of 125 payload bytes, masked (RFC 6455
+/// section 5.2: 2 header bytes and a 4-byte key).
+const MAX_REPLY: usize = 2 + 4 + 125;
+
+/// Bookkeeping beside the buffers that SECURITY.md's memory claims count: the control
+/// block of a receive buffer that was split (`bytes`), and small fixed allocations.
+const BOOKKEEPING: usize = 128;
+
+fn config(flags: u8, frame: u8, message: u8, pong: u8, preset: u8) -> Config {
     let mut c = Config::default();
     if flags & 2 != 0 {
         c.receive_mode = ReceiveMode::Stream;
     }
     c.auto_pong = flags & 4 == 0;
+    if preset & 1 != 0 {
+        // The limits every application gets unless it changes them.
+        return c;
+    }
     if flags & 8 != 0 {
         c.max_frame_size = u64::MAX;
         c.max_message_size = u64::MAX;
@@ -89,11 +107,15 @@ struct Run {
     fed_since_drain_max: usize,
     pending_max: usize,
     pending_max_ever: usize,
+    /// Bytes the caller's own calls queued since the output was last seen empty.
+    queued_by_caller: usize,
     amplified: usize,
     lent_max: usize,
+    /// Where the bytes fed so far leave the frames (both runs; allocation-free).
+    framing: Framing,
+    eof: bool,
     // The model (full run).
     accepted: Vec<u8>,
-    eof: bool,
     errored: bool,
     closed_seen: bool,
     model: SendModel,
@@ -118,10 +140,12 @@ impl Run {
             fed_since_drain_max: 0,
             pending_max: 0,
             pending_max_ever: 0,
+            queued_by_caller: 0,
             amplified: 0,
             lent_max: 0,
-            accepted: Vec::new(),
+            framing: Framing::new(role),
             eof: false,
+            accepted: Vec::new(),
             errored: false,
             closed_seen: false,
             model: SendModel::default(),
@@ -162,9 +186,18 @@ impl Run {
         self.fed_total += data.len();
         self.fed_since_drain += data.len();
         self.fed_since_drain_max = self.fed_since_drain_max.max(self.fed_since_drain);
-        if self.full && !self.eof {
-            self.accepted.extend_from_slice(data);
+        if !self.eof {
+            self.framing.feed(data);
+            if self.full {
+                self.accepted.extend_from_slice(data);
+            }
         }
+    }
+
+    /// Count what one of the caller's send calls queued.
+    fn note_queued(&mut self, pending_before: usize) {
+        let now = self.conn.pending_output_len();
+        self.queued_by_caller += now.saturating_sub(pending_before);
     }
 
     fn receive_eof(&mut self) {
@@ -267,10 +300,11 @@ impl Run {
             }
             Rec::Closed(code, reason) => {
                 assert_eq!(self.conn.state(), State::Closed);
-                if code == CloseCode::ABNORMAL.0 {
+                if code == 1006 {
                     assert!(self.eof, "1006 without the end of the transport");
                 } else if !self.model.close_sent {
-                    let echo = (code != CloseCode::NO_STATUS.0).then_some(code);
+                    // Section 5.5.1: echo the code received; 1005 stands for none.
+                    let echo = (code != 1005).then_some(code);
                     self.expected_out.push(OutFrame::Close(echo));
                     self.model.close_sent = true;
                 }
@@ -392,9 +426,44 @@ impl Run {
         }
     }
 
-    /// The live heap must stay within the limits plus what the caller fed or queued.
+    /// The memory bounds of SECURITY.md ("Memory bounded by the limits and by what the
+    /// application feeds"), per buffer, as live heap (lean run only):
+    /// - the receive buffer "holds the bytes fed since the last `poll_event` that returned
+    ///   `Ok(None)`, plus at most one incomplete frame (14 header bytes and at most
+    ///   `max_frame_size` of payload)", and "room lent by `receive_buffer(want)` for a read
+    ///   is at most `want` bytes";
+    /// - "the reassembly buffer of a fragmented message holds at most `max_message_size`
+    ///   bytes";
+    /// - the output holds what is pending (what the caller queued, by reference or copied,
+    ///   and the automatic replies);
+    /// - "buffers may have up to twice the capacity of their contents while growing.
+    ///   Drained buffers up to `reuse_capacity` are kept for reuse";
+    ///
+    /// so each buffer is within the larger of twice its contents and the reuse capacity,
+    /// and within the reuse capacity once drained ("larger ones are released as soon as
+    /// drained"): once everything fed was polled, the receive buffer when no frame is partly
+    /// in, the reassembly buffer when no fragmented message is. Limits are capped by the
+    /// bytes fed (no buffer grows by a declared length). Besides
+    /// the buffers: the output's queue of by-reference payloads, which SECURITY.md does not
+    /// count (two 32-byte entries per payload of at least 4 KiB; the queue doubles and is
+    /// kept when drained: `pending_max_ever / 16`), and [`BOOKKEEPING`].
+    ///
+    /// And the automatic replies: "pongs stop while more than `max_pending_output_for_pong`
+    /// bytes are unsent (so at most that much plus one 127-131 byte pong), and at most one
+    /// close frame is ever queued", so pending output is within what the caller queued
+    /// since it was last empty plus that.
     fn check_memory(&mut self) {
         let pending = self.conn.pending_output_len();
+        if pending == 0 {
+            self.queued_by_caller = 0;
+        }
+        assert!(
+            pending <= self.queued_by_caller + self.cfg.max_pending_output_for_pong + 2 * MAX_REPLY,
+            "pending output {pending}: the caller queued {} since it was last empty, the pong \
+             pause is {}",
+            self.queued_by_caller,
+            self.cfg.max_pending_output_for_pong
+        );
         self.pending_max = if pending == 0 {
             0
         } else {
@@ -411,29 +480,102 @@ impl Run {
         };
         let frame = cap(self.cfg.max_frame_size);
         let message = cap(self.cfg.max_message_size);
-        let bound = 4
-            * (self.fed_since_drain_max
-                + 14
-                + frame
-                + message
-                + self.pending_max
-                + self.lent_max
-                + self.cfg.reuse_capacity.max(self.cfg.retained_capacity))
+        let reuse = self.cfg.reuse_capacity.max(self.cfg.retained_capacity);
+        let mut receive = self.fed_since_drain_max + 14 + frame + self.lent_max;
+        let mut message = message;
+        if !self.eof && self.conn.state() != State::Closed {
+            // "Drained buffers up to `reuse_capacity` are kept for reuse; larger ones are
+            // released as soon as drained": everything fed was polled and no frame is
+            // partly in, or no fragmented message is in progress.
+            if self.fed_since_drain == 0 && self.framing.between_frames() {
+                receive = 0;
+            }
+            if self.fed_since_drain == 0 && !self.framing.in_message() {
+                message = 0;
+            }
+        }
+        let out = self.pending_max;
+        // The output buffer also holds bytes already written, until they are as many as
+        // the pending ones, so it can grow to 4 times what is pending (seed
+        // `finding-output-buffer-over-twice-pending`).
+        let out_growth = if known_findings() { 4 } else { 2 };
+        let bound = (2 * receive).max(reuse)
+            + (2 * message).max(reuse)
+            // Copied bytes within the larger of twice theirs and the reuse capacity, the
+            // caller's by-reference payloads at their size.
+            + (out_growth * out).max(reuse + out)
             + self.pending_max_ever / 16
-            + (16 << 10);
+            + BOOKKEEPING;
         let live = live_bytes() - self.base;
         assert!(
             live <= bound as isize,
-            "live heap {live} over the bound {bound} (fed since drain {}, frame {frame}, \
-             message {message}, pending {})",
+            "live heap {live} over the bound {bound} (receive {receive}: fed since drain {}, \
+             frame {frame}, lent {}; message {message}; pending {out}, ever {}; reuse {reuse})",
             self.fed_since_drain_max,
-            self.pending_max
+            self.lent_max,
+            self.pending_max_ever,
         );
+    }
+
+    /// `shrink_buffers`, and SECURITY.md's claim on it: it "gives back everything above
+    /// `retained_capacity`" (per buffer: receive, reassembly, output) when the connection
+    /// is idle (everything fed was polled, between frames and messages, nothing pending).
+    fn shrink(&mut self) {
+        let before = live_bytes();
+        let freed = self.conn.shrink_buffers();
+        let after = live_bytes();
+        if self.full {
+            return;
+        }
+        assert!(
+            after <= before,
+            "shrink_buffers allocated {} bytes",
+            after - before
+        );
+        if freed > 0 && self.conn.state() != State::Closed {
+            // Not once closed: a failed connection has already dropped its input buffer
+            // but `shrink_buffers` still counts its old capacity (reported to the lead).
+            assert!(
+                after < before,
+                "shrink_buffers reported {freed} bytes freed, none were"
+            );
+        }
+        let idle = !self.eof
+            && matches!(self.conn.state(), State::Open | State::Closing)
+            && self.conn.pending_output_len() == 0
+            && self.fed_since_drain == 0
+            && self.framing.at_rest();
+        if idle {
+            let live = after - self.base;
+            let mut bound = 3 * self.cfg.retained_capacity + BOOKKEEPING;
+            if known_findings() {
+                // The queue of by-reference payloads keeps its capacity through
+                // `shrink_buffers` (seed `finding-piece-queue-kept-after-shrink`).
+                bound += self.pending_max_ever / 16;
+            }
+            assert!(
+                live <= bound as isize,
+                "idle after shrink_buffers: live heap {live} over {bound} (retained capacity {}; \
+                 freed {freed})",
+                self.cfg.retained_capacity
+            );
+        }
     }
 
     /// Run one operation; `None` when the input is used up.
     fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
         let tag = input.byte()?;
+        let pending_before = self.conn.pending_output_len();
+        if matches!(tag % 16, 6..=11 | 14) {
+            // The caller's own sends: what they queue is the caller's.
+            self.step_op(tag, input)?;
+            self.note_queued(pending_before);
+            return Some(());
+        }
+        self.step_op(tag, input)
+    }
+
+    fn step_op(&mut self, tag: u8, input: &mut Input<'_>) -> Option<()> {
         match tag % 16 {
             0 if tag & 0x80 != 0 => {
                 // Read into the connection's buffer, in reads of up to a third of the blob.
@@ -511,6 +653,7 @@ impl Run {
                 let reason = String::from_utf8_lossy(input.blob()?).into_owned();
                 self.close(code, &reason);
             }
+            12 if tag & 0x80 != 0 => self.shrink(),
             12 => self.receive_eof(),
             13 => {
                 let n = input.u16()? as usize;
@@ -528,7 +671,9 @@ impl Run {
                     block.copy_from_slice(&ramp[usize::from(fill)..][..n]);
                 }
                 let (kind, message) = if tag & 0x80 != 0 {
-                    let text = String::from_utf8_lossy(&payload).into_owned();
+                    let mut text = String::from_utf8_lossy(&payload).into_owned();
+                    // Exactly its bytes, for the memory bound.
+                    text.shrink_to_fit();
                     let bytes = text.clone().into_bytes();
                     (DataKind::Text, (Message::Text(text.into()), bytes))
                 } else {
@@ -578,15 +723,23 @@ impl Run {
                 sent.last()
             );
         }
-        assert_eq!(self.events, want, "events differ from the reference model");
+        assert!(
+            agrees(&self.events, &want),
+            "events differ from the reference model:\n got {:?}\nwant {want:?}",
+            self.events
+        );
     }
 }
 
 fn run(data: &[u8], full: bool) {
     let mut input = Input(data);
-    let (Some(flags), Some(frame), Some(message), Some(pong)) =
-        (input.byte(), input.byte(), input.byte(), input.byte())
-    else {
+    let (Some(flags), Some(frame), Some(message), Some(pong), Some(preset)) = (
+        input.byte(),
+        input.byte(),
+        input.byte(),
+        input.byte(),
+        input.byte(),
+    ) else {
         return;
     };
     let role = if flags & 1 == 0 {
@@ -594,7 +747,7 @@ fn run(data: &[u8], full: bool) {
     } else {
         Role::Server
     };
-    let mut run = Run::new(role, config(flags, frame, message, pong), full);
+    let mut run = Run::new(role, config(flags, frame, message, pong, preset), full);
     while run.step(&mut input).is_some() {
         run.check_memory();
     }
