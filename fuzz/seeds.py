@@ -131,10 +131,10 @@ CONNECTION = {
     "server-shrink-mid-frame": config(True, retained64=0) + recv(c(2, b"abcdef" * 30)[:90]) + POLL
     + SHRINK + recv(c(2, b"abcdef" * 30)[90:]) + SHRINK + POLL_ALL + SHRINK,
     # Large messages queued by reference, written, then idle and shrunk.
-    # A finding: the output's queue of by-reference payloads (48 entries here) keeps its
-    # capacity through shrink_buffers, which SECURITY.md says gives back everything above
-    # retained_capacity.
-    "finding-piece-queue-kept-after-shrink": config(True, retained64=8) + send_message(80, 1) * 24 + write_to(255)
+    # Once a finding, now a regression seed: the output's queue of by-reference payloads
+    # (48 entries here) kept its capacity through shrink_buffers, which SECURITY.md says
+    # gives back everything above retained_capacity.
+    "regression-piece-queue-kept-after-shrink": config(True, retained64=8) + send_message(80, 1) * 24 + write_to(255)
     + POLL_ALL + SHRINK,
     # Each breaks one rule or bound that a mutation of the crate once let through.
     "server-nonminimal-length": config(True) + recv(bytes([0x82, 0x80 | 126, 0, 5]) + KEY

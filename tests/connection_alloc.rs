@@ -239,3 +239,20 @@ fn keepalive_shrinks_the_buffers_before_its_idle_ping() {
     assert_eq!(heap, 10);
     assert!(heap <= Config::default().retained_capacity as i64);
 }
+
+/// `shrink_buffers` reports what it gives back: nothing, once failing the connection has
+/// already dropped the input (it reported the old buffer's size again when more than
+/// `retained_capacity`; found by fuzzing).
+#[test]
+fn shrink_buffers_after_a_failure_reports_nothing_freed() {
+    let mut config = Config::default();
+    config.retained_capacity = 0;
+    for input in [&[0x05u8][..], &[0x82, 0x7E, 0, 1][..], &[0x85; 300][..]] {
+        let mut client = Connection::new(Role::Client, config, [0; 32]);
+        client.receive(input);
+        assert!(client.poll_event().is_err(), "{input:02x?} is refused");
+        let before = live();
+        assert_eq!(client.shrink_buffers(), 0, "{input:02x?}");
+        assert_eq!(live(), before);
+    }
+}

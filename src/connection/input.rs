@@ -154,6 +154,7 @@ impl Rx {
         self.buf = BytesMut::new();
         self.filled = 0;
         self.pos = 0;
+        self.peak = 0;
         self.frame = None;
         self.message = None;
     }

@@ -96,9 +96,12 @@ impl Output {
             self.buf = vec![0; n.max(2 * self.buf.len())];
             return;
         }
-        // Move the pending bytes to the front once the written part is at least as large:
-        // each byte is moved at most once per byte written before it.
-        if self.head >= pending {
+        // Move the pending bytes to the front once the written part is at least as large
+        // (each byte is moved at most once per byte written before it), or when the
+        // buffer would otherwise have to be reallocated: growth then carries only the
+        // pending bytes along, so the capacity stays within twice what is pending.
+        let realloc = self.end + n > self.buf.capacity();
+        if self.head >= pending || (realloc && self.head > 0) {
             self.buf.copy_within(self.head..self.end, 0);
             for piece in &mut self.pieces {
                 if let Piece::Own(offset) = piece {
@@ -401,6 +404,62 @@ mod tests {
             }
         }
         assert!(moved, "the pending bytes were never moved to the front");
+    }
+
+    /// SECURITY.md: buffers hold at most twice their contents while growing. The output's
+    /// contents are the bytes pending since it was last empty; written bytes must not be
+    /// carried into a larger allocation (fuzzing found 2.67 times: three 26,348-byte
+    /// frames, 35,843 bytes written, two more frames).
+    #[test]
+    fn capacity_stays_within_twice_the_most_bytes_pending() {
+        let frame = |len: usize| {
+            (
+                FrameHeader::new(true, OpCode::Binary, None, len as u64),
+                len,
+            )
+        };
+        let data = [7u8; 40_000];
+        let mut out = Output::default();
+        let (big, n) = frame(26_344); // 26,348 bytes with its header
+        for _ in 0..3 {
+            out.push_frame(&big, &data[..n]);
+        }
+        out.advance(35_843, 0);
+        out.push_frame(&big, &data[..n]);
+        let (small, n) = frame(330);
+        out.push_frame(&small, &data[..n]);
+        assert_eq!(out.len(), 79_044 - 35_843 + 26_348 + 334);
+        assert!(out.buf.capacity() <= 2 * 79_044, "{}", out.buf.capacity());
+
+        // And for any interleaving of pushes and partial writes.
+        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |bound: usize| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % bound as u64) as usize
+        };
+        let mut out = Output::default();
+        let mut peak = 0;
+        for step in 0..5000 {
+            let (header, n) = frame(next(30_000));
+            out.push_frame(&header, &data[..n]);
+            peak = peak.max(out.len());
+            assert!(
+                out.buf.capacity() <= 2 * peak,
+                "step {step}: capacity {} for at most {peak} pending",
+                out.buf.capacity()
+            );
+            let written = match next(4) {
+                0 => out.len(),
+                _ => next(out.len() + 1),
+            };
+            // A drained buffer is released (retain 0), so the bound starts over.
+            out.advance(written, 0);
+            if out.len() == 0 {
+                peak = 0;
+            }
+        }
     }
 
     #[test]
