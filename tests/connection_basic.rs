@@ -326,3 +326,56 @@ fn fragmented_send_reassembles() {
     assert_eq!(got[0], Event::Ping("mid".into()));
     assert!(matches!(&got[1], Event::Message(Message::Text(t)) if t.as_str() == "Hello"));
 }
+
+/// Control frames the caller sends: a ping and an unsolicited pong are queued with their
+/// payload (up to 125 bytes, RFC 6455 section 5.5), anything longer is refused and queues
+/// nothing.
+#[test]
+fn send_ping_and_send_pong_queue_control_frames_of_at_most_125_bytes() {
+    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    s.send_ping(b"hi").unwrap();
+    s.send_pong(b"yo").unwrap();
+    let max = [b'p'; 125];
+    s.send_pong(&max).unwrap();
+    let mut expect = vec![0x89, 2, b'h', b'i', 0x8A, 2, b'y', b'o', 0x8A, 125];
+    expect.extend_from_slice(&max);
+    let queued: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    assert_eq!(queued, expect);
+    for len in [126, 127, 1000] {
+        let long = vec![0u8; len];
+        assert_eq!(s.send_ping(&long), Err(SendError::ControlTooLong { len }));
+        assert_eq!(s.send_pong(&long), Err(SendError::ControlTooLong { len }));
+    }
+    assert_eq!(
+        s.pending_output_len(),
+        expect.len(),
+        "refused calls queue nothing"
+    );
+}
+
+/// `close` starts the closing handshake once: a second call, or one before the connection
+/// opened, is refused and queues nothing.
+#[test]
+fn close_is_refused_twice_and_before_the_connection_opens() {
+    let (mut c, _) = pair();
+    c.close(CloseCode::NORMAL, "").unwrap();
+    let queued = c.pending_output_len();
+    assert_eq!(
+        c.close(CloseCode::NORMAL, ""),
+        Err(SendError::NotOpen(State::Closing))
+    );
+    assert_eq!(c.pending_output_len(), queued);
+
+    let request = rfc6455::handshake::ClientRequest::new("example.com", "/");
+    let mut connecting = Connection::client(&request, [3; 32], Config::default()).unwrap();
+    let head = connecting.pending_output_len();
+    assert_eq!(
+        connecting.close(CloseCode::NORMAL, ""),
+        Err(SendError::NotOpen(State::Connecting))
+    );
+    assert_eq!(
+        connecting.pending_output_len(),
+        head,
+        "only the request is queued"
+    );
+}
