@@ -539,7 +539,9 @@ impl Run {
             if self.fed_since_drain == 0 && self.framing.between_frames() {
                 receive = 0;
             }
-            if self.fed_since_drain == 0 && !self.framing.in_message() {
+            // (A message is in progress until its last fragment is whole, not only
+            // until that fragment's header is in.)
+            if self.fed_since_drain == 0 && self.framing.at_rest() {
                 message = 0;
             }
         }
