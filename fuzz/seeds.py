@@ -248,9 +248,10 @@ OPENING = {
     "client-accept-token-list": bytes([0]) + pieces(
         b"HTTP/1.1 101 OK\r\nupgrade: WebSocket\r\nconnection: keep-alive, upgrade\r\n"
         b"sec-websocket-accept: " + ACCEPT + b"\r\n\r\n" + s(2, b"\x00\x01") + s(10)),
-    # A finding: the client opens though one of the two Upgrade fields is not "websocket"
-    # (RFC 6455 section 4.1 says it must fail the connection).
-    "finding-client-accepts-two-upgrade-fields": bytes([0]) + pieces(
+    # Once a finding, now a regression seed: the client opened though one of the two
+    # Upgrade fields is not "websocket" (RFC 6455 section 4.1 says it must fail the
+    # connection).
+    "regression-client-accepts-two-upgrade-fields": bytes([0]) + pieces(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nUpgrade: websocket\r\n"
         b"Connection: Upgrade\r\nSec-WebSocket-Accept: " + ACCEPT + b"\r\n\r\n"),
     # Responses a client must refuse (RFC 6455 section 4.1), one rule each.

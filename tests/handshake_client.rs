@@ -108,6 +108,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
             Ok(none()),
         ),
         (
+            "Upgrade: websocket twice, with an empty list element",
+            base(&[(0, "Upgrade: WebSocket, ")], &["Upgrade: websocket"]),
+            Ok(none()),
+        ),
+        (
             "Connection list, padded accept",
             base(
                 &[
@@ -149,6 +154,23 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
                 name: "Upgrade",
                 token: "websocket",
             }),
+        ),
+        (
+            // RFC 6455 section 4.1: the client fails the connection if |Upgrade| "contains
+            // a value that is not" websocket, in one field or in two (found by fuzzing).
+            "Upgrade: websocket among others",
+            base(&[(0, "Upgrade: websocket, h2c")], &[]),
+            Err(E::InvalidHeader { name: "Upgrade" }),
+        ),
+        (
+            "a second Upgrade field with another value",
+            base(&[], &["Upgrade: h2c"]),
+            Err(E::InvalidHeader { name: "Upgrade" }),
+        ),
+        (
+            "an empty Upgrade field beside websocket",
+            base(&[], &["Upgrade:"]),
+            Err(E::InvalidHeader { name: "Upgrade" }),
         ),
         (
             "missing Connection",

@@ -17,14 +17,6 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 use rfc6455::Role;
 use rfc6455::connection::{Config, DataKind, Event, EventRef, ProtocolError};
 
-/// Whether to let inputs past the findings (the seeds named `finding-*`, which break
-/// SECURITY.md's memory claims or the RFC): only for local campaigns that look for other
-/// failures, with `RFC6455_FUZZ_KNOWN_FINDINGS=1`. CI runs the checks as written.
-pub fn known_findings() -> bool {
-    static SET: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *SET.get_or_init(|| std::env::var_os("RFC6455_FUZZ_KNOWN_FINDINGS").is_some())
-}
-
 /// Reads a fuzz input as a sequence of operation arguments.
 pub struct Input<'a>(pub &'a [u8]);
 

@@ -9,7 +9,8 @@ use super::error::{BuildError, HandshakeError, SyntaxError};
 use super::extensions::{ExtensionList, is_extension_list};
 use super::headers::{
     Extensions, HOST, HeaderIter, HeaderSource, Known, ORIGIN, SEC_ACCEPT, SEC_EXTENSIONS, SEC_KEY,
-    SEC_PROTOCOL, check_upgrade_headers, classify, is_token, list_contains, trim_ows,
+    SEC_PROTOCOL, UPGRADE, check_upgrade_headers, classify, is_token, list_contains, list_is_only,
+    trim_ows,
 };
 use super::limits::{HEADER_CAPACITY, HeadScanner, Limits};
 use super::server::{is_valid_host, is_valid_target};
@@ -259,6 +260,7 @@ impl<'a> ClientHandshake<'a> {
         let (mut accept, mut protocol) = (None, None);
         let (mut upgrade, mut upgrade_ok, mut connection, mut connection_ok) =
             (false, false, false, false);
+        let mut upgrade_other = false;
         let mut extensions = false;
         for (name, value) in fields {
             let Some(known) = classify(name) else {
@@ -267,8 +269,12 @@ impl<'a> ClientHandshake<'a> {
             let value = trim_ows(value);
             match known {
                 Known::Upgrade => {
+                    // Section 4.1: the client fails the connection if the field "contains
+                    // a value that is not" `websocket` (a server only needs it among
+                    // others: section 4.2.1).
                     upgrade = true;
                     upgrade_ok |= list_contains(value, "websocket");
+                    upgrade_other |= !list_is_only(value, "websocket");
                 }
                 Known::Connection => {
                     connection = true;
@@ -300,6 +306,9 @@ impl<'a> ClientHandshake<'a> {
             }
         }
         check_upgrade_headers(upgrade, upgrade_ok, connection, connection_ok)?;
+        if upgrade_other {
+            return Err(HandshakeError::InvalidHeader { name: UPGRADE });
+        }
         match accept {
             None => return Err(HandshakeError::MissingHeader { name: SEC_ACCEPT }),
             Some(a) if a == self.accept.as_bytes() => {}

@@ -104,6 +104,20 @@ pub(crate) fn list_contains(value: &[u8], token: &str) -> bool {
         .any(|item| trim_ows(item).eq_ignore_ascii_case(token.as_bytes()))
 }
 
+/// Whether the comma-separated `value` holds `token` (ASCII case-insensitive) and nothing
+/// else (empty list elements aside, RFC 7230 section 7).
+pub(crate) fn list_is_only(value: &[u8], token: &str) -> bool {
+    let mut items = value
+        .split(|&b| b == b',')
+        .map(trim_ows)
+        .filter(|item| !item.is_empty());
+    let mut any = false;
+    items.all(|item| {
+        any = true;
+        item.eq_ignore_ascii_case(token.as_bytes())
+    }) && any
+}
+
 /// The checks both roles make on `Upgrade` and `Connection` once all headers were seen:
 /// each present, and carrying the `websocket` / `upgrade` token.
 pub(crate) fn check_upgrade_headers(
