@@ -100,20 +100,26 @@ impl Output {
         // (each byte is moved at most once per byte written before it), or when the
         // buffer would otherwise have to be reallocated: growth then carries only the
         // pending bytes along, so the capacity stays within twice what is pending.
-        let realloc = self.end + n > self.buf.capacity();
-        if self.head >= pending || (realloc && self.head > 0) {
-            self.buf.copy_within(self.head..self.end, 0);
-            for piece in &mut self.pieces {
-                if let Piece::Own(offset) = piece {
-                    *offset -= self.head;
-                }
+        if self.head >= pending || self.end + n > self.buf.capacity() {
+            self.move_to_front();
+        }
+        // A no-op when the room is there already.
+        self.buf.resize(self.buf.len().max(self.end + n), 0);
+    }
+
+    /// Move the pending bytes to the start of the buffer.
+    fn move_to_front(&mut self) {
+        if self.head == 0 {
+            return;
+        }
+        self.buf.copy_within(self.head..self.end, 0);
+        for piece in &mut self.pieces {
+            if let Piece::Own(offset) = piece {
+                *offset -= self.head;
             }
-            self.end = pending;
-            self.head = 0;
         }
-        if self.buf.len() - self.end < n {
-            self.buf.resize(self.end + n, 0);
-        }
+        self.end -= self.head;
+        self.head = 0;
     }
 
     /// Append a frame whose payload is copied (and masked, when the header has a key).
@@ -404,6 +410,32 @@ mod tests {
             }
         }
         assert!(moved, "the pending bytes were never moved to the front");
+    }
+
+    /// Pending bytes are moved only when the written part is at least as large as they are
+    /// (so each byte moves at most once per byte written before it) or when the buffer is
+    /// reallocated anyway: not while the room is there within the capacity.
+    #[test]
+    fn pending_bytes_move_only_when_written_bytes_outnumber_them_or_on_growth() {
+        let data = [3u8; 4096];
+        let frame = |len: usize| FrameHeader::new(true, OpCode::Binary, None, len as u64);
+        let mut out = Output::default();
+        out.push_frame(&frame(1000), &data[..1000]); // 1004 bytes, capacity 1004
+        out.push_frame(&frame(100), &data[..100]); // 102 more: capacity doubled
+        assert_eq!((out.buf.len(), out.buf.capacity()), (1106, 2008));
+        out.advance(10, usize::MAX);
+        // 1106 + 902 fits the capacity exactly: the room is made in place, nothing moves.
+        out.push_frame(&frame(898), &data[..898]);
+        assert_eq!((out.head, out.end, out.buf.capacity()), (10, 2008, 2008));
+        // 22 bytes more do not fit: the 1998 pending bytes move to the front first.
+        out.push_frame(&frame(20), &data[..20]);
+        assert_eq!((out.head, out.end), (0, 1998 + 22));
+        // Written bytes at least as many as pending ones: moved, with no growth.
+        out.advance(1100, usize::MAX);
+        let capacity = out.buf.capacity();
+        out.push_frame(&frame(800), &data[..800]);
+        assert_eq!((out.head, out.end), (0, 920 + 804));
+        assert_eq!(out.buf.capacity(), capacity);
     }
 
     /// SECURITY.md: buffers hold at most twice their contents while growing. The output's
