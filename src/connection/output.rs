@@ -211,11 +211,8 @@ impl Output {
         if self.len > 0 {
             return 0;
         }
-        let mut freed = 0;
-        if self.pieces.capacity() > 0 {
-            freed += self.pieces.capacity() * core::mem::size_of::<Piece>();
-            self.pieces = VecDeque::new();
-        }
+        let mut freed = self.pieces.capacity() * core::mem::size_of::<Piece>();
+        self.pieces = VecDeque::new();
         let held = self.buf.capacity();
         if held > keep {
             self.buf = Vec::new();
@@ -492,6 +489,26 @@ mod tests {
                 peak = 0;
             }
         }
+    }
+
+    /// `shrink(keep)` keeps a buffer of exactly `keep` bytes and releases one byte more,
+    /// and only once nothing is pending.
+    #[test]
+    fn shrink_keeps_up_to_keep_bytes_when_idle() {
+        let frame = FrameHeader::new(true, OpCode::Binary, None, 508); // 512 on the wire
+        let mut out = Output::default();
+        out.push_frame(&frame, &[1; 508]);
+        assert_eq!(out.buf.capacity(), 512);
+        assert_eq!(
+            out.shrink(0),
+            0,
+            "nothing is released while output is pending"
+        );
+        out.advance(512, usize::MAX);
+        assert_eq!(out.shrink(512), 0);
+        assert_eq!(out.buf.capacity(), 512, "kept: not above keep");
+        assert_eq!(out.shrink(511), 512);
+        assert_eq!(out.buf.capacity(), 0, "released: above keep");
     }
 
     #[test]
