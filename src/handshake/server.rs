@@ -447,6 +447,19 @@ mod tests {
     }
 
     #[test]
+    fn targets_split_where_the_authority_ends() {
+        // Absolute-form: the scheme, "://" and the authority go, whatever their lengths.
+        assert_eq!(split_target("http://a/b/c?q"), ("/b/c", Some("q")));
+        assert_eq!(split_target("wss://x.example:443/"), ("/", None));
+        // Origin-form: a "://" in the query is not an authority.
+        assert_eq!(
+            split_target("/r?u=http://a/b"),
+            ("/r", Some("u=http://a/b"))
+        );
+        assert_eq!(split_target("/ws://a/b"), ("/ws://a/b", None));
+    }
+
+    #[test]
     fn hosts() {
         assert!(is_valid_host(b"example.com:8080"));
         assert!(is_valid_host(b"[::1]:9001"));
