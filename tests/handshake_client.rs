@@ -593,3 +593,19 @@ fn rfc_key_and_accept() {
     // Different nonces give different keys.
     assert_ne!(generate_key([0; 16]), generate_key([1; 16]));
 }
+
+#[test]
+fn reset_forgets_a_partial_head() {
+    let request = request();
+    let key = ClientKey::from_nonce(NONCE);
+    let mut h = ClientHandshake::new(&request, &key);
+    let partial = b"HTTP/1.1 101 Switching Protocols\r\nX-Old: 1\r\n\r";
+    assert!(matches!(h.parse_response(partial), Ok(Status::Partial)));
+    // A new, longer response: without the reset the scanner would go on from the CR
+    // above and fail on this response's byte at that index.
+    let fresh = base(&[], &[]);
+    assert!(fresh.len() > partial.len() && fresh[partial.len()] != b'\n');
+    h.reset();
+    let (response, consumed) = h.parse_response(&fresh).unwrap().complete().unwrap();
+    assert_eq!((response.protocol(), consumed), (None, fresh.len()));
+}

@@ -580,3 +580,24 @@ fn slowloris_header_line_fails_at_the_limit() {
     assert_eq!(p.parse(&input).map(|_| ()), Err(err));
     assert_eq!(err.http_status(), 431);
 }
+
+#[test]
+fn reset_forgets_a_partial_head_and_limits_are_kept() {
+    let limits = Limits {
+        max_headers: 9,
+        max_head_bytes: 300,
+    };
+    let mut p = ServerHandshake::new(limits);
+    assert_eq!(p.limits(), &limits);
+    // A head cut right after a CR that can only be followed by LF.
+    let partial = b"GET /old HTTP/1.1\r\nX-Old: 1\r\n\r";
+    assert_eq!(p.parse(partial).map(|s| s.is_complete()), Ok(false));
+    // A new, longer request on the same parser: without the reset the scanner would go
+    // on from the CR above and fail on this request's byte at that index.
+    let fresh = base(&[], &[]);
+    assert!(fresh.len() > partial.len() && fresh[partial.len()] != b'\n');
+    p.reset();
+    let (request, consumed) = p.parse(&fresh).unwrap().complete().unwrap();
+    assert_eq!((request.path(), consumed), ("/chat", fresh.len()));
+    assert_eq!(p.limits(), &limits);
+}

@@ -182,7 +182,9 @@ impl<'a> ClientHandshake<'a> {
         self.scanner.reset();
     }
 
-    /// Total bytes examined by the head scanner since creation (for linear-time tests).
+    /// The bytes the head scanner has moved past since creation: its own position
+    /// bookkeeping, so a rescan would not change it (the crate's unit tests count the
+    /// bytes read and the `httparse` calls where they happen).
     #[doc(hidden)]
     pub fn bytes_scanned(&self) -> usize {
         self.scanner.examined()
@@ -211,12 +213,7 @@ impl<'a> ClientHandshake<'a> {
             [const { MaybeUninit::<httparse::Header<'b>>::uninit() }; HEADER_CAPACITY];
         let cap = self.limits.effective_max_headers();
         let mut resp = httparse::Response::new(&mut []);
-        let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
-            &mut resp,
-            bytes,
-            &mut storage[..cap],
-        );
-        match parsed {
+        match httparse_response(&mut resp, bytes, &mut storage[..cap]) {
             Ok(httparse::Status::Complete(n)) if n == head.len => {}
             Ok(_) => return Err(HandshakeError::Syntax(SyntaxError::NewLine)),
             Err(httparse::Error::TooManyHeaders) => {
@@ -326,6 +323,17 @@ impl<'a> ClientHandshake<'a> {
         }
         Ok(Response { protocol, headers })
     }
+}
+
+/// Runs `httparse` on a complete response head: the one call per head (counted in tests).
+fn httparse_response<'h, 'b>(
+    resp: &mut httparse::Response<'h, 'b>,
+    head: &'b [u8],
+    headers: &'h mut [MaybeUninit<httparse::Header<'b>>],
+) -> httparse::Result<usize> {
+    #[cfg(test)]
+    super::work::parse(head.len());
+    httparse::ParserConfig::default().parse_response_with_uninit_headers(resp, head, headers)
 }
 
 /// A validated `101 Switching Protocols` response, borrowing the bytes it was parsed from.

@@ -183,6 +183,8 @@ impl HeadScanner {
                 }
             }
             let b = buf[i];
+            #[cfg(test)]
+            super::work::read(1);
             i += 1;
             self.state = match (self.state, b) {
                 (State::Leading, b'\n') => State::Leading,
@@ -230,6 +232,8 @@ fn find_lf(bytes: &[u8]) -> Option<usize> {
     let mut chunks = bytes.chunks_exact(8);
     let mut base = 0;
     for chunk in chunks.by_ref() {
+        #[cfg(test)]
+        super::work::read(chunk.len());
         let mut word = [0u8; 8];
         word.copy_from_slice(chunk);
         let x = u64::from_le_bytes(word) ^ LF;
@@ -243,7 +247,11 @@ fn find_lf(bytes: &[u8]) -> Option<usize> {
     chunks
         .remainder()
         .iter()
-        .position(|&b| b == b'\n')
+        .position(|&b| {
+            #[cfg(test)]
+            super::work::read(1);
+            b == b'\n'
+        })
         .map(|i| base + i)
 }
 
@@ -330,6 +338,78 @@ mod tests {
         assert_eq!(Ok(Some(head)), whole);
         assert_eq!(n, head.len);
         assert_eq!(s.examined(), head.len);
+    }
+
+    #[test]
+    fn leading_empty_lines_are_not_header_lines() {
+        let one = Limits {
+            max_headers: 1,
+            max_head_bytes: 64,
+        };
+        // httparse skips empty lines before the start line; so does the scanner, and the
+        // header lines start after the start line, not after the first empty line.
+        for (input, headers_start) in [
+            (&b"\n\nGET / HTTP/1.1\r\nA: b\r\n\r\n"[..], 18),
+            (b"\r\n\nGET / HTTP/1.1\r\nA: b\r\n\r\n", 19),
+            (b"\n\r\n\r\nGET / HTTP/1.1\nA: b\n\n", 20),
+        ] {
+            let head = Head {
+                len: input.len(),
+                headers_start,
+            };
+            assert_eq!(scan_all(input, &one), Ok(Some(head)), "{input:?}");
+            assert_eq!(&input[headers_start..headers_start + 4], b"A: b");
+        }
+    }
+
+    #[test]
+    fn errors_stick_with_the_same_and_more_bytes() {
+        let two = Limits {
+            max_headers: 2,
+            max_head_bytes: 64,
+        };
+        for (input, err) in [
+            (
+                &b"GET / HTTP/1.1\r\nA: b\r\nC: d\r\nE"[..],
+                HandshakeError::TooManyHeaders { limit: 2 },
+            ),
+            (b"\rG", HandshakeError::Syntax(SyntaxError::NewLine)),
+            (
+                b"GET / HTTP/1.1\r\n\rX",
+                HandshakeError::Syntax(SyntaxError::NewLine),
+            ),
+        ] {
+            let mut s = HeadScanner::new();
+            assert_eq!(s.scan(input, &two), Err(err), "{input:?}");
+            let examined = s.examined();
+            assert_eq!(s.scan(input, &two), Err(err), "{input:?} again");
+            let more = [input, b"\r\n\r\n"].concat();
+            assert_eq!(s.scan(&more, &two), Err(err), "{input:?} and more");
+            assert_eq!(s.examined(), examined);
+        }
+    }
+
+    #[test]
+    fn a_shorter_buffer_starts_over_and_the_same_buffer_costs_nothing() {
+        let l = Limits::new();
+        let mut s = HeadScanner::new();
+        let partial = b"GET /a/long/path HTTP/1.1\r\nX-A: ";
+        assert_eq!(s.scan(partial, &l), Ok(None));
+        assert_eq!(s.examined(), partial.len());
+        // Shown again without new bytes: nothing more is examined.
+        assert_eq!(s.scan(partial, &l), Ok(None));
+        assert_eq!(s.examined(), partial.len());
+        // A buffer shorter than the one shown before is a new head.
+        let short = b"GET / HTTP/1.1\r\n\r\n";
+        let head = Head {
+            len: short.len(),
+            headers_start: 16,
+        };
+        assert_eq!(s.scan(short, &l), Ok(Some(head)));
+        assert_eq!(s.examined(), partial.len() + short.len());
+        // Once found, the head is reported again at no cost.
+        assert_eq!(s.scan(short, &l), Ok(Some(head)));
+        assert_eq!(s.examined(), partial.len() + short.len());
     }
 
     #[test]

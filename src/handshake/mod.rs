@@ -95,6 +95,8 @@ mod http;
 pub(crate) mod limits;
 mod server;
 mod url;
+#[cfg(test)]
+pub(crate) mod work;
 mod write;
 
 #[cfg(feature = "http")]
