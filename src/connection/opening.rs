@@ -217,20 +217,17 @@ impl Connection {
                         extensions: &extensions,
                         ..ClientRequest::new("", "")
                     };
-                    let mut handshake = ClientHandshake::with_limits(&request, key, *limits);
-                    match handshake.parse_response(&input[..head.len]) {
-                        Ok(Status::Complete { value, consumed }) => {
-                            let accepted = Accepted {
-                                protocol: value.protocol().map(str::to_string),
-                                extensions: value
-                                    .header("sec-websocket-extensions")
-                                    .map(|v| String::from_utf8_lossy(v).into_owned()),
-                            };
-                            Ok(Some((Opened::Client(accepted), consumed)))
-                        }
-                        Ok(Status::Partial) => Ok(None),
-                        Err(e) => Err(e),
-                    }
+                    let handshake = ClientHandshake::with_limits(&request, key, *limits);
+                    // The head is found: parse it without scanning it again.
+                    handshake.parse_head(input, head).map(|value| {
+                        let accepted = Accepted {
+                            protocol: value.protocol().map(str::to_string),
+                            extensions: value
+                                .header("sec-websocket-extensions")
+                                .map(|v| String::from_utf8_lossy(v).into_owned()),
+                        };
+                        Some((Opened::Client(accepted), head.len))
+                    })
                 }
             },
             Opening::Server {

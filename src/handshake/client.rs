@@ -12,7 +12,7 @@ use super::headers::{
     SEC_PROTOCOL, UPGRADE, check_upgrade_headers, classify, is_token, list_contains, list_is_only,
     trim_ows,
 };
-use super::limits::{HEADER_CAPACITY, HeadScanner, Limits};
+use super::limits::{HEADER_CAPACITY, Head, HeadScanner, Limits};
 use super::server::{is_valid_host, is_valid_target};
 use super::write::{Out, check_extensions, check_extra_headers, check_field};
 
@@ -208,6 +208,21 @@ impl<'a> ClientHandshake<'a> {
         let Some(head) = self.scanner.scan(buf, &self.limits)? else {
             return Ok(Status::Partial);
         };
+        let response = self.parse_head(buf, head)?;
+        Ok(Status::Complete {
+            value: response,
+            consumed: head.len,
+        })
+    }
+
+    /// The rest of [`parse_response`](Self::parse_response), for a head a scanner has
+    /// already found in `buf` (the connection scans as bytes arrive): httparse once, then
+    /// section 4.1's checks. Scans nothing again.
+    pub(crate) fn parse_head<'b>(
+        &self,
+        buf: &'b [u8],
+        head: Head,
+    ) -> Result<Response<'b>, HandshakeError> {
         let bytes = &buf[..head.len];
         let mut storage =
             [const { MaybeUninit::<httparse::Header<'b>>::uninit() }; HEADER_CAPACITY];
@@ -221,16 +236,12 @@ impl<'a> ClientHandshake<'a> {
             }
             Err(e) => return Err(HandshakeError::Syntax(SyntaxError::from_httparse(e))),
         }
-        let response = self.validate(
+        self.validate(
             resp.code.unwrap_or_default(),
             resp.version.unwrap_or_default() >= 1,
             resp.headers.iter().map(|h| (h.name, h.value)),
             HeaderSource::Raw(&bytes[head.headers_start..]),
-        )?;
-        Ok(Status::Complete {
-            value: response,
-            consumed: head.len,
-        })
+        )
     }
 
     fn extension_offered(&self, name: &str) -> bool {
