@@ -187,3 +187,35 @@ fn eof_during_the_handshake_is_an_abnormal_close() {
     );
     assert_eq!(server.state(), State::Closed);
 }
+
+/// A frame where the opening handshake belongs is a malformed head, never a message: the
+/// frame fast path must not run before the connection is open (it did not, but nothing
+/// checked it).
+#[test]
+fn a_frame_before_the_handshake_is_not_a_message() {
+    // A masked text frame "hello", as RFC 6455 section 5.7 writes it.
+    let frame = [
+        0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
+    ];
+    let mut server = Connection::server(Limits::default(), Config::default());
+    server.receive(&frame);
+    server.receive(b"\r\n\r\n");
+    assert!(
+        matches!(
+            server.poll_event(),
+            Err(rfc6455::connection::ProtocolError::Handshake(_))
+        ),
+        "the server refuses the head"
+    );
+    let request = ClientRequest::new("example.com", "/");
+    let mut client = Connection::client(&request, [3; 32], Config::default()).unwrap();
+    // Unmasked, as from a server, then the end of a head.
+    client.receive(b"\x81\x05hello\r\n\r\n");
+    assert!(
+        matches!(
+            client.poll_event_ref(),
+            Err(rfc6455::connection::ProtocolError::Handshake(_))
+        ),
+        "the client refuses the response"
+    );
+}

@@ -197,11 +197,12 @@ impl Connection {
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
         let rx = &mut self.rx;
         rx.unlend();
+        // After the peer's close or a failure the input is dropped and no more is taken
+        // in, so an empty buffer stops this path then.
+        debug_assert!(!(self.close_received || self.failed) || rx.pos == rx.filled);
         if self.state == State::Connecting
             || rx.frame.is_some()
             || rx.message.is_some()
-            || self.close_received
-            || self.failed
             || self.config.receive_mode == ReceiveMode::Stream
         {
             return Ok(None);
