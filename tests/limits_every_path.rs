@@ -45,6 +45,8 @@ enum Poll {
 struct Outcome {
     data: Vec<u8>,
     messages: usize,
+    /// Events that were chunks (stream mode), not whole messages.
+    chunks: usize,
     error: Option<ProtocolError>,
 }
 
@@ -60,24 +62,25 @@ fn drain(conn: &mut Connection, poll: Poll, out: &mut Outcome) {
         let polled = match poll {
             Poll::Owned => conn.poll_event().map(|e| {
                 e.map(|e| match e {
-                    Event::Message(Message::Binary(b)) => (b.to_vec(), true),
-                    Event::Chunk(c) => (c.data.to_vec(), c.last),
+                    Event::Message(Message::Binary(b)) => (b.to_vec(), true, false),
+                    Event::Chunk(c) => (c.data.to_vec(), c.last, true),
                     other => panic!("unexpected event {other:?}"),
                 })
             }),
             Poll::Lent => conn.poll_event_ref().map(|e| {
                 e.map(|e| match e {
-                    EventRef::Binary(b) => (b.to_vec(), true),
-                    EventRef::Chunk(c) => (c.data.to_vec(), c.last),
+                    EventRef::Binary(b) => (b.to_vec(), true, false),
+                    EventRef::Chunk(c) => (c.data.to_vec(), c.last, true),
                     other => panic!("unexpected event {other:?}"),
                 })
             }),
         };
         match polled {
             Ok(None) => return,
-            Ok(Some((data, last))) => {
+            Ok(Some((data, last, chunk))) => {
                 out.data.extend_from_slice(&data);
                 out.messages += usize::from(last);
+                out.chunks += usize::from(chunk);
             }
             Err(e) => out.error = Some(e),
         }
@@ -146,6 +149,9 @@ fn check(config: Config, len: usize, expect: Option<ProtocolError>) {
                     };
                     let out = run(&mut conn, bytes, feed, poll);
                     assert_eq!(out.error, expect, "{what}");
+                    // Stream mode delivers chunks only, messages mode whole messages only.
+                    let stream = mode == ReceiveMode::Stream;
+                    assert_eq!(out.chunks > 0, stream && out.messages > 0, "{what}");
                     match expect {
                         None => {
                             assert_eq!(out.messages, 1, "{what}");
@@ -240,6 +246,7 @@ fn default_limits_on_every_path() {
             let out = run(&mut conn, &frame, feed, poll);
             assert_eq!(out.error, None, "{what}");
             assert_eq!(out.messages, 1, "{what}");
+            assert_eq!(out.chunks > 0, mode == ReceiveMode::Stream, "{what}");
             assert!(out.data == data, "{what}: payload differs");
         }
     }
