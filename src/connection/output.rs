@@ -335,6 +335,16 @@ mod tests {
         }
     }
 
+    /// Numbers below `bound` from a xorshift generator started at `seed`.
+    fn xorshift(mut rng: u64) -> impl FnMut(usize) -> usize {
+        move |bound| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng % bound as u64) as usize
+        }
+    }
+
     fn pending(out: &Output) -> Vec<u8> {
         out.slices().flatten().copied().collect()
     }
@@ -344,13 +354,7 @@ mod tests {
     /// a prefix of them, and the buffer is moved to the front and reused along the way.
     #[test]
     fn matches_a_plain_queue_under_partial_writes() {
-        let mut rng = 0x1234_5678_9abc_def0u64;
-        let mut next = move |bound: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % bound as u64) as usize
-        };
+        let mut next = xorshift(0x1234_5678_9abc_def0u64);
         let data: Vec<u8> = (0..20_000u32).map(|i| (i * 7 % 253) as u8).collect();
         let mut out = Output::default();
         let mut model = alloc::collections::VecDeque::new();
@@ -461,13 +465,7 @@ mod tests {
         assert!(out.buf.capacity() <= 2 * 79_044, "{}", out.buf.capacity());
 
         // And for any interleaving of pushes and partial writes.
-        let mut rng = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |bound: usize| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng % bound as u64) as usize
-        };
+        let mut next = xorshift(0x9e37_79b9_7f4a_7c15u64);
         let mut out = Output::default();
         let mut peak = 0;
         for step in 0..5000 {
