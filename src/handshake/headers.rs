@@ -110,12 +110,9 @@ pub(crate) fn list_is_only(value: &[u8], token: &str) -> bool {
     let mut items = value
         .split(|&b| b == b',')
         .map(trim_ows)
-        .filter(|item| !item.is_empty());
-    let mut any = false;
-    items.all(|item| {
-        any = true;
-        item.eq_ignore_ascii_case(token.as_bytes())
-    }) && any
+        .filter(|item| !item.is_empty())
+        .peekable();
+    items.peek().is_some() && items.all(|item| item.eq_ignore_ascii_case(token.as_bytes()))
 }
 
 /// The checks both roles make on `Upgrade` and `Connection` once all headers were seen:
