@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 
 use super::receive::{Ready, Step};
-use super::{Closed, Connection, ProtocolError, State};
+use super::{Closed, Connection, End, Phase, ProtocolError};
 use crate::close::{CloseCode, CloseFrame};
 use crate::frame::{MAX_CONTROL_PAYLOAD, OpCode};
 
@@ -26,7 +26,7 @@ impl Connection {
     ) -> Result<Step, ProtocolError> {
         match opcode {
             OpCode::Ping => {
-                if self.config.auto_pong && self.state == State::Open {
+                if self.config.auto_pong && self.phase.is_open() {
                     self.answer_ping(start, end);
                 }
                 Ok(Step::Ready(Ready::Ping { start, end }))
@@ -52,8 +52,11 @@ impl Connection {
             self.queue_control(OpCode::Pong, payload);
             return;
         }
+        let Phase::Open { deferred_pong, .. } = &mut self.phase else {
+            return; // only an open connection answers pings
+        };
         let ping = self.rx.slice(start, end);
-        let kept = self.deferred_pong.get_or_insert_with(|| {
+        let kept = deferred_pong.get_or_insert_with(|| {
             Box::new(DeferredPong {
                 len: 0,
                 payload: [0; MAX_CONTROL_PAYLOAD],
@@ -64,14 +67,16 @@ impl Connection {
     }
 
     /// Queue the deferred pong, if there is one and the output has drained to
-    /// `max_pending_output_for_pong`; drop it once the connection is no longer open (a
-    /// close frame was queued, and nothing may follow it, or the transport ended).
+    /// `max_pending_output_for_pong`. (Once the connection is no longer open, a close
+    /// frame was queued and nothing may follow it: the deferred pong went with the open
+    /// state.)
     #[cold]
     pub(super) fn flush_deferred_pong(&mut self) {
-        if self.state != State::Open {
-            self.deferred_pong = None;
-        } else if self.out.len() <= self.config.max_pending_output_for_pong {
-            if let Some(pong) = self.deferred_pong.take() {
+        if self.out.len() > self.config.max_pending_output_for_pong {
+            return;
+        }
+        if let Phase::Open { deferred_pong, .. } = &mut self.phase {
+            if let Some(pong) = deferred_pong.take() {
                 self.queue_control(OpCode::Pong, &pong.payload[..usize::from(pong.len)]);
             }
         }
@@ -83,15 +88,13 @@ impl Connection {
             Ok(None) => (CloseCode::NO_STATUS, String::new()),
             Err(e) => return Err(self.fail(e.into())),
         };
-        if !self.close_sent {
+        if self.phase.is_open() {
             // Echo the peer's code (section 5.5.1); an empty close gets an empty reply.
             let body = code.0.to_be_bytes();
             let len = if code == CloseCode::NO_STATUS { 0 } else { 2 };
             self.queue_control(OpCode::Close, &body[..len]);
-            self.close_sent = true;
         }
-        self.close_received = true;
-        self.state = State::Closed;
+        self.phase = Phase::Closed(End::CloseExchanged);
         self.rx.discard();
         Ok(Step::Ready(Ready::Closed(Closed { code, reason })))
     }
@@ -99,16 +102,14 @@ impl Connection {
     /// Fail the connection (RFC 6455 section 7.1.7): queue a close frame with the error's
     /// code unless one was sent, drop all input, and hand the error back for returning.
     pub(crate) fn fail(&mut self, err: ProtocolError) -> ProtocolError {
-        if !self.close_sent {
+        if self.phase.is_open() {
             let mut body = [0u8; MAX_CONTROL_PAYLOAD];
             let frame = CloseFrame::new(err.close_code(), err.reason());
             if let Ok(n) = frame.encode(&mut body) {
                 self.queue_control(OpCode::Close, &body[..n]);
             }
-            self.close_sent = true;
         }
-        self.failed = true;
-        self.state = State::Closed;
+        self.phase = Phase::Closed(End::Failed);
         self.rx.discard();
         err
     }

@@ -296,6 +296,12 @@ impl Rx {
 }
 
 impl Connection {
+    /// No more input is taken in: the connection closed (input after the peer's close
+    /// frame or after a failure is discarded) or the transport ended.
+    fn input_closed(&self) -> bool {
+        matches!(self.phase, super::Phase::Closed(_)) || self.rx.eof
+    }
+
     /// Feed bytes read from the transport, in any split. Bytes that arrive after the
     /// peer's close frame, or after the connection failed, are discarded.
     ///
@@ -303,7 +309,7 @@ impl Connection {
     /// [`receive_buffer`](Self::receive_buffer) instead.
     pub fn receive(&mut self, data: &[u8]) {
         self.bytes_received = self.bytes_received.wrapping_add(data.len() as u64);
-        if self.close_received || self.failed || self.rx.eof {
+        if self.input_closed() {
             return;
         }
         self.rx.unlend();
@@ -358,12 +364,11 @@ impl Connection {
     /// commit, or a call that takes input in (`receive`, a poll, `shrink_buffers`) came
     /// in between and took the room back.
     pub fn commit_received(&mut self, n: usize) {
-        let rx = &mut self.rx;
-        let lent = core::mem::take(&mut rx.lent);
+        let lent = core::mem::take(&mut self.rx.lent);
         assert!(n <= lent, "commit_received({n}) after lending {lent} bytes");
         self.bytes_received = self.bytes_received.wrapping_add(n as u64);
-        if !(self.close_received || self.failed || rx.eof) {
-            rx.filled += n;
+        if !self.input_closed() {
+            self.rx.filled += n;
         }
     }
 

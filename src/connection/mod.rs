@@ -129,25 +129,60 @@ pub enum State {
 pub struct Connection {
     role: Role,
     config: Config,
-    state: State,
+    /// Where the connection is in its lifecycle, with what that stage needs.
+    phase: Phase,
     rx: Rx,
     out: Output,
     keys: MaskKeyGen,
-    /// We queued a close frame.
-    close_sent: bool,
-    /// The peer's close frame arrived.
-    close_received: bool,
-    /// We failed the connection: close the transport once the output is written.
-    failed: bool,
-    /// The message being sent in fragments.
-    tx_fragment: Option<DataKind>,
-    /// The opening handshake, while [`State::Connecting`].
-    opening: Option<Box<Opening>>,
     /// Bytes fed to `receive`, for keep-alive.
     bytes_received: u64,
-    /// The payload of the latest ping whose automatic pong waits for the output to drain
-    /// to `max_pending_output_for_pong` (at most 125 bytes).
-    deferred_pong: Option<Box<control::DeferredPong>>,
+}
+
+/// The lifecycle with each stage's own data; the public [`State`] is derived from it.
+#[derive(Debug)]
+enum Phase {
+    /// The opening handshake is under way.
+    Connecting(Box<Opening>),
+    /// Messages flow both ways. `sending` is the kind of the message being sent in
+    /// fragments, if one is; `deferred_pong` the payload of the latest ping whose
+    /// automatic pong waits for the output to drain to `max_pending_output_for_pong` (at
+    /// most 125 bytes; dropped with this state, since nothing may follow a close frame).
+    Open {
+        sending: Option<DataKind>,
+        deferred_pong: Option<Box<control::DeferredPong>>,
+    },
+    /// We queued a close frame and wait for the peer's: nothing more is sent, data
+    /// still arrives (RFC 6455 section 7.1.2).
+    Closing,
+    /// Nothing more is sent, and nothing more is taken in.
+    Closed(End),
+}
+
+/// How a connection reached [`State::Closed`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum End {
+    /// Close frames went both ways (ours was queued before the peer's arrived, or in
+    /// answer to it).
+    CloseExchanged,
+    /// We failed the connection (a protocol error, a limit, a failed or refused opening
+    /// handshake): close the transport once the output is written.
+    Failed,
+    /// The transport ended before the closing handshake did.
+    TransportEnded,
+}
+
+impl Phase {
+    /// Open, with no fragmented message being sent and no pong deferred.
+    fn open() -> Self {
+        Phase::Open {
+            sending: None,
+            deferred_pong: None,
+        }
+    }
+
+    fn is_open(&self) -> bool {
+        matches!(self, Phase::Open { .. })
+    }
 }
 
 impl Connection {
@@ -164,17 +199,11 @@ impl Connection {
         Connection {
             role,
             config,
-            state: State::Open,
+            phase: Phase::open(),
             rx: Rx::new(decoder, config.receive_mode == ReceiveMode::Stream),
             out: Output::default(),
             keys: MaskKeyGen::new(mask_seed),
-            close_sent: false,
-            close_received: false,
-            failed: false,
-            tx_fragment: None,
-            opening: None,
             bytes_received: 0,
-            deferred_pong: None,
         }
     }
 
@@ -190,7 +219,12 @@ impl Connection {
 
     /// The lifecycle state.
     pub fn state(&self) -> State {
-        self.state
+        match self.phase {
+            Phase::Connecting(_) => State::Connecting,
+            Phase::Open { .. } => State::Open,
+            Phase::Closing => State::Closing,
+            Phase::Closed(_) => State::Closed,
+        }
     }
 
     /// The bytes fed to [`receive`](Self::receive) so far, counting those discarded after a
@@ -206,9 +240,12 @@ impl Connection {
     /// connection first; a client waits for the server to do so, with a timeout of its
     /// choosing).
     pub fn should_close_transport(&self) -> bool {
-        self.state == State::Closed
-            && self.out.len() == 0
-            && (self.failed || self.rx.eof || self.role == Role::Server)
+        let end_by_us = match self.phase {
+            Phase::Closed(End::Failed | End::TransportEnded) => true,
+            Phase::Closed(End::CloseExchanged) => self.rx.eof || self.role == Role::Server,
+            _ => false,
+        };
+        end_by_us && self.out.len() == 0
     }
 
     /// The bytes waiting to be written to the transport (a prefix of them when frames are
@@ -246,7 +283,11 @@ impl Connection {
     #[inline]
     pub fn advance_output(&mut self, n: usize) {
         self.out.advance(n, self.config.reuse_capacity);
-        if self.deferred_pong.is_some() {
+        if let Phase::Open {
+            deferred_pong: Some(_),
+            ..
+        } = self.phase
+        {
             self.flush_deferred_pong();
         }
     }

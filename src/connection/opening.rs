@@ -5,7 +5,7 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::{Accepted, Config, Connection, Event, EventRef, ProtocolError, SendError, State};
+use super::{Accepted, Config, Connection, End, Event, EventRef, Phase, ProtocolError, SendError};
 use crate::Role;
 use crate::handshake::limits::HeadScanner;
 use crate::handshake::{
@@ -91,8 +91,7 @@ impl Connection {
         let bytes = request.encode_to_vec(&key)?;
         let mut conn = Connection::new(Role::Client, config, mask_seed);
         conn.out.push_raw(&bytes);
-        conn.state = State::Connecting;
-        conn.opening = Some(Box::new(Opening::Client {
+        conn.phase = Phase::Connecting(Box::new(Opening::Client {
             key,
             protocols: request.protocols.iter().map(|p| p.to_string()).collect(),
             extensions: request.extensions.iter().map(|e| e.to_string()).collect(),
@@ -124,8 +123,7 @@ impl Connection {
     /// ```
     pub fn server(limits: Limits, config: Config) -> Self {
         let mut conn = Connection::new(Role::Server, config, [0; 32]);
-        conn.state = State::Connecting;
-        conn.opening = Some(Box::new(Opening::Server {
+        conn.phase = Phase::Connecting(Box::new(Opening::Server {
             parser: ServerHandshake::new(limits),
             head_len: None,
         }));
@@ -135,10 +133,13 @@ impl Connection {
     /// The client's validated upgrade request, once [`Event::Request`] was reported and
     /// until it is accepted or rejected.
     pub fn request(&self) -> Option<Request<'_>> {
-        let Some(Opening::Server {
+        let Phase::Connecting(opening) = &self.phase else {
+            return None;
+        };
+        let Opening::Server {
             parser,
             head_len: Some(len),
-        }) = self.opening.as_deref()
+        } = &**opening
         else {
             return None;
         };
@@ -154,22 +155,23 @@ impl Connection {
     /// becomes [`State::Open`], and frames the client sent right after its request are
     /// processed by the next [`poll_event`](Self::poll_event).
     pub fn accept(&mut self, response: &ServerResponse<'_>) -> Result<(), SendError> {
-        let Some(Opening::Server {
+        let request = self.request().ok_or(SendError::NotOpen(self.state()))?;
+        let Phase::Connecting(opening) = &self.phase else {
+            unreachable!("a request is pending only while connecting");
+        };
+        let Opening::Server {
             head_len: Some(len),
             ..
-        }) = self.opening.as_deref()
+        } = **opening
         else {
-            return Err(SendError::NotOpen(self.state));
+            unreachable!("a request is pending only on a server");
         };
-        let len = *len;
-        let request = self.request().ok_or(SendError::NotOpen(self.state))?;
         let reply = request
             .response_to_vec(response)
             .map_err(SendError::Handshake)?;
         self.out.push_raw(&reply);
         self.rx.consume_head(len);
-        self.opening = None;
-        self.state = State::Open;
+        self.phase = Phase::open();
         Ok(())
     }
 
@@ -177,14 +179,8 @@ impl Connection {
     /// state becomes [`State::Closed`] and the transport should be closed once the response
     /// is written.
     pub fn reject(&mut self, status: u16, reason: &str) -> Result<(), SendError> {
-        if !matches!(
-            self.opening.as_deref(),
-            Some(Opening::Server {
-                head_len: Some(_),
-                ..
-            })
-        ) {
-            return Err(SendError::NotOpen(self.state));
+        if self.request().is_none() {
+            return Err(SendError::NotOpen(self.state()));
         }
         let mut reply = [0u8; 512];
         let n = write_rejection(status, reason, &[], &mut reply).map_err(SendError::Handshake)?;
@@ -195,11 +191,11 @@ impl Connection {
 
     /// Advance the opening handshake with the bytes received; `Ok(None)` while waiting.
     pub(crate) fn poll_opening(&mut self) -> Result<Option<Opened>, ProtocolError> {
-        let Some(opening) = self.opening.as_deref_mut() else {
+        let Phase::Connecting(opening) = &mut self.phase else {
             return Ok(None);
         };
         let input = self.rx.head(usize::MAX);
-        let step = match opening {
+        let step = match &mut **opening {
             Opening::Client {
                 key,
                 protocols,
@@ -255,8 +251,7 @@ impl Connection {
         match step {
             Ok(Some((opened, consumed))) => {
                 self.rx.consume_head(consumed);
-                self.opening = None;
-                self.state = State::Open;
+                self.phase = Phase::open();
                 Ok(Some(opened))
             }
             Ok(None) => Ok(None),
@@ -269,10 +264,7 @@ impl Connection {
 
     /// The handshake failed or was refused: nothing more is read or sent.
     fn end_opening(&mut self) {
-        self.opening = None;
-        self.failed = true;
-        self.close_sent = true;
-        self.state = State::Closed;
+        self.phase = Phase::Closed(End::Failed);
         self.rx.discard();
     }
 }

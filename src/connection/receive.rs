@@ -13,8 +13,8 @@ use bytes::Bytes;
 use super::input::{RxFrame, RxMessage};
 use super::opening::Opened;
 use super::{
-    Chunk, ChunkRef, Closed, Connection, DataKind, Event, EventRef, Message, ProtocolError,
-    ReceiveMode, State, Utf8Bytes,
+    Chunk, ChunkRef, Closed, Connection, DataKind, End, Event, EventRef, Message, Phase,
+    ProtocolError, ReceiveMode, Utf8Bytes,
 };
 use crate::close::CloseCode;
 use crate::frame::header::{HeaderParse, parse_header};
@@ -157,11 +157,11 @@ impl Connection {
 
     fn locate(&mut self) -> Result<Option<Ready>, ProtocolError> {
         self.rx.unlend();
-        if self.state == State::Connecting {
+        if let Phase::Connecting(_) = self.phase {
             if let Some(opened) = self.poll_opening()? {
                 return Ok(Some(Ready::Opening(opened)));
             }
-            if self.state == State::Connecting {
+            if let Phase::Connecting(_) = self.phase {
                 return Ok(self.end_of_input());
             }
         }
@@ -169,7 +169,8 @@ impl Connection {
             return Ok(Some(Ready::Single { kind, start, end }));
         }
         loop {
-            if self.close_received || self.failed {
+            if let Phase::Closed(_) = self.phase {
+                // The input was dropped; the transport's end, if it came, was reported.
                 return Ok(None);
             }
             if self.rx.frame.is_none() {
@@ -197,10 +198,10 @@ impl Connection {
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
         let rx = &mut self.rx;
         rx.unlend();
-        // After the peer's close or a failure the input is dropped and no more is taken
-        // in, so an empty buffer stops this path then.
-        debug_assert!(!(self.close_received || self.failed) || rx.pos == rx.filled);
-        if self.state == State::Connecting
+        // Once closed, the input is dropped and no more is taken in, so an empty buffer
+        // stops this path then.
+        debug_assert!(!matches!(self.phase, Phase::Closed(_)) || rx.pos == rx.filled);
+        if matches!(self.phase, Phase::Connecting(_))
             || rx.frame.is_some()
             || rx.message.is_some()
             || self.config.receive_mode == ReceiveMode::Stream
@@ -264,10 +265,10 @@ impl Connection {
         }
         rx.eof_reported = true;
         rx.discard();
-        if self.state == State::Closed {
+        if let Phase::Closed(_) = self.phase {
             return None;
         }
-        self.state = State::Closed;
+        self.phase = Phase::Closed(End::TransportEnded);
         Some(Ready::Closed(Closed {
             code: CloseCode::ABNORMAL,
             reason: String::new(),

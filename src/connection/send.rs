@@ -2,7 +2,7 @@
 
 use bytes::Bytes;
 
-use super::{Connection, DataKind, Message, SendError, State};
+use super::{Connection, DataKind, Message, Phase, SendError};
 use crate::Role;
 use crate::close::{CloseCode, CloseFrame};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
@@ -32,10 +32,7 @@ impl Connection {
     /// Queue a message in one frame. A server queues a large payload by reference, without
     /// copying it.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
-        self.check_data_allowed()?;
-        if self.tx_fragment.is_some() {
-            return Err(SendError::FragmentOrder);
-        }
+        self.check_message_allowed()?;
         let (kind, payload) = match message {
             Message::Text(text) => (DataKind::Text, text.into_bytes()),
             Message::Binary(data) => (DataKind::Binary, data),
@@ -58,13 +55,15 @@ impl Connection {
         data: &[u8],
         fin: bool,
     ) -> Result<(), SendError> {
-        self.check_data_allowed()?;
-        let opcode = match self.tx_fragment {
+        let Phase::Open { sending, .. } = &mut self.phase else {
+            return Err(SendError::NotOpen(self.state()));
+        };
+        let opcode = match *sending {
             None => kind.opcode(),
             Some(current) if current == kind => OpCode::Continuation,
             Some(_) => return Err(SendError::FragmentOrder),
         };
-        self.tx_fragment = if fin { None } else { Some(kind) };
+        *sending = if fin { None } else { Some(kind) };
         let header = self.header(fin, opcode, data.len());
         self.out.push_frame(&header, data);
         Ok(())
@@ -81,39 +80,34 @@ impl Connection {
     }
 
     /// Start the closing handshake: queue a close frame with `code` and `reason` (at most
-    /// 123 bytes). The state becomes [`State::Closing`] until the peer's close arrives, or
-    /// [`State::Closed`] if it already had.
+    /// 123 bytes). The state becomes [`State::Closing`](super::State::Closing) until the
+    /// peer's close arrives. Only an open connection can start it: once the peer's close
+    /// arrived, the connection has answered it already.
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
-        if self.close_sent || matches!(self.state, State::Closed | State::Connecting) {
-            return Err(SendError::NotOpen(self.state));
+        if !self.phase.is_open() {
+            return Err(SendError::NotOpen(self.state()));
         }
         let mut body = [0u8; MAX_CONTROL_PAYLOAD];
         let n = CloseFrame::new(code, reason)
             .encode(&mut body)
             .map_err(SendError::InvalidClose)?;
         self.queue_control(OpCode::Close, &body[..n]);
-        self.close_sent = true;
-        self.state = if self.close_received {
-            State::Closed
-        } else {
-            State::Closing
-        };
+        self.phase = Phase::Closing;
         Ok(())
     }
 
     #[inline]
     fn send_message_bytes(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
-        self.check_data_allowed()?;
-        if self.tx_fragment.is_some() {
-            return Err(SendError::FragmentOrder);
-        }
+        self.check_message_allowed()?;
         let header = self.header(true, kind.opcode(), data.len());
         self.out.push_frame(&header, data);
         Ok(())
     }
 
     fn send_control(&mut self, opcode: OpCode, payload: &[u8]) -> Result<(), SendError> {
-        self.check_data_allowed()?;
+        if !self.phase.is_open() {
+            return Err(SendError::NotOpen(self.state()));
+        }
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlTooLong { len: payload.len() });
         }
@@ -121,11 +115,16 @@ impl Connection {
         Ok(())
     }
 
-    fn check_data_allowed(&self) -> Result<(), SendError> {
-        if self.state != State::Open || self.close_sent {
-            return Err(SendError::NotOpen(self.state));
+    /// A whole message may be queued: the connection is open and sends no fragmented one.
+    #[inline]
+    fn check_message_allowed(&self) -> Result<(), SendError> {
+        match self.phase {
+            Phase::Open { sending: None, .. } => Ok(()),
+            Phase::Open {
+                sending: Some(_), ..
+            } => Err(SendError::FragmentOrder),
+            _ => Err(SendError::NotOpen(self.state())),
         }
-        Ok(())
     }
 
     /// Queue a control frame the connection itself decided to send.
