@@ -6,14 +6,12 @@
 #![forbid(unsafe_code)]
 
 use std::io::{self, Read, Write};
-use std::vec::Vec;
 
 use crate::close::CloseCode;
-use crate::connection::{Config, Connection, Event, Message, ProtocolError, SendError, State};
+use crate::connection::{Config, Connection, Event, Message, State, UpgradeRequest};
 use crate::handshake::{
-    BuildError, ClientRequest, HandshakeError, Limits, Request, ServerResponse, parse_ws_url,
+    ClientRequest, ServerResponse, UrlError, parse_ws_url,
 };
-use std::string::String;
 
 /// What can go wrong while driving a connection.
 #[derive(Debug)]
@@ -21,29 +19,28 @@ use std::string::String;
 pub enum Error {
     /// Reading from or writing to the stream failed.
     Io(io::Error),
-    /// The opening handshake failed (for a server, the rejection was sent).
-    Handshake(HandshakeError),
-    /// The handshake request or response could not be built from what was given.
-    Build(BuildError),
-    /// The URL is not a `ws://` URL this driver can connect to.
-    Url,
-    /// The peer broke the protocol; the close frame was sent.
-    Protocol(ProtocolError),
-    /// A send was refused.
-    Send(SendError),
+    /// The protocol or our own call failed: the handshake (for a server, the rejection
+    /// was sent), a frame the peer sent (the close frame was sent), a refused send, a URL.
+    WebSocket(crate::Error),
     /// The connection is closed: nothing more will arrive.
     Closed,
+}
+
+impl Error {
+    /// The close code sent to the peer, if this error made us send one.
+    pub fn close_code(&self) -> Option<CloseCode> {
+        match self {
+            Error::WebSocket(e) => e.close_code(),
+            _ => None,
+        }
+    }
 }
 
 impl core::fmt::Display for Error {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             Error::Io(e) => write!(f, "I/O error: {e}"),
-            Error::Handshake(e) => write!(f, "handshake failed: {e}"),
-            Error::Build(e) => write!(f, "cannot build the handshake: {e}"),
-            Error::Url => f.write_str("not a ws:// URL"),
-            Error::Protocol(e) => write!(f, "protocol error: {e}"),
-            Error::Send(e) => write!(f, "send refused: {e}"),
+            Error::WebSocket(e) => write!(f, "{e}"),
             Error::Closed => f.write_str("connection closed"),
         }
     }
@@ -53,11 +50,8 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Io(e) => Some(e),
-            Error::Handshake(e) => Some(e),
-            Error::Build(e) => Some(e),
-            Error::Protocol(e) => Some(e),
-            Error::Send(e) => Some(e),
-            Error::Closed | Error::Url => None,
+            Error::WebSocket(e) => Some(e),
+            Error::Closed => None,
         }
     }
 }
@@ -68,27 +62,9 @@ impl From<io::Error> for Error {
     }
 }
 
-impl From<ProtocolError> for Error {
-    fn from(e: ProtocolError) -> Self {
-        Error::Protocol(e)
-    }
-}
-
-impl From<SendError> for Error {
-    fn from(e: SendError) -> Self {
-        Error::Send(e)
-    }
-}
-
-impl From<HandshakeError> for Error {
-    fn from(e: HandshakeError) -> Self {
-        Error::Handshake(e)
-    }
-}
-
-impl From<BuildError> for Error {
-    fn from(e: BuildError) -> Self {
-        Error::Build(e)
+impl<E: Into<crate::Error>> From<E> for Error {
+    fn from(e: E) -> Self {
+        Error::WebSocket(e.into())
     }
 }
 
@@ -200,8 +176,7 @@ impl<S: Read + Write> WebSocket<S> {
                 self.fill()?;
                 Ok(None)
             }
-            Err(ProtocolError::Handshake(e)) => Err(Error::Handshake(e)),
-            Err(e) => Err(Error::Protocol(e)),
+            Err(e) => Err(e.into()),
         }
     }
 
@@ -254,23 +229,24 @@ pub fn connect<S: Read + Write>(
     url: &str,
     seed: [u8; 32],
 ) -> Result<WebSocket<S>, Error> {
-    let url = parse_ws_url(url).map_err(|_| Error::Url)?;
+    let url = parse_ws_url(url)?;
     if url.secure {
-        return Err(Error::Url);
+        // TLS is the caller's: wrap the stream and use `connect_with`.
+        return Err(UrlError::Scheme.into());
     }
     let request = ClientRequest::new(url.authority, url.resource);
-    connect_with(stream, &request, seed, Config::default())
+    connect_with(stream, Config::default(), seed, &request)
 }
 
 /// Open a WebSocket as a client with a full [`ClientRequest`] (subprotocols, origin,
 /// headers) and [`Config`].
 pub fn connect_with<S: Read + Write>(
     stream: S,
-    request: &ClientRequest<'_>,
-    seed: [u8; 32],
     config: Config,
+    seed: [u8; 32],
+    request: &ClientRequest<'_>,
 ) -> Result<WebSocket<S>, Error> {
-    let conn = Connection::client(request, seed, config)?;
+    let conn = Connection::client(config, seed, request)?;
     let mut ws = WebSocket { stream, conn };
     ws.flush()?;
     loop {
@@ -301,66 +277,42 @@ pub fn connect_with<S: Read + Write>(
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn accept<S: Read + Write>(stream: S) -> Result<WebSocket<S>, Error> {
-    accept_with(stream, Limits::default(), Config::default(), |_| {
-        ServerResponse::default()
-    })
+    accept_with(stream, Config::default(), |_| ServerResponse::default())
 }
 
-/// Accept a WebSocket with chosen limits and [`Config`]; `choose` sees the request (path,
-/// origin, offered subprotocols and extensions) and returns what to accept.
-pub fn accept_with<S, F>(
-    stream: S,
-    limits: Limits,
-    config: Config,
-    choose: F,
-) -> Result<WebSocket<S>, Error>
+/// Accept a WebSocket with a chosen [`Config`] (its
+/// [`handshake_limits`](Config::handshake_limits) apply to the request); `choose` sees the
+/// request (path, query, headers and cookies, origin, offered subprotocols and extensions)
+/// and returns what to accept, borrowing from it as it likes.
+///
+/// ```no_run
+/// use std::net::TcpListener;
+/// use rfc6455::blocking;
+/// use rfc6455::connection::Config;
+/// use rfc6455::handshake::ServerResponse;
+///
+/// let (stream, _) = TcpListener::bind("127.0.0.1:9001")?.accept()?;
+/// let ws = blocking::accept_with(stream, Config::default(), |request| ServerResponse {
+///     protocol: request.protocols().find(|p| *p == "chat.v2"),
+///     ..ServerResponse::default()
+/// })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn accept_with<S, F>(stream: S, config: Config, choose: F) -> Result<WebSocket<S>, Error>
 where
     S: Read + Write,
-    F: for<'r> FnOnce(&Request<'r>) -> ServerResponse<'r>,
+    F: for<'r> FnOnce(&'r UpgradeRequest) -> ServerResponse<'r>,
 {
     let mut ws = WebSocket {
         stream,
-        conn: Connection::server(limits, config),
+        conn: Connection::server(config),
     };
-    loop {
-        if let Some(Event::Request) = ws.read_opening()? {
-            break;
+    let request = loop {
+        if let Some(Event::Request(request)) = ws.read_opening()? {
+            break request;
         }
-    }
-    // The choice may borrow the request, which borrows the connection: copy it out
-    // before the connection is changed.
-    let (protocol, extensions, headers) = {
-        let request = ws.conn.request().ok_or(Error::Closed)?;
-        let response = choose(&request);
-        (
-            response.protocol.map(String::from),
-            response
-                .extensions
-                .iter()
-                .map(|e| String::from(*e))
-                .collect::<Vec<_>>(),
-            response
-                .extra_headers
-                .iter()
-                .map(|(n, v)| (String::from(*n), String::from(*v)))
-                .collect::<Vec<_>>(),
-        )
     };
-    let extensions: Vec<&str> = extensions.iter().map(String::as_str).collect();
-    let headers: Vec<(&str, &str)> = headers
-        .iter()
-        .map(|(n, v)| (n.as_str(), v.as_str()))
-        .collect();
-    let response = ServerResponse {
-        protocol: protocol.as_deref(),
-        extensions: &extensions,
-        extra_headers: &headers,
-    };
-    match ws.conn.accept(&response) {
-        Ok(()) => {}
-        Err(SendError::Handshake(e)) => return Err(Error::Build(e)),
-        Err(e) => return Err(Error::Send(e)),
-    }
+    ws.conn.accept(&choose(&request))?;
     ws.flush()?;
     Ok(ws)
 }

@@ -283,17 +283,16 @@ impl KeepAlive {
     ///
     /// ```
     /// use core::time::Duration;
-    /// use rfc6455::Role;
     /// use rfc6455::connection::{Config, Connection};
     /// use rfc6455::keepalive::{KeepAlive, KeepAliveConfig};
     ///
     /// let secs = Duration::from_secs;
-    /// let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    /// let mut conn = Connection::upgraded_server(Config::default());
     /// let config = KeepAliveConfig { interval: secs(30), timeout: secs(10), max_missed: 1 };
     /// let mut keepalive = KeepAlive::new(config, secs(0));
     ///
     /// assert_eq!(keepalive.drive(&mut conn, secs(30)), None);
-    /// assert_eq!(conn.pending_output(), b"\x89\x04\0\0\0\0"); // ping #0, to be written
+    /// assert_eq!(conn.pending_output_chunk(), b"\x89\x04\0\0\0\0"); // ping #0, to be written
     /// conn.advance_output(6);
     /// conn.receive(b"\x8a\x84\0\0\0\0\0\0\0\0"); // the client's (masked) pong
     /// assert_eq!(keepalive.drive(&mut conn, secs(31)), None);

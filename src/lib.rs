@@ -53,10 +53,9 @@
 //!
 //! ```
 //! # #[cfg(feature = "alloc")] {
-//! use rfc6455::Role;
 //! use rfc6455::connection::{Config, Connection, Event, Message};
 //!
-//! let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+//! let mut server = Connection::upgraded_server(Config::default());
 //! // A masked text frame "Hello" (RFC 6455 section 5.7), as read from a socket.
 //! server.receive(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
 //! while let Some(event) = server.poll_event()? {
@@ -64,7 +63,7 @@
 //!         server.send_text(&text.as_str().to_uppercase())?;
 //!     }
 //! }
-//! assert_eq!(server.pending_output(), b"\x81\x05HELLO"); // write this to the socket
+//! assert_eq!(server.pending_output_chunk(), b"\x81\x05HELLO"); // write this to the socket
 //! # }
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -108,6 +107,8 @@ pub mod keygen;
 pub mod mask;
 pub mod utf8;
 
+mod error;
 mod role;
 
+pub use error::Error;
 pub use role::Role;

@@ -235,7 +235,7 @@ fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
 
 /// The output the step queued, taken off the connection as a socket write would.
 fn written(conn: &mut Connection) -> Vec<u8> {
-    let out = conn.pending_output().to_vec();
+    let out = conn.pending_output_chunk().to_vec();
     conn.advance_output(out.len());
     out
 }

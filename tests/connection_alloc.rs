@@ -230,7 +230,7 @@ fn keepalive_shrinks_the_buffers_before_its_idle_ping() {
 
     assert_eq!(keepalive.drive(&mut server, Duration::from_secs(31)), None);
     assert_eq!(
-        server.pending_output(),
+        server.pending_output_chunk(),
         b"\x89\x04\0\0\0\0",
         "ping #0 queued"
     );

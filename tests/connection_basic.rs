@@ -175,7 +175,7 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
     // Failed, but the transport stays open until the close frame is written.
     assert!(!s.should_close_transport());
     s.advance_output(24);
-    assert_eq!(s.pending_output(), b"t");
+    assert_eq!(s.pending_output_chunk(), b"t");
     assert!(!s.should_close_transport());
     s.advance_output(1);
     assert_eq!(s.pending_output_len(), 0);

@@ -297,7 +297,7 @@ fn a_64_kib_echo_then_a_ping_end_to_end() {
                 }
             }
             while conn.pending_output_len() > 0 {
-                match io.write(conn.pending_output()) {
+                match io.write(conn.pending_output_chunk()) {
                     Ok(n) => conn.advance_output(n),
                     Err(e) if e.kind() == ErrorKind::WouldBlock => break,
                     Err(e) => panic!("server write: {e}"),

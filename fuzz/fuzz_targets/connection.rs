@@ -417,7 +417,7 @@ impl Run {
             all.extend_from_slice(slice);
         }
         assert_eq!(all.len(), self.conn.pending_output_len());
-        let front = self.conn.pending_output();
+        let front = self.conn.pending_output_chunk();
         assert!(all.starts_with(front));
         assert_eq!(front.is_empty(), all.is_empty());
         all

@@ -104,7 +104,9 @@ impl Connection {
     pub(crate) fn fail(&mut self, err: ProtocolError) -> ProtocolError {
         if self.phase.is_open() {
             let mut body = [0u8; MAX_CONTROL_PAYLOAD];
-            let frame = CloseFrame::new(err.close_code(), err.reason());
+            // Every error after the handshake has a close code.
+            let code = err.close_code().unwrap_or(CloseCode::PROTOCOL_ERROR);
+            let frame = CloseFrame::new(code, err.reason());
             if let Ok(n) = frame.encode(&mut body) {
                 self.queue_control(OpCode::Close, &body[..n]);
             }

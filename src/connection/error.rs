@@ -29,24 +29,34 @@ pub enum ProtocolError {
         /// The configured limit.
         max: u64,
     },
-    /// An RSV bit was set on a frame that the negotiated extension does not allow it on.
-    ReservedBits(u8),
     /// The opening handshake failed (a server has queued its 400, 426 or 431 reply).
     Handshake(crate::handshake::HandshakeError),
 }
 
 impl ProtocolError {
-    /// The close code sent to the peer: 1002, 1007 or 1009.
-    pub fn close_code(&self) -> CloseCode {
-        match self {
+    /// The close code sent to the peer (1002, 1007 or 1009); `None` for a failed opening
+    /// handshake, where no WebSocket frame can be sent (see
+    /// [`http_status`](Self::http_status)).
+    pub fn close_code(&self) -> Option<CloseCode> {
+        Some(match self {
             ProtocolError::Frame(e) => e.close_code(),
             ProtocolError::Utf8(e) => e.close_code(),
             ProtocolError::Close(e) => e.close_code(),
             ProtocolError::MessageTooLarge { .. } => CloseCode::TOO_BIG,
-            ProtocolError::UnexpectedContinuation
-            | ProtocolError::ExpectedContinuation
-            | ProtocolError::ReservedBits(_)
-            | ProtocolError::Handshake(_) => CloseCode::PROTOCOL_ERROR,
+            ProtocolError::UnexpectedContinuation | ProtocolError::ExpectedContinuation => {
+                CloseCode::PROTOCOL_ERROR
+            }
+            ProtocolError::Handshake(_) => return None,
+        })
+    }
+
+    /// The HTTP status a server answered a failed opening handshake with (400, 426 or 431;
+    /// see [`HandshakeError::http_status`](crate::handshake::HandshakeError::http_status));
+    /// `None` for errors after the handshake.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            ProtocolError::Handshake(e) => Some(e.http_status()),
+            _ => None,
         }
     }
 
@@ -63,7 +73,6 @@ impl ProtocolError {
             ProtocolError::UnexpectedContinuation => "continuation without a message",
             ProtocolError::ExpectedContinuation => "expected a continuation frame",
             ProtocolError::MessageTooLarge { .. } => "message too large",
-            ProtocolError::ReservedBits(_) => "unexpected RSV bits",
             ProtocolError::Handshake(_) => "opening handshake failed",
         }
     }
@@ -83,9 +92,6 @@ impl fmt::Display for ProtocolError {
             }
             ProtocolError::MessageTooLarge { size, max } => {
                 write!(f, "message of {size} bytes exceeds the limit of {max}")
-            }
-            ProtocolError::ReservedBits(bits) => {
-                write!(f, "RSV bits {bits:#05b} not allowed on this frame")
             }
             ProtocolError::Handshake(e) => write!(f, "opening handshake: {e}"),
         }
@@ -127,9 +133,25 @@ impl From<CloseError> for ProtocolError {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum SendError {
-    /// The connection is not open for this kind of frame (data after a close was sent or
-    /// received, anything after the connection closed).
+    /// The connection is not open for this kind of frame (anything before the opening
+    /// handshake is done, after a close was sent or received, or after the connection
+    /// closed).
     NotOpen(super::State),
+    /// [`accept`](super::Connection::accept) or [`reject`](super::Connection::reject)
+    /// with no request to decide on: not a server, no
+    /// [`Event::Request`](super::Event::Request) reported yet, or already decided.
+    NoPendingRequest,
+    /// The frame would take the unwritten output past
+    /// [`Config::max_queued_output`](super::Config::max_queued_output): write what is
+    /// pending, then send again.
+    QueueFull {
+        /// The bytes already queued.
+        queued: usize,
+        /// The encoded frame's length (header and payload).
+        frame: usize,
+        /// The configured bound.
+        max: usize,
+    },
     /// A control frame payload over 125 bytes.
     ControlTooLong {
         /// The payload length.
@@ -149,6 +171,11 @@ impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SendError::NotOpen(state) => write!(f, "cannot send: connection is {state:?}"),
+            SendError::NoPendingRequest => f.write_str("no upgrade request is waiting for a decision"),
+            SendError::QueueFull { queued, frame, max } => write!(
+                f,
+                "output queue full: {queued} bytes queued, a {frame}-byte frame would pass the bound of {max}"
+            ),
             SendError::ControlTooLong { len } => {
                 write!(f, "control frame payload of {len} bytes exceeds 125")
             }

@@ -139,8 +139,8 @@ pub struct ChunkRef<'a> {
 pub enum EventRef<'a> {
     /// See [`Event::Accepted`].
     Accepted(Accepted),
-    /// See [`Event::Request`].
-    Request,
+    /// See [`Event::Request`]; the request is lent by the connection.
+    Request(&'a super::UpgradeRequest),
     /// A complete text message.
     Text(&'a str),
     /// A complete binary message.
@@ -180,9 +180,11 @@ pub enum Event {
     /// Client: the server accepted the opening handshake; the state is now
     /// [`State::Open`](super::State::Open).
     Accepted(Accepted),
-    /// Server: a valid upgrade request arrived; see
-    /// [`Connection::request`](super::Connection::request), then accept or reject it.
-    Request,
+    /// Server: a valid upgrade request arrived; read it, then
+    /// [`accept`](super::Connection::accept) or [`reject`](super::Connection::reject) it.
+    /// The request is owned (its bytes shared with the connection), so a response may
+    /// borrow it while the connection is changed.
+    Request(super::UpgradeRequest),
     /// A complete text or binary message.
     Message(Message),
     /// A piece of a message, in [`ReceiveMode::Stream`](super::ReceiveMode).

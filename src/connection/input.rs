@@ -9,8 +9,9 @@ use super::{Connection, DataKind};
 use crate::frame::{DecoderConfig, FrameHeader};
 use crate::utf8::Utf8Validator;
 
-/// The most room `receive_buffer` lends at once, whatever it is asked for.
-pub const MAX_ROOM: usize = 16 << 20;
+/// The longest slice [`Connection::receive_buffer`] lends for one read, whatever it is
+/// asked for (16 MiB).
+pub const MAX_READ_LEN: usize = 16 << 20;
 
 /// How far a read may go past the end of a large frame: enough for the next header.
 const READ_PAST: usize = 128;
@@ -140,6 +141,13 @@ impl Rx {
     /// Consume a handshake head of `len` bytes.
     pub(crate) fn consume_head(&mut self, len: usize) {
         self.pos += len;
+    }
+
+    /// Consume a handshake head of `len` bytes and hand it out, shared, without a copy.
+    pub(crate) fn split_head(&mut self, len: usize) -> Bytes {
+        let start = self.pos;
+        self.pos += len;
+        self.take(start, self.pos)
     }
 
     pub(super) fn release(&mut self) {
@@ -322,24 +330,23 @@ impl Connection {
     /// [`receive`](Self::receive) makes.
     ///
     /// `want` is the read size you would otherwise use (64 KiB suits most servers; at most
-    /// [`MAX_ROOM`], 16 MiB, is lent at once). The slice is that long,
+    /// [`MAX_READ_LEN`], 16 MiB, is lent at once). The slice is that long,
     /// except while a frame of at least `want / 2` bytes is incomplete:
     /// then it ends where that frame ends, so large payloads arrive whole at the front of
     /// the buffer and nothing after them has to be moved. The buffer grows with bytes that
     /// actually arrive, never by a length the peer declares. The room holds whatever it
     /// held before (earlier input of this connection, or zeroes where the buffer just
     /// grew); only the first `n` bytes you commit count. A drained buffer is kept
-    /// for the next read while it is at most [`Config::reuse_capacity`](super::Config::reuse_capacity);
+    /// for the next read while it is at most [`Config::active_buffer_capacity`](super::Config::active_buffer_capacity);
     /// with many idle connections, lend smaller reads or call
     /// [`shrink_buffers`](Self::shrink_buffers) when one goes idle.
     ///
     /// ```
     /// use std::io::Read;
-    /// use rfc6455::Role;
     /// use rfc6455::connection::{Config, Connection, EventRef};
     ///
     /// let mut socket: &[u8] = &[0x82, 0x03, 1, 2, 3]; // stands in for a TcpStream
-    /// let mut conn = Connection::new(Role::Client, Config::default(), [7; 32]);
+    /// let mut conn = Connection::upgraded_client(Config::default(), [7; 32]);
     /// let n = socket.read(conn.receive_buffer(64 << 10)).unwrap();
     /// conn.commit_received(n);
     /// assert_eq!(conn.poll_event_ref().unwrap(), Some(EventRef::Binary(&[1, 2, 3])));
@@ -351,7 +358,7 @@ impl Connection {
             rx.pos = 0;
             rx.filled = 0;
         }
-        let room = rx.read_size(want.clamp(1, MAX_ROOM));
+        let room = rx.read_size(want.clamp(1, MAX_READ_LEN));
         rx.lend(room)
     }
 

@@ -1,30 +1,38 @@
 //! The sans-IO connection state machine (feature `alloc`): bytes in, events out; calls in,
 //! bytes out.
 //!
-//! A [`Connection`] starts after the opening handshake. Feed it the bytes read from the
-//! transport with [`receive`](Connection::receive) (or read them straight into its buffer:
-//! [`receive_buffer`](Connection::receive_buffer), then
+//! A [`Connection`] does the opening handshake ([`Connection::server`],
+//! [`Connection::client`]) or starts after one done elsewhere
+//! ([`Connection::upgraded_server`], [`Connection::upgraded_client`]). Feed it the bytes
+//! read from the transport with [`receive`](Connection::receive) (or read them straight
+//! into its buffer: [`receive_buffer`](Connection::receive_buffer), then
 //! [`commit_received`](Connection::commit_received)), take [`Event`]s with
 //! [`poll_event`](Connection::poll_event), queue frames with the `send_*` methods and
-//! [`close`](Connection::close), and write what [`pending_output`](Connection::pending_output)
-//! returns, reporting it with [`advance_output`](Connection::advance_output).
+//! [`close`](Connection::close), and write all
+//! [`pending_output_len`](Connection::pending_output_len) bytes to the transport before
+//! waiting for input (see [`pending_output_chunk`](Connection::pending_output_chunk),
+//! [`pending_output_io_slices`](Connection::pending_output_io_slices) and
+//! [`pending_output_buf`](Connection::pending_output_buf)), reporting what was written with
+//! [`advance_output`](Connection::advance_output). The connection queues bytes by itself
+//! too (pongs, close replies, the close frame of a failure): after every `poll_event`,
+//! write what is pending.
 //!
 //! ```
-//! use rfc6455::Role;
 //! use rfc6455::connection::{Config, Connection, Event, Message};
 //!
-//! let mut client = Connection::new(Role::Client, Config::default(), [42; 32]);
-//! let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+//! let mut client = Connection::upgraded_client(Config::default(), [42; 32]);
+//! let mut server = Connection::upgraded_server(Config::default());
 //!
-//! client.send_text("hello").unwrap();
-//! server.receive(client.pending_output());
-//! let n = client.pending_output().len();
-//! client.advance_output(n);
+//! client.send_text("hello")?;
+//! let mut wire = Vec::new(); // stands in for the transport
+//! client.write_to(&mut wire)?;
+//! server.receive(&wire);
 //!
-//! match server.poll_event().unwrap() {
+//! match server.poll_event()? {
 //!     Some(Event::Message(Message::Text(text))) => assert_eq!(text.as_str(), "hello"),
 //!     other => panic!("unexpected {other:?}"),
 //! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 
@@ -37,14 +45,19 @@ mod opening;
 mod output;
 mod reassembly;
 mod receive;
+mod request;
 mod send;
+mod write;
 
 pub use error::{ProtocolError, SendError};
 pub use event::{Accepted, Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
-pub use input::MAX_ROOM;
+pub use input::MAX_READ_LEN;
+pub use request::UpgradeRequest;
+pub use write::OutputBuf;
 
 use crate::Role;
 use crate::frame::DecoderConfig;
+use crate::handshake::Limits;
 use crate::keygen::MaskKeyGen;
 use alloc::boxed::Box;
 use input::Rx;
@@ -63,6 +76,21 @@ pub enum ReceiveMode {
 }
 
 /// Limits and behaviour of a [`Connection`].
+///
+/// Build it in one expression with the builder methods, each named after the field it
+/// sets (the struct is `#[non_exhaustive]`, so that fields can be added without breaking
+/// callers; a struct literal with `..Config::default()` does not compile outside this
+/// crate):
+///
+/// ```
+/// use rfc6455::connection::{Config, ReceiveMode};
+///
+/// const CONFIG: Config = Config::new()
+///     .max_message_size(1 << 20)
+///     .receive_mode(ReceiveMode::Stream);
+/// assert_eq!(CONFIG.max_message_size, 1 << 20);
+/// assert_eq!(CONFIG.max_frame_size, Config::default().max_frame_size);
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Config {
@@ -72,6 +100,14 @@ pub struct Config {
     /// The largest frame payload (default 16 MiB), checked on the header before any
     /// payload is awaited. Exceeding it fails the connection with 1009.
     pub max_frame_size: u64,
+    /// The most output the `send_*` methods queue (default 1 MiB): a send that would take
+    /// the unwritten output past it is refused with [`SendError::QueueFull`] and queues
+    /// nothing, so a peer that stops reading cannot grow our memory through our own
+    /// sends. Into an empty queue any one message is accepted, so a message larger than
+    /// the bound can still be sent: output then peaks at that message. Automatic replies
+    /// (pongs, close frames) are not refused; pongs have a bound of their own
+    /// ([`max_pending_output_for_pong`](Self::max_pending_output_for_pong)).
+    pub max_queued_output: usize,
     /// Answer every ping with a pong carrying the same payload (default on).
     pub auto_pong: bool,
     /// Defer automatic pongs while more than this many bytes of output are unsent
@@ -84,27 +120,94 @@ pub struct Config {
     /// Deliver whole messages or pieces.
     pub receive_mode: ReceiveMode,
     /// Buffers up to this capacity (default 128 KiB, per buffer) are kept when drained and
-    /// reused, so messages that fit are received and sent without any allocation in steady
-    /// state; a buffer grown past it for a larger message is released as soon as it is
-    /// drained, unless the next frame has already started and is larger than this too.
-    pub reuse_capacity: usize,
-    /// What [`Connection::shrink_buffers`] keeps (default 512 bytes per buffer): call it
-    /// when a connection goes idle ([`keepalive::KeepAlive::drive`](crate::keepalive::KeepAlive::drive)
+    /// reused while the connection is busy, so messages that fit are received and sent
+    /// without any allocation in steady state; a buffer grown past it for a larger message
+    /// is released as soon as it is drained, unless the next frame has already started and
+    /// is larger than this too.
+    pub active_buffer_capacity: usize,
+    /// What [`Connection::shrink_buffers`] keeps of each buffer (default 512 bytes): call
+    /// it when a connection goes idle ([`keepalive::KeepAlive::drive`](crate::keepalive::KeepAlive::drive)
     /// does) so that 100,000 idle connections cost their structs and little more.
-    pub retained_capacity: usize,
+    pub idle_buffer_capacity: usize,
+    /// Limits on the peer's HTTP head in the opening handshake, for
+    /// [`Connection::server`] (the request) and [`Connection::client`] (the response).
+    pub handshake_limits: Limits,
+}
+
+impl Config {
+    /// The defaults (as [`Config::default`], usable in `const` items).
+    pub const fn new() -> Self {
+        Config {
+            max_message_size: 64 << 20,
+            max_frame_size: DecoderConfig::DEFAULT_MAX_FRAME_SIZE,
+            max_queued_output: 1 << 20,
+            auto_pong: true,
+            max_pending_output_for_pong: 64 << 10,
+            receive_mode: ReceiveMode::Messages,
+            active_buffer_capacity: 128 << 10,
+            idle_buffer_capacity: 512,
+            handshake_limits: Limits::new(),
+        }
+    }
+
+    /// Sets [`max_message_size`](Self::max_message_size).
+    pub const fn max_message_size(mut self, bytes: u64) -> Self {
+        self.max_message_size = bytes;
+        self
+    }
+
+    /// Sets [`max_frame_size`](Self::max_frame_size).
+    pub const fn max_frame_size(mut self, bytes: u64) -> Self {
+        self.max_frame_size = bytes;
+        self
+    }
+
+    /// Sets [`max_queued_output`](Self::max_queued_output).
+    pub const fn max_queued_output(mut self, bytes: usize) -> Self {
+        self.max_queued_output = bytes;
+        self
+    }
+
+    /// Sets [`auto_pong`](Self::auto_pong).
+    pub const fn auto_pong(mut self, on: bool) -> Self {
+        self.auto_pong = on;
+        self
+    }
+
+    /// Sets [`max_pending_output_for_pong`](Self::max_pending_output_for_pong).
+    pub const fn max_pending_output_for_pong(mut self, bytes: usize) -> Self {
+        self.max_pending_output_for_pong = bytes;
+        self
+    }
+
+    /// Sets [`receive_mode`](Self::receive_mode).
+    pub const fn receive_mode(mut self, mode: ReceiveMode) -> Self {
+        self.receive_mode = mode;
+        self
+    }
+
+    /// Sets [`active_buffer_capacity`](Self::active_buffer_capacity).
+    pub const fn active_buffer_capacity(mut self, bytes: usize) -> Self {
+        self.active_buffer_capacity = bytes;
+        self
+    }
+
+    /// Sets [`idle_buffer_capacity`](Self::idle_buffer_capacity).
+    pub const fn idle_buffer_capacity(mut self, bytes: usize) -> Self {
+        self.idle_buffer_capacity = bytes;
+        self
+    }
+
+    /// Sets [`handshake_limits`](Self::handshake_limits).
+    pub const fn handshake_limits(mut self, limits: Limits) -> Self {
+        self.handshake_limits = limits;
+        self
+    }
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            max_message_size: 64 << 20,
-            max_frame_size: DecoderConfig::DEFAULT_MAX_FRAME_SIZE,
-            auto_pong: true,
-            max_pending_output_for_pong: 64 << 10,
-            receive_mode: ReceiveMode::Messages,
-            reuse_capacity: 128 << 10,
-            retained_capacity: 512,
-        }
+        Config::new()
     }
 }
 
@@ -186,11 +289,23 @@ impl Phase {
 }
 
 impl Connection {
-    /// An open connection for `role`, for a handshake done elsewhere (see
-    /// [`client`](Self::client) and [`server`](Self::server) to let the connection do it).
-    /// `mask_seed` is 32 random bytes from which a client
-    /// derives its masking keys (RFC 6455 section 5.3); a server ignores it.
-    pub fn new(role: Role, config: Config, mask_seed: [u8; 32]) -> Self {
+    /// An open server connection, for a handshake done elsewhere (e.g. by an HTTP server
+    /// that upgraded the stream). See [`server`](Self::server) to let the connection do
+    /// the handshake.
+    pub fn upgraded_server(config: Config) -> Self {
+        Self::open(Role::Server, config, [0; 32])
+    }
+
+    /// An open client connection, for a handshake done elsewhere. `mask_seed` is 32
+    /// random bytes from which the masking keys are derived (RFC 6455 section 5.3: they
+    /// must be unpredictable); [`keygen::random_seed`](crate::keygen::random_seed) gives
+    /// one with the `getrandom` feature. See [`client`](Self::client) to let the
+    /// connection do the handshake.
+    pub fn upgraded_client(config: Config, mask_seed: [u8; 32]) -> Self {
+        Self::open(Role::Client, config, mask_seed)
+    }
+
+    fn open(role: Role, config: Config, mask_seed: [u8; 32]) -> Self {
         let decoder = DecoderConfig {
             role,
             allowed_rsv: crate::frame::Rsv::NONE,
@@ -248,69 +363,11 @@ impl Connection {
         end_by_us && self.out.len() == 0
     }
 
-    /// The bytes waiting to be written to the transport (a prefix of them when frames are
-    /// queued by reference); empty when there is nothing to write.
-    #[inline]
-    pub fn pending_output(&self) -> &[u8] {
-        self.out.front()
-    }
-
-    /// All bytes waiting to be written, as slices in order, for a vectored write.
-    #[inline]
-    pub fn pending_output_slices(&self) -> impl Iterator<Item = &[u8]> {
-        self.out.slices()
-    }
-
-    /// The number of bytes waiting to be written.
-    #[inline]
-    pub fn pending_output_len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Release buffer memory beyond [`Config::retained_capacity`] that nothing pending
+    /// Release buffer memory beyond [`Config::idle_buffer_capacity`] that nothing pending
     /// needs: call it when the connection goes idle. Returns the bytes of capacity given
     /// back (approximately: a buffer's capacity as `bytes` reports it).
     pub fn shrink_buffers(&mut self) -> usize {
-        let keep = self.config.retained_capacity;
+        let keep = self.config.idle_buffer_capacity;
         self.rx.shrink(keep) + self.out.shrink(keep)
-    }
-
-    /// Report that the first `n` pending bytes were written.
-    ///
-    /// This may queue bytes: an automatic pong deferred while the output was over
-    /// [`Config::max_pending_output_for_pong`] is queued here once the output has drained
-    /// to that bound, so write until [`pending_output_len`](Self::pending_output_len) is 0.
-    #[inline]
-    pub fn advance_output(&mut self, n: usize) {
-        self.out.advance(n, self.config.reuse_capacity);
-        if let Phase::Open {
-            deferred_pong: Some(_),
-            ..
-        } = self.phase
-        {
-            self.flush_deferred_pong();
-        }
-    }
-
-    /// Write all pending output to `w` with vectored writes, including a deferred pong
-    /// that the writing lets through; returns the bytes written.
-    #[cfg(feature = "std")]
-    pub fn write_to<W: std::io::Write>(&mut self, w: &mut W) -> std::io::Result<usize> {
-        let mut total = 0;
-        while self.out.len() > 0 {
-            let mut slices = [std::io::IoSlice::new(&[]); 16];
-            let mut count = 0;
-            for (slot, chunk) in slices.iter_mut().zip(self.out.slices()) {
-                *slot = std::io::IoSlice::new(chunk);
-                count += 1;
-            }
-            let n = w.write_vectored(&slices[..count])?;
-            if n == 0 {
-                return Err(std::io::ErrorKind::WriteZero.into());
-            }
-            self.advance_output(n);
-            total += n;
-        }
-        Ok(total)
     }
 }

@@ -5,12 +5,11 @@ use alloc::boxed::Box;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 
-use super::{Accepted, Config, Connection, End, Event, EventRef, Phase, ProtocolError, SendError};
-use crate::Role;
+use super::{Accepted, Config, Connection, End, Phase, ProtocolError, SendError, UpgradeRequest};
 use crate::handshake::limits::HeadScanner;
 use crate::handshake::{
-    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, Limits, Request,
-    ServerHandshake, ServerResponse, Status, write_rejection,
+    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, ServerHandshake,
+    ServerResponse, Status, write_rejection,
 };
 use crate::keygen::MaskKeyGen;
 
@@ -22,61 +21,49 @@ pub(crate) enum Opening {
         key: ClientKey,
         protocols: Vec<String>,
         extensions: Vec<String>,
-        limits: Limits,
         scanner: HeadScanner,
     },
-    /// A server waiting for the request (`head_len` is `None`), then for the application
+    /// A server waiting for the request (`request` is `None`), then for the application
     /// to accept or reject it.
     Server {
         parser: ServerHandshake,
-        head_len: Option<usize>,
+        request: Option<UpgradeRequest>,
     },
 }
 
 /// What one step of the opening handshake produced.
 pub(crate) enum Opened {
     Client(Accepted),
+    /// The request is in `Opening::Server`.
     Request,
 }
 
-impl Opened {
-    pub(crate) fn event(self) -> Event {
-        match self {
-            Opened::Client(accepted) => Event::Accepted(accepted),
-            Opened::Request => Event::Request,
-        }
-    }
-
-    pub(crate) fn event_ref<'a>(self) -> EventRef<'a> {
-        match self {
-            Opened::Client(accepted) => EventRef::Accepted(accepted),
-            Opened::Request => EventRef::Request,
-        }
-    }
-}
-
 impl Connection {
-    /// A client connection in [`State::Connecting`]: the upgrade request for `request` is
-    /// queued as output; feed the server's reply to [`receive`](Self::receive) and
-    /// [`poll_event`](Self::poll_event) reports [`Event::Accepted`] once it is valid.
+    /// A client connection in [`State::Connecting`](super::State::Connecting): the upgrade
+    /// request for `request` is queued as output (write it: see
+    /// [`pending_output_len`](Self::pending_output_len)); feed the server's reply to
+    /// [`receive`](Self::receive) and [`poll_event`](Self::poll_event) reports
+    /// [`Event::Accepted`] once it is valid, within [`Config::handshake_limits`].
     ///
-    /// `seed` is 32 random bytes; the handshake nonce and the masking keys are derived
-    /// from it (from different parts of the keystream, so the public nonce reveals
-    /// nothing about the keys).
+    /// `seed` is 32 random bytes (e.g. [`keygen::random_seed`](crate::keygen::random_seed)
+    /// with the `getrandom` feature); the handshake nonce and the masking keys are derived
+    /// from it (from different parts of the keystream, so the public nonce reveals nothing
+    /// about the keys).
     ///
     /// ```
-    /// use rfc6455::connection::{Config, Connection, Event, State};
+    /// use rfc6455::connection::{Config, Connection, State};
     /// use rfc6455::handshake::ClientRequest;
     ///
     /// let request = ClientRequest::new("example.com", "/chat");
-    /// let mut client = Connection::client(&request, [7; 32], Config::default()).unwrap();
+    /// let client = Connection::client(Config::default(), [7; 32], &request)?;
     /// assert_eq!(client.state(), State::Connecting);
-    /// assert!(client.pending_output().starts_with(b"GET /chat HTTP/1.1\r\n"));
+    /// assert!(client.pending_output_chunk().starts_with(b"GET /chat HTTP/1.1\r\n"));
+    /// # Ok::<(), rfc6455::Error>(())
     /// ```
     pub fn client(
-        request: &ClientRequest<'_>,
-        seed: [u8; 32],
         config: Config,
+        seed: [u8; 32],
+        request: &ClientRequest<'_>,
     ) -> Result<Self, BuildError> {
         let mut rng = MaskKeyGen::new(seed);
         let mut nonce = [0u8; 16];
@@ -89,98 +76,105 @@ impl Connection {
         }
         let key = ClientKey::from_nonce(nonce);
         let bytes = request.encode_to_vec(&key)?;
-        let mut conn = Connection::new(Role::Client, config, mask_seed);
+        let mut conn = Connection::upgraded_client(config, mask_seed);
         conn.out.push_raw(&bytes);
         conn.phase = Phase::Connecting(Box::new(Opening::Client {
             key,
             protocols: request.protocols.iter().map(|p| p.to_string()).collect(),
             extensions: request.extensions.iter().map(|e| e.to_string()).collect(),
-            limits: Limits::new(),
             scanner: HeadScanner::new(),
         }));
         Ok(conn)
     }
 
-    /// A server connection in [`State::Connecting`], waiting for the client's upgrade
-    /// request within `limits`. [`poll_event`](Self::poll_event) reports [`Event::Request`]
-    /// once a valid request arrived; inspect it with [`request`](Self::request), then
-    /// [`accept`](Self::accept) or [`reject`](Self::reject) it. An invalid request is
-    /// answered with 400, 426 or 431 by the connection itself.
+    /// A server connection in [`State::Connecting`](super::State::Connecting), waiting for
+    /// the client's upgrade request within [`Config::handshake_limits`].
+    /// [`poll_event`](Self::poll_event) reports [`Event::Request`] with the request once a
+    /// valid one arrived; then [`accept`](Self::accept) or [`reject`](Self::reject) it.
+    ///
+    /// An invalid request makes `poll_event` return the error after queuing the 400, 426
+    /// or 431 response for it: write the pending output, then close the transport
+    /// ([`should_close_transport`](Self::should_close_transport) says when).
     ///
     /// ```
     /// use rfc6455::connection::{Config, Connection, Event, State};
-    /// use rfc6455::handshake::{Limits, ServerResponse};
+    /// use rfc6455::handshake::ServerResponse;
     ///
-    /// let mut server = Connection::server(Limits::default(), Config::default());
+    /// let mut server = Connection::server(Config::default());
     /// server.receive(b"GET /chat HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
     ///     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\
     ///     Sec-WebSocket-Version: 13\r\n\r\n");
-    /// assert_eq!(server.poll_event().unwrap(), Some(Event::Request));
-    /// assert_eq!(server.request().unwrap().path(), "/chat");
-    /// server.accept(&ServerResponse::default()).unwrap();
+    /// let Some(Event::Request(request)) = server.poll_event()? else { panic!() };
+    /// assert_eq!(request.path(), "/chat");
+    /// server.accept(&ServerResponse::default())?;
     /// assert_eq!(server.state(), State::Open);
-    /// assert!(server.pending_output().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// assert!(server.pending_output_chunk().starts_with(b"HTTP/1.1 101 Switching Protocols\r\n"));
+    /// # Ok::<(), rfc6455::Error>(())
     /// ```
-    pub fn server(limits: Limits, config: Config) -> Self {
-        let mut conn = Connection::new(Role::Server, config, [0; 32]);
+    pub fn server(config: Config) -> Self {
+        let mut conn = Connection::upgraded_server(config);
         conn.phase = Phase::Connecting(Box::new(Opening::Server {
-            parser: ServerHandshake::new(limits),
-            head_len: None,
+            parser: ServerHandshake::new(config.handshake_limits),
+            request: None,
         }));
         conn
     }
 
-    /// The client's validated upgrade request, once [`Event::Request`] was reported and
-    /// until it is accepted or rejected.
-    pub fn request(&self) -> Option<Request<'_>> {
-        let Phase::Connecting(opening) = &self.phase else {
-            return None;
-        };
-        let Opening::Server {
-            parser,
-            head_len: Some(len),
-        } = &**opening
-        else {
-            return None;
-        };
-        // Parsed again from the kept head: one more linear pass, once.
-        match ServerHandshake::new(*parser.limits()).parse(self.rx.head(*len)) {
-            Ok(Status::Complete { value, .. }) => Some(value),
+    /// The client's validated upgrade request, from [`Event::Request`] until it is
+    /// accepted or rejected (clone it to keep it longer: the clone shares its bytes).
+    pub fn request(&self) -> Option<&UpgradeRequest> {
+        match &self.phase {
+            Phase::Connecting(opening) => match &**opening {
+                Opening::Server { request, .. } => request.as_ref(),
+                Opening::Client { .. } => None,
+            },
             _ => None,
         }
     }
 
+    /// The request just reported as an event.
+    pub(super) fn pending_request(&self) -> &UpgradeRequest {
+        self.request().expect("a request is kept until it is decided")
+    }
+
     /// Accept the client's request: queue the `101 Switching Protocols` response with the
     /// chosen subprotocol and extensions (each must be one the client offered). The state
-    /// becomes [`State::Open`], and frames the client sent right after its request are
-    /// processed by the next [`poll_event`](Self::poll_event).
+    /// becomes [`State::Open`](super::State::Open), and frames the client sent right after
+    /// its request are processed by the next [`poll_event`](Self::poll_event).
+    ///
+    /// Queues bytes: write [`pending_output_len`](Self::pending_output_len) bytes before
+    /// you wait for input.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NoPendingRequest`] unless a request was reported and not yet decided;
+    /// [`SendError::Handshake`] if the response selects what the client did not offer or
+    /// is malformed. Nothing is queued then, and the request is still pending.
     pub fn accept(&mut self, response: &ServerResponse<'_>) -> Result<(), SendError> {
-        let request = self.request().ok_or(SendError::NotOpen(self.state()))?;
-        let Phase::Connecting(opening) = &self.phase else {
-            unreachable!("a request is pending only while connecting");
-        };
-        let Opening::Server {
-            head_len: Some(len),
-            ..
-        } = **opening
-        else {
-            unreachable!("a request is pending only on a server");
-        };
+        let request = self.request().ok_or(SendError::NoPendingRequest)?;
         let reply = request
+            .as_request()
             .response_to_vec(response)
             .map_err(SendError::Handshake)?;
         self.out.push_raw(&reply);
-        self.rx.consume_head(len);
         self.phase = Phase::open();
         Ok(())
     }
 
     /// Refuse the client's request with an HTTP `status` (300 to 599) and `reason`; the
-    /// state becomes [`State::Closed`] and the transport should be closed once the response
-    /// is written.
+    /// state becomes [`State::Closed`](super::State::Closed).
+    ///
+    /// Queues bytes (the response): write them, then close the transport
+    /// ([`should_close_transport`](Self::should_close_transport) is then true).
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NoPendingRequest`] unless a request was reported and not yet decided;
+    /// [`SendError::Handshake`] for a status out of range or a reason that is not a valid
+    /// HTTP reason phrase.
     pub fn reject(&mut self, status: u16, reason: &str) -> Result<(), SendError> {
         if self.request().is_none() {
-            return Err(SendError::NotOpen(self.state()));
+            return Err(SendError::NoPendingRequest);
         }
         let mut reply = [0u8; 512];
         let n = write_rejection(status, reason, &[], &mut reply).map_err(SendError::Handshake)?;
@@ -200,9 +194,8 @@ impl Connection {
                 key,
                 protocols,
                 extensions,
-                limits,
                 scanner,
-            } => match scanner.scan(input, limits) {
+            } => match scanner.scan(input, &self.config.handshake_limits) {
                 Err(e) => Err(e),
                 Ok(None) => Ok(None),
                 Ok(Some(head)) => {
@@ -213,7 +206,8 @@ impl Connection {
                         extensions: &extensions,
                         ..ClientRequest::new("", "")
                     };
-                    let handshake = ClientHandshake::with_limits(&request, key, *limits);
+                    let handshake =
+                        ClientHandshake::with_limits(&request, key, self.config.handshake_limits);
                     // The head is found: parse it without scanning it again.
                     handshake.parse_head(input, head).map(|value| {
                         let accepted = Accepted {
@@ -226,15 +220,15 @@ impl Connection {
                     })
                 }
             },
-            Opening::Server {
-                parser, head_len, ..
-            } => {
-                if head_len.is_some() {
+            Opening::Server { parser, request } => {
+                if request.is_some() {
                     return Ok(None); // waiting for accept or reject
                 }
                 match parser.parse(input) {
-                    Ok(Status::Complete { consumed, .. }) => {
-                        *head_len = Some(consumed);
+                    Ok(Status::Complete { value, consumed }) => {
+                        // Parsed from `rx`'s own bytes, so the spans always exist.
+                        let spans = value.spans(input).expect("parsed from raw bytes");
+                        *request = Some(UpgradeRequest::new(self.rx.split_head(consumed), spans));
                         return Ok(Some(Opened::Request));
                     }
                     Ok(Status::Partial) => Ok(None),

@@ -101,7 +101,8 @@ impl Connection {
             Ready::Ping { start, end } => Event::Ping(rx.take(start, end)),
             Ready::Pong { start, end } => Event::Pong(rx.take(start, end)),
             Ready::Closed(closed) => Event::Closed(closed),
-            Ready::Opening(opened) => opened.event(),
+            Ready::Opening(Opened::Client(accepted)) => Event::Accepted(accepted),
+            Ready::Opening(Opened::Request) => Event::Request(self.pending_request().clone()),
         }))
     }
 
@@ -110,10 +111,9 @@ impl Connection {
     /// allocation, even for fragmented messages once the reassembly buffer has grown.
     ///
     /// ```
-    /// use rfc6455::Role;
     /// use rfc6455::connection::{Config, Connection, EventRef};
     ///
-    /// let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    /// let mut server = Connection::upgraded_server(Config::default());
     /// server.receive(&[0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58]);
     /// let mut total = 0;
     /// while let Some(event) = server.poll_event_ref()? {
@@ -151,7 +151,8 @@ impl Connection {
             Ready::Ping { start, end } => EventRef::Ping(&rx.buf[start..end]),
             Ready::Pong { start, end } => EventRef::Pong(&rx.buf[start..end]),
             Ready::Closed(closed) => EventRef::Closed(closed),
-            Ready::Opening(opened) => opened.event_ref(),
+            Ready::Opening(Opened::Client(accepted)) => EventRef::Accepted(accepted),
+            Ready::Opening(Opened::Request) => EventRef::Request(self.pending_request()),
         }))
     }
 
@@ -259,7 +260,7 @@ impl Connection {
     /// handshake did.
     fn end_of_input(&mut self) -> Option<Ready> {
         let rx = &mut self.rx;
-        rx.settle(self.config.reuse_capacity, self.config.retained_capacity);
+        rx.settle(self.config.active_buffer_capacity, self.config.idle_buffer_capacity);
         if !rx.eof || rx.eof_reported {
             return None;
         }

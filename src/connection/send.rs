@@ -18,25 +18,37 @@ impl DataKind {
 
 impl Connection {
     /// Queue a text message in one frame.
+    ///
+    /// Queues bytes: write [`pending_output_len`](Self::pending_output_len) bytes before
+    /// you wait for input.
+    ///
+    /// # Errors
+    ///
+    /// [`SendError::NotOpen`] unless the connection is open, [`SendError::FragmentOrder`]
+    /// while a fragmented message is being sent, [`SendError::QueueFull`] if the frame
+    /// would take the output past [`Config::max_queued_output`](super::Config::max_queued_output).
+    /// Nothing is queued then.
     #[inline]
     pub fn send_text(&mut self, text: &str) -> Result<(), SendError> {
         self.send_message_bytes(DataKind::Text, text.as_bytes())
     }
 
-    /// Queue a binary message in one frame.
+    /// Queue a binary message in one frame. Queues bytes and fails as
+    /// [`send_text`](Self::send_text) does.
     #[inline]
     pub fn send_binary(&mut self, data: &[u8]) -> Result<(), SendError> {
         self.send_message_bytes(DataKind::Binary, data)
     }
 
     /// Queue a message in one frame. A server queues a large payload by reference, without
-    /// copying it.
+    /// copying it. Queues bytes and fails as [`send_text`](Self::send_text) does.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
         self.check_message_allowed()?;
         let (kind, payload) = match message {
             Message::Text(text) => (DataKind::Text, text.into_bytes()),
             Message::Binary(data) => (DataKind::Binary, data),
         };
+        self.check_room(payload.len())?;
         let header = self.header(true, kind.opcode(), payload.len());
         self.out.push_shared(&header, payload);
         Ok(())
@@ -49,6 +61,9 @@ impl Connection {
     ///
     /// For text, each fragment need not end on a character boundary, but the whole
     /// message must be UTF-8: the peer checks.
+    ///
+    /// Queues bytes and fails as [`send_text`](Self::send_text) does (a fragment that
+    /// breaks the order is [`SendError::FragmentOrder`]).
     pub fn send_fragment(
         &mut self,
         kind: DataKind,
@@ -63,18 +78,24 @@ impl Connection {
             Some(current) if current == kind => OpCode::Continuation,
             Some(_) => return Err(SendError::FragmentOrder),
         };
-        *sending = if fin { None } else { Some(kind) };
+        self.check_room(data.len())?;
+        if let Phase::Open { sending, .. } = &mut self.phase {
+            *sending = if fin { None } else { Some(kind) };
+        }
         let header = self.header(fin, opcode, data.len());
         self.out.push_frame(&header, data);
         Ok(())
     }
 
-    /// Queue a ping (payload at most 125 bytes).
+    /// Queue a ping (payload at most 125 bytes). Queues bytes and fails as
+    /// [`send_text`](Self::send_text) does ([`SendError::ControlTooLong`] for a longer
+    /// payload).
     pub fn send_ping(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.send_control(OpCode::Ping, payload)
     }
 
-    /// Queue an unsolicited pong (payload at most 125 bytes), e.g. as a heartbeat.
+    /// Queue an unsolicited pong (payload at most 125 bytes), e.g. as a heartbeat. Queues
+    /// bytes and fails as [`send_ping`](Self::send_ping) does.
     pub fn send_pong(&mut self, payload: &[u8]) -> Result<(), SendError> {
         self.send_control(OpCode::Pong, payload)
     }
@@ -83,6 +104,10 @@ impl Connection {
     /// 123 bytes). The state becomes [`State::Closing`](super::State::Closing) until the
     /// peer's close arrives. Only an open connection can start it: once the peer's close
     /// arrived, the connection has answered it already.
+    ///
+    /// Queues bytes: write them; the bound of
+    /// [`Config::max_queued_output`](super::Config::max_queued_output) does not apply (a
+    /// close frame is at most 125 bytes, sent once).
     pub fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), SendError> {
         if !self.phase.is_open() {
             return Err(SendError::NotOpen(self.state()));
@@ -99,6 +124,7 @@ impl Connection {
     #[inline]
     fn send_message_bytes(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
         self.check_message_allowed()?;
+        self.check_room(data.len())?;
         let header = self.header(true, kind.opcode(), data.len());
         self.out.push_frame(&header, data);
         Ok(())
@@ -111,6 +137,7 @@ impl Connection {
         if payload.len() > MAX_CONTROL_PAYLOAD {
             return Err(SendError::ControlTooLong { len: payload.len() });
         }
+        self.check_room(payload.len())?;
         self.queue_control(opcode, payload);
         Ok(())
     }
@@ -125,6 +152,28 @@ impl Connection {
             } => Err(SendError::FragmentOrder),
             _ => Err(SendError::NotOpen(self.state())),
         }
+    }
+
+    /// A frame with a `payload_len`-byte payload fits under `max_queued_output`, or the
+    /// queue is empty (any one frame is accepted into an empty queue).
+    #[inline]
+    fn check_room(&self, payload_len: usize) -> Result<(), SendError> {
+        let queued = self.out.len();
+        if queued == 0 {
+            return Ok(());
+        }
+        let length_len = match payload_len {
+            0..=125 => 2,
+            126..=0xFFFF => 4,
+            _ => 10,
+        };
+        let key_len = if self.role == Role::Client { 4 } else { 0 };
+        let frame = payload_len.saturating_add(length_len + key_len);
+        let max = self.config.max_queued_output;
+        if queued.saturating_add(frame) <= max {
+            return Ok(());
+        }
+        Err(SendError::QueueFull { queued, frame, max })
     }
 
     /// Queue a control frame the connection itself decided to send.

@@ -238,6 +238,57 @@ impl<'b> Request<'b> {
     }
 }
 
+/// Where a [`Request`]'s parts lie in the head it was parsed from, so that an owned copy
+/// of the head can lend the request again without parsing it (`connection::UpgradeRequest`).
+#[cfg(feature = "alloc")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RequestSpans {
+    target: (usize, usize),
+    host: (usize, usize),
+    origin: Option<(usize, usize)>,
+    key: (usize, usize),
+    headers: (usize, usize),
+}
+
+#[cfg(feature = "alloc")]
+impl<'b> Request<'b> {
+    /// Where this request's parts lie in `head`, the bytes it was parsed from; `None` for
+    /// a request built from an `http` header map.
+    pub(crate) fn spans(&self, head: &[u8]) -> Option<RequestSpans> {
+        let HeaderSource::Raw(block) = self.headers else {
+            return None;
+        };
+        let base = head.as_ptr() as usize;
+        let span = |part: &[u8]| {
+            let start = (part.as_ptr() as usize).wrapping_sub(base);
+            let end = start.wrapping_add(part.len());
+            (end <= head.len()).then_some((start, end))
+        };
+        Some(RequestSpans {
+            target: span(self.target.as_bytes())?,
+            host: span(self.host.as_bytes())?,
+            origin: match self.origin {
+                Some(origin) => Some(span(origin.as_bytes())?),
+                None => None,
+            },
+            key: span(self.key.as_bytes())?,
+            headers: span(block)?,
+        })
+    }
+
+    /// The request whose parts `spans` located in `head` (the same bytes, validated then).
+    pub(crate) fn from_spans(head: &'b [u8], spans: &RequestSpans) -> Request<'b> {
+        let text = |(start, end): (usize, usize)| crate::utf8::from_validated(&head[start..end]);
+        Request {
+            target: text(spans.target),
+            host: text(spans.host),
+            origin: spans.origin.map(text),
+            key: text(spans.key),
+            headers: HeaderSource::Raw(&head[spans.headers.0..spans.headers.1]),
+        }
+    }
+}
+
 /// What the server accepts: the subprotocol and extensions it selected from the client's
 /// offers, and headers of its own.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

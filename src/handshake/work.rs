@@ -352,8 +352,8 @@ mod tests {
         fn server_connection() {
             for line in SHAPES {
                 let head = padded(REQUEST, Limits::DEFAULT_MAX_HEAD_BYTES, line);
-                let mut conn = Connection::server(Limits::default(), Config::default());
-                let work = open(&mut conn, &head, |e| matches!(e, Event::Request));
+                let mut conn = Connection::server(Config::default());
+                let work = open(&mut conn, &head, |e| matches!(e, Event::Request(_)));
                 check(work, &head, "server connection");
             }
         }
@@ -362,9 +362,9 @@ mod tests {
         fn client_connection() {
             let request = ClientRequest::new("server.example.com", "/chat");
             for line in SHAPES {
-                let mut conn = Connection::client(&request, [7; 32], Config::default()).unwrap();
+                let mut conn = Connection::client(Config::default(), [7; 32], &request).unwrap();
                 // The key the client wrote, and the accept value for it.
-                let out = String::from_utf8(conn.pending_output().to_vec()).unwrap();
+                let out = String::from_utf8(conn.pending_output_chunk().to_vec()).unwrap();
                 let key = out
                     .split("\r\n")
                     .find_map(|l| l.strip_prefix("Sec-WebSocket-Key: "))

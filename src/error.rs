@@ -1,0 +1,152 @@
+//! One error type for the whole crate, for callers who do not need to tell the layers
+//! apart: every layer's error converts into [`Error`] with `?`.
+
+use core::fmt;
+
+use crate::close::{CloseCode, CloseError};
+use crate::frame::{EncodeError, FrameError};
+use crate::handshake::{BuildError, HandshakeError, UrlError};
+use crate::utf8::Utf8Error;
+
+/// Any error of this crate: the layer's own error, wrapped.
+///
+/// The layer errors stay public for those who match on them; this one is for `?` across
+/// layers (e.g. a function that builds a client connection and reads its first event
+/// returns `Result<_, rfc6455::Error>`). [`close_code`](Self::close_code) and
+/// [`http_status`](Self::http_status) say what the peer was, or must be, told.
+///
+/// ```
+/// use rfc6455::connection::{Config, Connection};
+/// use rfc6455::handshake::ClientRequest;
+///
+/// fn first_bytes(host: &str) -> Result<usize, rfc6455::Error> {
+///     let request = ClientRequest::new(host, "/");
+///     let client = Connection::client(Config::default(), [7; 32], &request)?; // BuildError
+///     Ok(client.pending_output_len())
+/// }
+/// assert!(first_bytes("example.com").is_ok());
+/// assert!(first_bytes("bad host").is_err());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// The peer broke the protocol or a limit after the opening handshake, on a
+    /// [`Connection`](crate::connection::Connection) (a failed handshake converts to
+    /// [`Error::Handshake`]).
+    #[cfg(feature = "alloc")]
+    Protocol(crate::connection::ProtocolError),
+    /// A send, accept or reject was refused; nothing was queued.
+    #[cfg(feature = "alloc")]
+    Send(crate::connection::SendError),
+    /// A frame header broke a rule of RFC 6455 section 5 (the frame layer's decoder).
+    Frame(FrameError),
+    /// A frame could not be encoded.
+    Encode(EncodeError),
+    /// Text that is not UTF-8.
+    Utf8(Utf8Error),
+    /// A malformed close payload or a close code that may not be sent.
+    Close(CloseError),
+    /// The peer's opening handshake is invalid.
+    Handshake(HandshakeError),
+    /// A handshake request or response could not be built from what was given.
+    Build(BuildError),
+    /// A string is not a WebSocket URL.
+    Url(UrlError),
+}
+
+impl Error {
+    /// The close code the peer is sent for this error, where one is: for errors in
+    /// received frames and messages (1002, 1007, 1009). `None` for errors of our own
+    /// calls and for the opening handshake, where no close frame is sent.
+    pub fn close_code(&self) -> Option<CloseCode> {
+        match self {
+            #[cfg(feature = "alloc")]
+            Error::Protocol(e) => e.close_code(),
+            Error::Frame(e) => Some(e.close_code()),
+            Error::Utf8(e) => Some(e.close_code()),
+            Error::Close(e) => Some(e.close_code()),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status a server answers a failed opening handshake with (400, 426 or
+    /// 431); `None` for other errors.
+    pub fn http_status(&self) -> Option<u16> {
+        match self {
+            #[cfg(feature = "alloc")]
+            Error::Protocol(e) => e.http_status(),
+            Error::Handshake(e) => Some(e.http_status()),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            #[cfg(feature = "alloc")]
+            Error::Protocol(e) => write!(f, "{e}"),
+            #[cfg(feature = "alloc")]
+            Error::Send(e) => write!(f, "{e}"),
+            Error::Frame(e) => write!(f, "{e}"),
+            Error::Encode(e) => write!(f, "{e}"),
+            Error::Utf8(e) => write!(f, "{e}"),
+            Error::Close(e) => write!(f, "{e}"),
+            Error::Handshake(e) => write!(f, "{e}"),
+            Error::Build(e) => write!(f, "{e}"),
+            Error::Url(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(match self {
+            Error::Protocol(e) => e,
+            Error::Send(e) => e,
+            Error::Frame(e) => e,
+            Error::Encode(e) => e,
+            Error::Utf8(e) => e,
+            Error::Close(e) => e,
+            Error::Handshake(e) => e,
+            Error::Build(e) => e,
+            Error::Url(e) => e,
+        })
+    }
+}
+
+macro_rules! from_layer {
+    ($($(#[$cfg:meta])* $variant:ident($ty:ty)),* $(,)?) => {$(
+        $(#[$cfg])*
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::$variant(e)
+            }
+        }
+    )*};
+}
+
+/// A failed opening handshake becomes [`Error::Handshake`], so that it has one place
+/// whichever layer reported it.
+#[cfg(feature = "alloc")]
+impl From<crate::connection::ProtocolError> for Error {
+    fn from(e: crate::connection::ProtocolError) -> Self {
+        match e {
+            crate::connection::ProtocolError::Handshake(e) => Error::Handshake(e),
+            e => Error::Protocol(e),
+        }
+    }
+}
+
+from_layer! {
+    #[cfg(feature = "alloc")]
+    Send(crate::connection::SendError),
+    Frame(FrameError),
+    Encode(EncodeError),
+    Utf8(Utf8Error),
+    Close(CloseError),
+    Handshake(HandshakeError),
+    Build(BuildError),
+    Url(UrlError),
+}
