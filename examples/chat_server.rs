@@ -19,7 +19,6 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rfc6455::Role;
 use rfc6455::connection::{Config, Connection, Event, Message, Utf8Bytes};
 use rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
@@ -188,7 +187,7 @@ fn client(
     };
     let mut config = Config::default();
     config.max_message_size = 64 << 10; // a chat line, not a file: 1009 beyond that
-    let mut conn = Connection::new(Role::Server, config, [0; 32]);
+    let mut conn = Connection::upgraded_server(config);
     conn.receive(&leftover);
     let peer: Peer = Arc::new(Mutex::new((conn, stream.try_clone()?)));
     // The keep-alive starts before the client can see its 101.

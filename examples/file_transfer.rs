@@ -21,7 +21,7 @@ use std::path::Path;
 use rfc6455::blocking::{self, Error};
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, DataKind, Event, Message, ReceiveMode};
-use rfc6455::handshake::{Limits, ServerResponse};
+use rfc6455::handshake::ServerResponse;
 use sha2::{Digest, Sha256};
 
 pub const FRAGMENT: usize = 64 * 1024;
@@ -100,10 +100,8 @@ pub fn receive(listener: &TcpListener, out: &Path, max_size: u64) -> Result<(u64
     config.receive_mode = ReceiveMode::Stream;
     config.max_frame_size = FRAGMENT as u64;
     config.max_message_size = max_size;
-    let mut ws = blocking::accept_with(stream, Limits::default(), config, |_| {
-        ServerResponse::default()
-    })
-    .map_err(|e| format!("handshake: {e}"))?;
+    let mut ws = blocking::accept_with(stream, config, |_| ServerResponse::default())
+        .map_err(|e| format!("handshake: {e}"))?;
     let mut file =
         BufWriter::new(File::create(out).map_err(|e| format!("{}: {e}", out.display()))?);
     let (mut hasher, mut size, mut text, mut verified) = (Sha256::new(), 0u64, Vec::new(), None);

@@ -152,11 +152,11 @@ pub fn run(
 }
 
 fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
-    let parsed = parse_ws_url(url).map_err(|_| Error::Url)?;
+    let parsed = parse_ws_url(url)?;
     let addr = (parsed.host, parsed.port)
         .to_socket_addrs()?
         .next()
-        .ok_or(Error::Url)?;
+        .ok_or(Error::from(rfc6455::handshake::UrlError::Host))?;
     let stream = TcpStream::connect_timeout(&addr, Duration::from_secs(5))?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(5)))?; // a server that never answers

@@ -9,9 +9,7 @@ use std::io::{self, Read, Write};
 
 use crate::close::CloseCode;
 use crate::connection::{Config, Connection, Event, Message, State, UpgradeRequest};
-use crate::handshake::{
-    ClientRequest, ServerResponse, UrlError, parse_ws_url,
-};
+use crate::handshake::{ClientRequest, ServerResponse, UrlError, parse_ws_url};
 
 /// What can go wrong while driving a connection.
 #[derive(Debug)]

@@ -111,6 +111,27 @@ impl MaskKeyGen {
     }
 }
 
+/// 32 bytes from the operating system's random number generator (feature `getrandom`):
+/// a seed for [`Connection::client`](crate::connection::Connection::client) and
+/// [`Connection::upgraded_client`](crate::connection::Connection::upgraded_client), or for
+/// a [`MaskKeyGen`].
+///
+/// ```
+/// let seed = rfc6455::keygen::random_seed().expect("an OS RNG");
+/// assert_ne!(seed, rfc6455::keygen::random_seed().unwrap());
+/// ```
+///
+/// # Errors
+///
+/// When the operating system has no randomness to give.
+#[cfg(feature = "getrandom")]
+#[cfg_attr(docsrs, doc(cfg(feature = "getrandom")))]
+pub fn random_seed() -> Result<[u8; 32], getrandom::Error> {
+    let mut seed = [0u8; 32];
+    getrandom::fill(&mut seed)?;
+    Ok(seed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,25 +160,4 @@ mod tests {
         assert_ne!(ka, kb);
         assert_ne!(&ka[..16], &ka[16..32]);
     }
-}
-
-/// 32 bytes from the operating system's random number generator (feature `getrandom`):
-/// a seed for [`Connection::client`](crate::connection::Connection::client) and
-/// [`Connection::upgraded_client`](crate::connection::Connection::upgraded_client), or for
-/// a [`MaskKeyGen`].
-///
-/// ```
-/// let seed = rfc6455::keygen::random_seed().expect("an OS RNG");
-/// assert_ne!(seed, rfc6455::keygen::random_seed().unwrap());
-/// ```
-///
-/// # Errors
-///
-/// When the operating system has no randomness to give.
-#[cfg(feature = "getrandom")]
-#[cfg_attr(docsrs, doc(cfg(feature = "getrandom")))]
-pub fn random_seed() -> Result<[u8; 32], getrandom::Error> {
-    let mut seed = [0u8; 32];
-    getrandom::fill(&mut seed)?;
-    Ok(seed)
 }

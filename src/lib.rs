@@ -112,3 +112,8 @@ mod role;
 
 pub use error::Error;
 pub use role::Role;
+
+/// The README's Rust snippets, compiled and run as doctests so that a wrong one fails.
+#[cfg(all(doctest, feature = "std"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

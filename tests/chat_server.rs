@@ -17,7 +17,6 @@ use std::time::Duration;
 
 use chat_server::common::ManualClock;
 use chat_server::{Env, Session};
-use rfc6455::Role;
 use rfc6455::blocking::{self, Error, WebSocket};
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, Event, Message};
@@ -242,7 +241,7 @@ fn written(conn: &mut Connection) -> Vec<u8> {
 
 #[test]
 fn a_session_pings_after_the_interval_and_drops_after_the_timeout_to_the_millisecond() {
-    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut conn = Connection::upgraded_server(Config::default());
     let mut session = Session::new(KEEPALIVE, ms(1000)); // joined at 1 s
     assert_eq!(session.wake_at(), Some(ms(1200)));
 
@@ -285,7 +284,7 @@ fn a_session_pings_after_the_interval_and_drops_after_the_timeout_to_the_millise
 
 #[test]
 fn a_session_reports_a_close_and_traffic_counts_as_life() {
-    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut conn = Connection::upgraded_server(Config::default());
     let mut session = Session::new(KEEPALIVE, ms(0));
     // A client that talks every 150 ms is never pinged.
     for t in 1..=10 {

@@ -8,7 +8,6 @@ mod counting;
 use core::time::Duration;
 
 use counting::{allocs, live};
-use rfc6455::Role;
 use rfc6455::connection::{Config, Connection, Event, EventRef, Message};
 use rfc6455::frame::{FrameHeader, OpCode, encode_frame};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig};
@@ -25,7 +24,7 @@ fn masked(opcode: OpCode, payload: &[u8]) -> Vec<u8> {
 }
 
 fn steady_state_allocations(config: Config, size: usize) -> u64 {
-    let mut server = Connection::new(Role::Server, config, [0; 32]);
+    let mut server = Connection::upgraded_server(config);
     let text = "x".repeat(size);
     let frames = [
         masked(OpCode::Binary, text.as_bytes()),
@@ -70,7 +69,7 @@ fn no_allocation_per_message_in_steady_state() {
         "16 KiB messages"
     );
     let mut big = Config::default();
-    big.reuse_capacity = 256 << 10;
+    big.active_buffer_capacity = 256 << 10;
     assert_eq!(
         steady_state_allocations(big, 64 << 10),
         0,
@@ -97,8 +96,8 @@ fn no_allocation_per_fragmented_message_or_client_send_in_steady_state() {
         let n = encode_frame(&header, piece, &mut out).unwrap();
         wire.extend_from_slice(&out[..n]);
     }
-    let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
-    let mut client = Connection::new(Role::Client, Config::default(), [1; 32]);
+    let mut server = Connection::upgraded_server(Config::default());
+    let mut client = Connection::upgraded_client(Config::default(), [1; 32]);
     let mut run = |rounds: usize| {
         for _ in 0..rounds {
             server.receive(&wire);
@@ -135,7 +134,7 @@ fn an_idle_connection_after_a_1_mib_message_holds_no_heap() {
     let payload = vec![5u8; 1 << 20];
     let frame = masked(OpCode::Binary, &payload);
     let before = live();
-    let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut server = Connection::upgraded_server(Config::default());
     for piece in frame.chunks(64 << 10) {
         server.receive(piece);
     }
@@ -158,12 +157,12 @@ fn an_idle_connection_after_a_1_mib_message_holds_no_heap() {
 
 /// SECURITY.md: after a run of 8 KiB messages (echoed by reference) and `shrink_buffers`,
 /// the struct and the 4 bytes of output buffer that held the last frame header, which is
-/// under `retained_capacity` and so kept; nothing else.
+/// under `idle_buffer_capacity` and so kept; nothing else.
 #[test]
 fn shrink_buffers_leaves_an_idle_connection_its_struct_and_4_bytes() {
     let frame = masked(OpCode::Binary, &[3u8; 8 << 10]);
     let before = live();
-    let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut server = Connection::upgraded_server(Config::default());
     for _ in 0..4 {
         server.receive(&frame);
         let Some(Event::Message(message)) = server.poll_event().unwrap() else {
@@ -192,7 +191,7 @@ fn shrink_buffers_leaves_an_idle_connection_its_struct_and_4_bytes() {
         "after 8 KiB messages: {active} heap bytes active, {heap} heap bytes idle after shrink"
     );
     assert_eq!(heap, 4);
-    assert!(heap <= Config::default().retained_capacity as i64);
+    assert!(heap <= Config::default().idle_buffer_capacity as i64);
     // Still works afterwards.
     server.receive(&frame);
     assert!(matches!(
@@ -209,7 +208,7 @@ fn shrink_buffers_leaves_an_idle_connection_its_struct_and_4_bytes() {
 fn keepalive_shrinks_the_buffers_before_its_idle_ping() {
     let frame = masked(OpCode::Binary, &[3u8; 64 << 10]);
     let before = live();
-    let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut server = Connection::upgraded_server(Config::default());
     let config = KeepAliveConfig {
         interval: Duration::from_secs(30),
         timeout: Duration::from_secs(10),
@@ -237,18 +236,18 @@ fn keepalive_shrinks_the_buffers_before_its_idle_ping() {
     let heap = live() - before;
     println!("after a 64 KiB message and the idle ping: {heap} heap bytes");
     assert_eq!(heap, 10);
-    assert!(heap <= Config::default().retained_capacity as i64);
+    assert!(heap <= Config::default().idle_buffer_capacity as i64);
 }
 
 /// `shrink_buffers` reports what it gives back: nothing, once failing the connection has
 /// already dropped the input (it reported the old buffer's size again when more than
-/// `retained_capacity`; found by fuzzing).
+/// `idle_buffer_capacity`; found by fuzzing).
 #[test]
 fn shrink_buffers_after_a_failure_reports_nothing_freed() {
     let mut config = Config::default();
-    config.retained_capacity = 0;
+    config.idle_buffer_capacity = 0;
     for input in [&[0x05u8][..], &[0x82, 0x7E, 0, 1][..], &[0x85; 300][..]] {
-        let mut client = Connection::new(Role::Client, config, [0; 32]);
+        let mut client = Connection::upgraded_client(config, [0; 32]);
         client.receive(input);
         assert!(client.poll_event().is_err(), "{input:02x?} is refused");
         let before = live();

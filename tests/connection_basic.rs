@@ -1,7 +1,6 @@
 //! Back-to-back client and server connections wired through memory.
 #![cfg(feature = "alloc")]
 
-use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
     Chunk, Closed, Config, Connection, DataKind, Event, Message, ProtocolError, ReceiveMode,
@@ -14,8 +13,8 @@ mod oracle;
 
 fn pair() -> (Connection, Connection) {
     (
-        Connection::new(Role::Client, Config::default(), [9; 32]),
-        Connection::new(Role::Server, Config::default(), [0; 32]),
+        Connection::upgraded_client(Config::default(), [9; 32]),
+        Connection::upgraded_server(Config::default()),
     )
 }
 
@@ -69,7 +68,7 @@ fn every_split_gives_the_same_events() {
     wire.extend(client_frame(true, OpCode::Continuation, "σμε".as_bytes()));
     wire.extend(client_frame(true, OpCode::Binary, &[7; 300]));
     let whole = {
-        let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut s = Connection::upgraded_server(Config::default());
         s.receive(&wire);
         events(&mut s)
     };
@@ -83,7 +82,7 @@ fn every_split_gives_the_same_events() {
         ]
     );
     for cut in 0..=wire.len() {
-        let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut s = Connection::upgraded_server(Config::default());
         s.receive(&wire[..cut]);
         let mut got = events(&mut s);
         s.receive(&wire[cut..]);
@@ -153,7 +152,7 @@ fn close_handshake_client_initiated() {
 
 #[test]
 fn invalid_utf8_fails_fast_inside_a_frame() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = Connection::upgraded_server(Config::default());
     let mut payload = b"valid start ".to_vec();
     payload.extend([0xCE, 0xBA, 0xF4, 0x90, 0x80, 0x80]);
     payload.extend(b" and much more text that has not arrived yet");
@@ -163,7 +162,7 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
     s.receive(&frame[..cut]);
     let err = s.poll_event().unwrap_err();
     assert!(matches!(err, ProtocolError::Utf8(_)));
-    assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
+    assert_eq!(err.close_code(), Some(CloseCode::INVALID_PAYLOAD));
     assert_eq!(s.state(), State::Closed);
     // The close frame is queued, unmasked (a server's): FIN + close, length 2 + 21,
     // code 1007 = 0x03EF, then the reason.
@@ -189,16 +188,16 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
 
 #[test]
 fn continuation_without_message_is_a_protocol_error() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = Connection::upgraded_server(Config::default());
     s.receive(&client_frame(true, OpCode::Continuation, b"x"));
     let err = s.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::UnexpectedContinuation);
-    assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+    assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
 }
 
 #[test]
 fn new_message_during_fragmented_message_is_a_protocol_error() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = Connection::upgraded_server(Config::default());
     s.receive(&client_frame(false, OpCode::Binary, b"a"));
     s.receive(&client_frame(true, OpCode::Text, b"b"));
     assert_eq!(
@@ -211,18 +210,18 @@ fn new_message_during_fragmented_message_is_a_protocol_error() {
 fn message_limit_is_checked_on_headers() {
     let mut config = Config::default();
     config.max_message_size = 10;
-    let mut s = Connection::new(Role::Server, config, [0; 32]);
+    let mut s = Connection::upgraded_server(config);
     s.receive(&client_frame(false, OpCode::Binary, &[0; 6]));
     // Only the header of the second fragment: the limit fails before its payload.
     s.receive(&client_frame(true, OpCode::Continuation, &[0; 6])[..6]);
     let err = s.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::MessageTooLarge { size: 12, max: 10 });
-    assert_eq!(err.close_code(), CloseCode::TOO_BIG);
+    assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
 }
 
 #[test]
 fn unmasked_client_frame_is_rejected() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = Connection::upgraded_server(Config::default());
     s.receive(&[0x81, 0x01, b'x']);
     assert_eq!(
         s.poll_event().unwrap_err(),
@@ -238,11 +237,11 @@ fn unmasked_client_frame_is_rejected() {
 #[test]
 fn masked_server_frame_is_rejected_by_a_client() {
     // RFC 6455 section 5.1: a client closes the connection on a masked frame.
-    let mut c = Connection::new(Role::Client, Config::default(), [9; 32]);
+    let mut c = Connection::upgraded_client(Config::default(), [9; 32]);
     c.receive(&oracle::encode(0x82, Some([1, 2, 3, 4]), b"x"));
     let err = c.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::Frame(FrameError::MaskedFrame));
-    assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+    assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
     assert_eq!(c.state(), State::Closed);
     // The client's close frame is masked (section 5.3): read back by hand.
     let out: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
@@ -258,7 +257,7 @@ fn masked_server_frame_is_rejected_by_a_client() {
 
 #[test]
 fn eof_before_close_reports_abnormal_closure() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = Connection::upgraded_server(Config::default());
     s.receive(&client_frame(true, OpCode::Text, b"partial")[..5]);
     s.receive_eof();
     assert_eq!(
@@ -275,7 +274,7 @@ fn eof_before_close_reports_abnormal_closure() {
 fn stream_mode_delivers_pieces_as_they_arrive() {
     let mut config = Config::default();
     config.receive_mode = ReceiveMode::Stream;
-    let mut s = Connection::new(Role::Server, config, [0; 32]);
+    let mut s = Connection::upgraded_server(config);
     let payload: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     let frame = client_frame(true, OpCode::Binary, &payload);
     let mut got = Vec::new();
@@ -332,7 +331,7 @@ fn fragmented_send_reassembles() {
 /// nothing.
 #[test]
 fn send_ping_and_send_pong_queue_control_frames_of_at_most_125_bytes() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = Connection::upgraded_server(Config::default());
     s.send_ping(b"hi").unwrap();
     s.send_pong(b"yo").unwrap();
     let max = [b'p'; 125];
@@ -367,7 +366,7 @@ fn close_is_refused_twice_and_before_the_connection_opens() {
     assert_eq!(c.pending_output_len(), queued);
 
     let request = rfc6455::handshake::ClientRequest::new("example.com", "/");
-    let mut connecting = Connection::client(&request, [3; 32], Config::default()).unwrap();
+    let mut connecting = Connection::client(Config::default(), [3; 32], &request).unwrap();
     let head = connecting.pending_output_len();
     assert_eq!(
         connecting.close(CloseCode::NORMAL, ""),

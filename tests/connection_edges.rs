@@ -318,7 +318,7 @@ fn drain(
             }
             Ok(Some(event)) => events.push(event),
             Ok(None) => return Ok(()),
-            Err(e) => return Err(e.close_code().0),
+            Err(e) => return Err(e.close_code().unwrap().0),
         }
     }
 }
@@ -347,7 +347,10 @@ fn check(
     if let Feed::Stream = feed {
         config.receive_mode = ReceiveMode::Stream;
     }
-    let mut conn = Connection::new(case.role, config, [3; 32]);
+    let mut conn = match case.role {
+        rfc6455::Role::Server => Connection::upgraded_server(config),
+        rfc6455::Role::Client => Connection::upgraded_client(config, [3; 32]),
+    };
     let mut partial = None;
     let mut points = cuts.to_vec();
     points.push(wire.len());

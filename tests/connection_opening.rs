@@ -5,7 +5,7 @@ use rfc6455::close::CloseCode;
 use rfc6455::connection::{
     Accepted, Closed, Config, Connection, Event, Message, ProtocolError, SendError, State,
 };
-use rfc6455::handshake::{ClientRequest, HandshakeError, Limits, ServerResponse};
+use rfc6455::handshake::{ClientRequest, HandshakeError, ServerResponse};
 
 fn drain(conn: &mut Connection) -> Vec<u8> {
     let bytes: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
@@ -27,7 +27,7 @@ fn client_and_server_open_and_exchange_in_any_split() {
         protocols: &["chat", "superchat"],
         ..ClientRequest::new("example.com", "/room?id=7")
     };
-    let mut client = Connection::client(&request, [3; 32], Config::default()).unwrap();
+    let mut client = Connection::client(Config::default(), [3; 32], &request).unwrap();
     assert_eq!(client.state(), State::Connecting);
     assert_eq!(
         client.send_text("too early"),
@@ -37,19 +37,26 @@ fn client_and_server_open_and_exchange_in_any_split() {
     // request alone goes first.
     let request_bytes = drain(&mut client);
     for cut in [1, 17, request_bytes.len() / 2, request_bytes.len()] {
-        let mut server = Connection::server(Limits::default(), Config::default());
+        let mut server = Connection::server(Config::default());
         server.receive(&request_bytes[..cut]);
         let mut got = events(&mut server);
         server.receive(&request_bytes[cut..]);
         got.extend(events(&mut server));
-        assert_eq!(got, vec![Event::Request], "cut {cut}");
+        assert_eq!(
+            got,
+            vec![Event::Request(server.request().unwrap().clone())],
+            "cut {cut}"
+        );
         let req = server.request().unwrap();
         assert_eq!(req.path(), "/room");
         assert_eq!(req.protocols().collect::<Vec<_>>(), ["chat", "superchat"]);
     }
-    let mut server = Connection::server(Limits::default(), Config::default());
+    let mut server = Connection::server(Config::default());
     server.receive(&request_bytes);
-    assert_eq!(events(&mut server), vec![Event::Request]);
+    assert_eq!(
+        events(&mut server),
+        vec![Event::Request(server.request().unwrap().clone())]
+    );
     // A subprotocol the client did not offer is refused, and nothing is sent.
     assert!(matches!(
         server.accept(&ServerResponse {
@@ -70,7 +77,7 @@ fn client_and_server_open_and_exchange_in_any_split() {
     server.send_text("welcome").unwrap();
     let reply = drain(&mut server);
     for cut in 0..=reply.len() {
-        let mut c = Connection::client(&request, [3; 32], Config::default()).unwrap();
+        let mut c = Connection::client(Config::default(), [3; 32], &request).unwrap();
         drain(&mut c);
         c.receive(&reply[..cut]);
         let mut got = events(&mut c);
@@ -102,15 +109,18 @@ fn client_and_server_open_and_exchange_in_any_split() {
 #[test]
 fn frames_right_behind_the_request_are_kept() {
     let request = ClientRequest::new("example.com", "/");
-    let mut client = Connection::client(&request, [1; 32], Config::default()).unwrap();
+    let mut client = Connection::client(Config::default(), [1; 32], &request).unwrap();
     let mut bytes = drain(&mut client);
     // A masked text frame "Hello" (RFC 6455 section 5.7) in the same read.
     bytes.extend([
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ]);
-    let mut server = Connection::server(Limits::default(), Config::default());
+    let mut server = Connection::server(Config::default());
     server.receive(&bytes);
-    assert_eq!(events(&mut server), vec![Event::Request]);
+    assert_eq!(
+        events(&mut server),
+        vec![Event::Request(server.request().unwrap().clone())]
+    );
     // Nothing is read past the head until the request is accepted.
     assert_eq!(events(&mut server), vec![]);
     server.accept(&ServerResponse::default()).unwrap();
@@ -122,7 +132,7 @@ fn frames_right_behind_the_request_are_kept() {
 
 #[test]
 fn bad_request_is_answered_by_the_connection() {
-    let mut server = Connection::server(Limits::default(), Config::default());
+    let mut server = Connection::server(Config::default());
     server.receive(
         b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
@@ -143,10 +153,13 @@ fn bad_request_is_answered_by_the_connection() {
 #[test]
 fn rejection_and_wrong_accept_key() {
     let request = ClientRequest::new("example.com", "/");
-    let mut client = Connection::client(&request, [1; 32], Config::default()).unwrap();
-    let mut server = Connection::server(Limits::default(), Config::default());
+    let mut client = Connection::client(Config::default(), [1; 32], &request).unwrap();
+    let mut server = Connection::server(Config::default());
     server.receive(&drain(&mut client));
-    assert_eq!(events(&mut server), vec![Event::Request]);
+    assert_eq!(
+        events(&mut server),
+        vec![Event::Request(server.request().unwrap().clone())]
+    );
     server.reject(403, "Forbidden").unwrap();
     assert_eq!(server.state(), State::Closed);
     let reply = drain(&mut server);
@@ -160,7 +173,7 @@ fn rejection_and_wrong_accept_key() {
     assert!(client.should_close_transport());
 
     // A 101 whose accept key belongs to another request.
-    let mut client = Connection::client(&request, [2; 32], Config::default()).unwrap();
+    let mut client = Connection::client(Config::default(), [2; 32], &request).unwrap();
     drain(&mut client);
     client.receive(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
@@ -174,7 +187,7 @@ fn rejection_and_wrong_accept_key() {
 
 #[test]
 fn eof_during_the_handshake_is_an_abnormal_close() {
-    let mut server = Connection::server(Limits::default(), Config::default());
+    let mut server = Connection::server(Config::default());
     server.receive(b"GET / HTTP/1.1\r\nHost: a\r\n");
     assert_eq!(events(&mut server), vec![]);
     server.receive_eof();
@@ -197,7 +210,7 @@ fn a_frame_before_the_handshake_is_not_a_message() {
     let frame = [
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
-    let mut server = Connection::server(Limits::default(), Config::default());
+    let mut server = Connection::server(Config::default());
     server.receive(&frame);
     server.receive(b"\r\n\r\n");
     assert!(
@@ -208,7 +221,7 @@ fn a_frame_before_the_handshake_is_not_a_message() {
         "the server refuses the head"
     );
     let request = ClientRequest::new("example.com", "/");
-    let mut client = Connection::client(&request, [3; 32], Config::default()).unwrap();
+    let mut client = Connection::client(Config::default(), [3; 32], &request).unwrap();
     // Unmasked, as from a server, then the end of a head.
     client.receive(b"\x81\x05hello\r\n\r\n");
     assert!(

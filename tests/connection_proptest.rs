@@ -122,7 +122,7 @@ fn drain(conn: &mut Connection, poll: Poll, events: &mut Vec<Event>) -> Result<(
         match poll(conn) {
             Ok(Some(event)) => events.push(event),
             Ok(None) => return Ok(()),
-            Err(e) => return Err(e.close_code()),
+            Err(e) => return Err(e.close_code().unwrap()),
         }
     }
 }
@@ -135,7 +135,10 @@ fn run_with(
     cuts: &[usize],
     poll: Poll,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(role, Config::default(), [0; 32]);
+    let mut conn = match role {
+        rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+        rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0; 32]),
+    };
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -175,7 +178,7 @@ fn run_read_into(
     fills: &[u16],
     config: Config,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(Role::Server, config, [0; 32]);
+    let mut conn = Connection::upgraded_server(config);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -219,8 +222,8 @@ proptest! {
         // Small reuse capacities make these small frames "large": buffers are released,
         // kept for a large frame that follows, and reserved ahead as with big frames.
         let mut config = Config::default();
-        config.reuse_capacity = reuse;
-        config.retained_capacity = reuse / 4;
+        config.active_buffer_capacity = reuse;
+        config.idle_buffer_capacity = reuse / 4;
         let read = run_read_into(&wire, &wants, &fills, config);
         prop_assert_eq!(&whole.0, &read.0);
         prop_assert_eq!(whole.1, read.1);
@@ -257,8 +260,8 @@ proptest! {
         seed in any::<[u8; 32]>(),
         chunk in 1usize..5000,
     ) {
-        let mut client = Connection::new(Role::Client, Config::default(), seed);
-        let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut client = Connection::upgraded_client(Config::default(), seed);
+        let mut server = Connection::upgraded_server(Config::default());
         let mut expected = Vec::new();
         for (text, bytes, pieces, ping) in &messages {
             let payload = if *text {

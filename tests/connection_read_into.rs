@@ -10,7 +10,7 @@ mod counting;
 mod wire;
 
 use rfc6455::Role;
-use rfc6455::connection::{Config, EventRef, MAX_ROOM, ProtocolError};
+use rfc6455::connection::{Config, EventRef, MAX_READ_LEN, ProtocolError};
 use wire::{b0, connection, frame, header};
 
 #[global_allocator]
@@ -279,12 +279,12 @@ fn a_large_buffer_is_kept_for_a_large_frame_that_follows_and_released_when_idle(
 #[test]
 fn a_huge_want_is_capped_not_a_panic() {
     // Found by the round-trip fuzz target: asking for `usize::MAX` overflowed the
-    // reservation. The room is capped at `MAX_ROOM` and reading still works.
-    for want in [usize::MAX, usize::MAX / 2 + 1, MAX_ROOM + 1] {
+    // reservation. The room is capped at `MAX_READ_LEN` and reading still works.
+    for want in [usize::MAX, usize::MAX / 2 + 1, MAX_READ_LEN + 1] {
         let mut conn = connection(Role::Server, Config::default());
         let msg = frame(Role::Server, b0(true, 0, 2), b"fine");
         let room = conn.receive_buffer(want);
-        assert_eq!(room.len(), MAX_ROOM);
+        assert_eq!(room.len(), MAX_READ_LEN);
         room[..msg.len()].copy_from_slice(&msg);
         conn.commit_received(msg.len());
         assert_eq!(conn.poll_event_ref(), Ok(Some(EventRef::Binary(b"fine"))));

@@ -100,7 +100,12 @@ mod connection {
         let mut accepted = 0;
         for role in [Role::Server, Role::Client] {
             for code in 0..=u16::MAX {
-                let mut conn = Connection::new(role, Config::default(), [0; 32]);
+                let mut conn = match role {
+                    rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+                    rfc6455::Role::Client => {
+                        Connection::upgraded_client(Config::default(), [0; 32])
+                    }
+                };
                 let mut payload = code.to_be_bytes().to_vec();
                 payload.extend_from_slice(b"why");
                 conn.receive(&close_frame(role, &payload));
@@ -122,7 +127,7 @@ mod connection {
                     // protocol error"; sections 5.5.1 and 7.1.5 require a valid code).
                     let err = ProtocolError::Close(CloseError::InvalidCode(CloseCode(code)));
                     assert_eq!(polled, Err(err), "{role:?} {code}");
-                    assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+                    assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
                     assert_eq!(code_of(&out[0].1), 1002);
                 }
                 assert_eq!(conn.state(), State::Closed);
@@ -148,7 +153,12 @@ mod connection {
     fn close_payload_edges() {
         for role in [Role::Server, Role::Client] {
             let poll = |payload: &[u8]| {
-                let mut conn = Connection::new(role, Config::default(), [0; 32]);
+                let mut conn = match role {
+                    rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+                    rfc6455::Role::Client => {
+                        Connection::upgraded_client(Config::default(), [0; 32])
+                    }
+                };
                 conn.receive(&close_frame(role, payload));
                 let polled = conn.poll_event();
                 (polled, queued(&conn))
@@ -182,10 +192,13 @@ mod connection {
             let (polled, out) = poll(&payload);
             let err = ProtocolError::Close(CloseError::InvalidReason { valid_up_to: 2 });
             assert_eq!(polled, Err(err));
-            assert_eq!(err.close_code(), CloseCode::INVALID_PAYLOAD);
+            assert_eq!(err.close_code(), Some(CloseCode::INVALID_PAYLOAD));
             assert_eq!(code_of(&out[0].1), 1007);
             // A reason of 124 bytes makes a 126-byte control frame: refused on the header.
-            let mut conn = Connection::new(role, Config::default(), [0; 32]);
+            let mut conn = match role {
+                rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+                rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0; 32]),
+            };
             let masked = if role == Role::Server { 0xFE } else { 0x7E };
             conn.receive(&[0x88, masked, 0, 126]);
             assert_eq!(
@@ -200,7 +213,10 @@ mod connection {
     #[test]
     fn an_invalid_close_after_ours_gets_no_second_close_frame() {
         for role in [Role::Server, Role::Client] {
-            let mut conn = Connection::new(role, Config::default(), [0; 32]);
+            let mut conn = match role {
+                rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+                rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0; 32]),
+            };
             conn.close(CloseCode::GOING_AWAY, "bye").unwrap();
             assert_eq!(conn.state(), State::Closing);
             conn.receive(&close_frame(role, &1005u16.to_be_bytes()));

@@ -163,7 +163,7 @@ fn every_opcode_rsv_and_fin_combination() {
                             conn.receive(&frame(role, b0(fin, rsv, opcode), b""));
                             if let Some(err) = rule(fin, rsv, opcode, in_message) {
                                 assert_eq!(failure(&mut conn), err, "{case}");
-                                assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
+                                assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
                                 refused += 1;
                             } else {
                                 let event = conn.poll_event().unwrap();

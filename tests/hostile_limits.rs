@@ -37,7 +37,7 @@ fn default_limits_are_the_documented_ones() {
     assert_eq!(c.max_frame_size, 16 << 20);
     assert_eq!(c.max_message_size, 64 << 20);
     assert_eq!(c.max_pending_output_for_pong, 64 << 10);
-    assert_eq!(c.retained_capacity, 512);
+    assert_eq!(c.idle_buffer_capacity, 512);
     assert!(c.auto_pong);
 }
 
@@ -57,7 +57,7 @@ fn a_2_pow_63_minus_1_byte_frame_is_refused_on_its_header() {
                 max: DEFAULT_FRAME
             })
         );
-        assert_eq!(err.close_code(), CloseCode::TOO_BIG);
+        assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
         // Whatever follows is dropped.
         conn.receive(&[0u8; 4096]);
         assert_eq!(conn.poll_event(), Ok(None));
@@ -176,7 +176,7 @@ fn a_frame_one_byte_over_the_limit_is_refused_in_every_length_encoding() {
                 ProtocolError::Frame(FrameError::FrameTooLarge { len: max + 1, max }),
                 "{role:?}"
             );
-            assert_eq!(err.close_code(), CloseCode::TOO_BIG);
+            assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
         }
         // Control frames are capped at 125 bytes whatever the limits.
         let mut conn = connection(role, unlimited());
@@ -211,7 +211,7 @@ fn a_message_one_byte_over_the_limit_is_refused_on_the_fragment_header() {
                 max: 1000
             }
         );
-        assert_eq!(err.close_code(), CloseCode::TOO_BIG);
+        assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
     }
 }
 
@@ -412,7 +412,7 @@ fn a_large_read_ending_inside_a_frame_does_not_pin_its_buffer() {
                 }
                 assert_eq!(events, 60_000);
                 let idle = counting::live() - before;
-                let retained = Config::default().retained_capacity as i64;
+                let retained = Config::default().idle_buffer_capacity as i64;
                 assert!(
                     idle <= retained,
                     "{role:?} cut {cut}: idle with {idle} bytes"

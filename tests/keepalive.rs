@@ -178,7 +178,7 @@ proptest! {
 #[cfg(feature = "alloc")]
 mod with_connection {
     use super::*;
-    use rfc6455::Role;
+
     use rfc6455::connection::{Config, Connection, Event, State};
 
     /// Move `from`'s output into `to`.
@@ -200,8 +200,8 @@ mod with_connection {
     #[test]
     fn a_live_peer_never_times_out_and_a_silent_one_does_on_time() {
         let cfg = config(1000, 400, 2);
-        let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
-        let mut client = Connection::new(Role::Client, Config::default(), [7; 32]);
+        let mut server = Connection::upgraded_server(Config::default());
+        let mut client = Connection::upgraded_client(Config::default(), [7; 32]);
         let mut ka = KeepAlive::new(cfg, ms(0));
         let mut pings = 0;
         let mut last_ping = None;
@@ -254,7 +254,7 @@ mod with_connection {
 
     #[test]
     fn bytes_of_an_unfinished_frame_count_as_life() {
-        let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut server = Connection::upgraded_server(Config::default());
         let mut ka = KeepAlive::new(config(1000, 300, 1), ms(0));
         assert_eq!(ka.drive(&mut server, ms(1000)), None);
         assert!(ka.is_awaiting_pong());
@@ -269,7 +269,7 @@ mod with_connection {
 
     #[test]
     fn closing_gets_no_ping_but_still_times_out_and_closed_is_left_alone() {
-        let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut server = Connection::upgraded_server(Config::default());
         server
             .close(rfc6455::close::CloseCode::GOING_AWAY, "bye")
             .unwrap();
@@ -279,7 +279,7 @@ mod with_connection {
         assert_eq!(server.pending_output_len(), queued, "no ping while Closing");
         assert!(ka.drive(&mut server, ms(1300)).is_some());
 
-        let mut closed = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut closed = Connection::upgraded_server(Config::default());
         closed.receive_eof();
         assert!(matches!(drain(&mut closed)[..], [Event::Closed(_)]));
         let mut ka = KeepAlive::new(config(1000, 300, 1), ms(0));

@@ -138,7 +138,10 @@ fn check(config: Config, len: usize, expect: Option<ProtocolError>) {
                 for poll in [Poll::Owned, Poll::Lent] {
                     let mut c = config;
                     c.receive_mode = mode;
-                    let mut conn = Connection::new(role, c, [3; 32]);
+                    let mut conn = match role {
+                        rfc6455::Role::Server => Connection::upgraded_server(c),
+                        rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
+                    };
                     let what = format!("{role:?} {mode:?} {feed:?} {poll:?} len {len}");
                     // Refused frames fed in pieces stop at the header: nothing more may be
                     // awaited before the verdict.
@@ -242,7 +245,10 @@ fn default_limits_on_every_path() {
             let what = format!("{role:?} {mode:?} {feed:?} {poll:?}");
             let mut c = config;
             c.receive_mode = mode;
-            let mut conn = Connection::new(role, c, [3; 32]);
+            let mut conn = match role {
+                rfc6455::Role::Server => Connection::upgraded_server(c),
+                rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
+            };
             let out = run(&mut conn, &frame, feed, poll);
             assert_eq!(out.error, None, "{what}");
             assert_eq!(out.messages, 1, "{what}");
@@ -267,7 +273,10 @@ fn check_over_default(frame_limit: u64) {
                     let what = format!("{role:?} {mode:?} {feed:?} {poll:?}");
                     let mut c = Config::default();
                     c.receive_mode = mode;
-                    let mut conn = Connection::new(role, c, [3; 32]);
+                    let mut conn = match role {
+                        rfc6455::Role::Server => Connection::upgraded_server(c),
+                        rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
+                    };
                     let out = run(&mut conn, &over, feed, poll);
                     assert_eq!(out.error, Some(expect), "{what}");
                     assert_closed_with_1009(&conn, "frame too large");
@@ -304,7 +313,10 @@ fn default_message_limit_over_fragments() {
                 if over {
                     c.receive_mode = ReceiveMode::Stream;
                 }
-                let mut conn = Connection::new(role, c, [3; 32]);
+                let mut conn = match role {
+                    rfc6455::Role::Server => Connection::upgraded_server(c),
+                    rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
+                };
                 let mut streamed = 0;
                 for bytes in [&first, &next, &next, &fourth] {
                     conn.receive(bytes);

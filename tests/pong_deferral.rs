@@ -86,7 +86,10 @@ fn header_len(role: Role, len: usize) -> usize {
 fn a_ping_behind_a_large_unsent_message_is_answered_once_the_message_is_written() {
     const MESSAGE: usize = 100_000;
     for role in ROLES {
-        let mut conn = Connection::new(role, Config::default(), [5; 32]);
+        let mut conn = match role {
+            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
+        };
         let data: Vec<u8> = (0..MESSAGE).map(|i| (i % 253) as u8).collect();
         conn.send_binary(&data).unwrap();
         let message_len = header_len(role, MESSAGE) + MESSAGE;
@@ -130,7 +133,10 @@ fn a_ping_behind_a_large_unsent_message_is_answered_once_the_message_is_written(
 #[test]
 fn only_the_most_recent_deferred_ping_is_answered() {
     for role in ROLES {
-        let mut conn = Connection::new(role, Config::default(), [5; 32]);
+        let mut conn = match role {
+            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
+        };
         conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
         for p in [&b"first"[..], b"second", b"third"] {
             receive_ping(&mut conn, p);
@@ -148,7 +154,10 @@ fn the_write_that_reaches_the_bound_releases_the_deferred_pong() {
     // it; a later ping, over the bound again because of that pong, is deferred in turn and
     // answered too: two pongs, in order.
     for role in ROLES {
-        let mut conn = Connection::new(role, Config::default(), [5; 32]);
+        let mut conn = match role {
+            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
+        };
         conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
         receive_ping(&mut conn, b"old");
         let message_len = header_len(role, BOUND + 1) + BOUND + 1;
@@ -177,7 +186,10 @@ fn the_write_that_reaches_the_bound_releases_the_deferred_pong() {
 #[test]
 fn ten_thousand_pings_while_the_peer_never_reads_cost_one_pending_pong() {
     for role in ROLES {
-        let mut conn = Connection::new(role, Config::default(), [5; 32]);
+        let mut conn = match role {
+            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
+        };
         conn.send_binary(&vec![7u8; BOUND]).unwrap();
         let payload = |i: usize| {
             let mut p = format!("ping {i:05} ").into_bytes();
@@ -227,7 +239,10 @@ fn ten_thousand_pings_while_the_peer_never_reads_cost_one_pending_pong() {
 fn a_deferred_pong_is_dropped_once_a_close_frame_is_queued() {
     for role in ROLES {
         for by_us in [true, false] {
-            let mut conn = Connection::new(role, Config::default(), [5; 32]);
+            let mut conn = match role {
+                rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+                rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
+            };
             conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
             receive_ping(&mut conn, b"late");
             if by_us {
@@ -252,7 +267,7 @@ fn a_deferred_pong_is_dropped_once_a_close_frame_is_queued() {
 fn without_auto_pong_nothing_is_deferred() {
     let mut config = Config::default();
     config.auto_pong = false;
-    let mut conn = Connection::new(Role::Server, config, [0; 32]);
+    let mut conn = Connection::upgraded_server(config);
     conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
     receive_ping(&mut conn, b"x");
     let got = frames(Role::Server, &write_all(&mut conn));

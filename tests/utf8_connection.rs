@@ -9,7 +9,6 @@
 #[path = "support/oracle.rs"]
 mod oracle;
 
-use rfc6455::Role;
 use rfc6455::connection::{Config, Connection, Event, Message};
 
 const KEY: [u8; 4] = [0x5A, 0xC3, 0x01, 0xFE];
@@ -79,7 +78,7 @@ fn check(payload: &[u8], feed: Feed) {
             oracle::encode(0x80, Some(KEY), &payload[cut..]),
         ],
     };
-    let mut conn = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut conn = Connection::upgraded_server(Config::default());
     let mut events = Vec::new();
     let mut error = None;
     'feed: for read in &reads {
@@ -89,7 +88,7 @@ fn check(payload: &[u8], feed: Feed) {
                 Ok(Some(event)) => events.push(event),
                 Ok(None) => break,
                 Err(e) => {
-                    error = Some(e.close_code().0);
+                    error = Some(e.close_code().unwrap().0);
                     break 'feed;
                 }
             }

@@ -194,7 +194,7 @@ pub fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
     let addr = url
         .strip_prefix("ws://")
         .and_then(|rest| rest.split('/').next())
-        .ok_or(Error::Url)?;
+        .ok_or(Error::from(rfc6455::handshake::UrlError::Scheme))?;
     let stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;

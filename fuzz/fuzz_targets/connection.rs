@@ -72,9 +72,9 @@ fn config(flags: u8, frame: u8, message: u8, pong: u8, preset: u8) -> Config {
         c.max_message_size = u64::from(message) * 64;
     }
     c.max_pending_output_for_pong = usize::from(pong) * 64;
-    c.retained_capacity = usize::from(flags >> 4) * 64;
+    c.idle_buffer_capacity = usize::from(flags >> 4) * 64;
     // Buffers up to this size are kept for reuse once drained: 0 to 30 KiB.
-    c.reuse_capacity = c.retained_capacity * 32;
+    c.active_buffer_capacity = c.idle_buffer_capacity * 32;
     c
 }
 
@@ -134,7 +134,7 @@ impl Run {
     fn new(role: Role, cfg: Config, full: bool) -> Run {
         let base = live_bytes();
         Run {
-            conn: Connection::new(role, cfg, [0x5A; 32]),
+            conn: match role { rfc6455::Role::Server => Connection::upgraded_server(cfg), rfc6455::Role::Client => Connection::upgraded_client(cfg, [0x5A; 32]) },
             role,
             cfg,
             full,
@@ -486,7 +486,7 @@ impl Run {
     /// - the output holds what is pending (what the caller queued, by reference or copied,
     ///   and the automatic replies);
     /// - "buffers may have up to twice the capacity of their contents while growing.
-    ///   Drained buffers up to `reuse_capacity` are kept for reuse";
+    ///   Drained buffers up to `active_buffer_capacity` are kept for reuse";
     ///
     /// so each buffer is within the larger of twice its contents and the reuse capacity,
     /// and within the reuse capacity once drained ("larger ones are released as soon as
@@ -529,11 +529,11 @@ impl Run {
         };
         let frame = cap(self.cfg.max_frame_size);
         let message = cap(self.cfg.max_message_size);
-        let reuse = self.cfg.reuse_capacity.max(self.cfg.retained_capacity);
+        let reuse = self.cfg.active_buffer_capacity.max(self.cfg.idle_buffer_capacity);
         let mut receive = self.fed_since_drain_max + 14 + frame + self.lent_max;
         let mut message = message;
         if !self.eof && self.conn.state() != State::Closed {
-            // "Drained buffers up to `reuse_capacity` are kept for reuse; larger ones are
+            // "Drained buffers up to `active_buffer_capacity` are kept for reuse; larger ones are
             // released as soon as drained": everything fed was polled and no frame is
             // partly in, or no fragmented message is in progress.
             if self.fed_since_drain == 0 && self.framing.between_frames() {
@@ -565,7 +565,7 @@ impl Run {
     }
 
     /// `shrink_buffers`, and SECURITY.md's claim on it: it "gives back everything above
-    /// `retained_capacity`" (per buffer: receive, reassembly, output) when the connection
+    /// `idle_buffer_capacity`" (per buffer: receive, reassembly, output) when the connection
     /// is idle (everything fed was polled, between frames and messages, nothing pending).
     fn shrink(&mut self) {
         let before = live_bytes();
@@ -592,12 +592,12 @@ impl Run {
             && self.framing.at_rest();
         if idle {
             let live = after - self.base;
-            let bound = 3 * self.cfg.retained_capacity + BOOKKEEPING;
+            let bound = 3 * self.cfg.idle_buffer_capacity + BOOKKEEPING;
             assert!(
                 live <= bound as isize,
                 "idle after shrink_buffers: live heap {live} over {bound} (retained capacity {}; \
                  freed {freed})",
-                self.cfg.retained_capacity
+                self.cfg.idle_buffer_capacity
             );
         }
     }

@@ -417,8 +417,8 @@ fuzz_target!(|data: &[u8]| {
         config.max_message_size = u64::from(message) * 64;
     }
     let mut pair = Pair {
-        sender: Connection::new(sender_role, Config::default(), [0xC3; 32]),
-        receiver: Connection::new(receiver_role, config, [0x3C; 32]),
+        sender: match sender_role { rfc6455::Role::Server => Connection::upgraded_server(Config::default()), rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0xC3; 32]) },
+        receiver: match receiver_role { rfc6455::Role::Server => Connection::upgraded_server(config), rfc6455::Role::Client => Connection::upgraded_client(config, [0x3C; 32]) },
         model: SendModel::default(),
         expect: Expect {
             config,

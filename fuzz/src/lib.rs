@@ -154,7 +154,7 @@ impl Rec {
             Event::Pong(p) => Rec::Pong(p.to_vec()),
             Event::Closed(c) => Rec::Closed(c.code.0, c.reason),
             // The targets build open connections (`Connection::new`): no handshake events.
-            Event::Accepted(_) | Event::Request => panic!("handshake event on an open connection"),
+            Event::Accepted(_) | Event::Request(_) => panic!("handshake event on an open connection"),
         }
     }
 
@@ -174,7 +174,7 @@ impl Rec {
             EventRef::Ping(p) => Rec::Ping(p.to_vec()),
             EventRef::Pong(p) => Rec::Pong(p.to_vec()),
             EventRef::Closed(c) => Rec::Closed(c.code.0, c.reason),
-            EventRef::Accepted(_) | EventRef::Request => {
+            EventRef::Accepted(_) | EventRef::Request(_) => {
                 panic!("handshake event on an open connection")
             }
         }

@@ -9,7 +9,7 @@
 //! can pass the check no fuzzer could pass by mutation; a piece boundary inside a marker
 //! falls in the middle of the value.
 //!
-//! Checks: no panic; the state only moves forward; a server reports `Event::Request` at
+//! Checks: no panic; the state only moves forward; a server reports `Event::Request(_)` at
 //! most once and only with a request `request()` can show; an accepted server or a client
 //! that saw `Event::Accepted` is `Open`; a client only opens on a response that RFC 6455
 //! section 4.1 lets it accept (read here with `httparse`: status 101, `Upgrade:
@@ -35,7 +35,7 @@ pub const ACCEPT_MARKER: &[u8] = b"%ACCEPT%";
 pub struct Reached {
     /// The client reported `Event::Accepted`.
     pub accepted: bool,
-    /// The server reported `Event::Request` (and accepted or rejected it).
+    /// The server reported `Event::Request(_)` (and accepted or rejected it).
     pub request: bool,
     /// Events reported after the connection opened.
     pub events_after_open: usize,
@@ -56,13 +56,13 @@ enum Seen {
 fn poll(conn: &mut Connection, by_ref: bool) -> Result<Option<Seen>, ProtocolError> {
     if by_ref {
         Ok(conn.poll_event_ref()?.map(|e| match e {
-            EventRef::Request => Seen::Request,
+            EventRef::Request(_) => Seen::Request,
             EventRef::Accepted(_) => Seen::Accepted,
             e => Seen::Open(Rec::from_ref(e)),
         }))
     } else {
         Ok(conn.poll_event()?.map(|e| match e {
-            Event::Request => Seen::Request,
+            Event::Request(_) => Seen::Request,
             Event::Accepted(_) => Seen::Accepted,
             e => Seen::Open(Rec::from_owned(e)),
         }))
@@ -166,9 +166,9 @@ pub fn run(data: &[u8]) -> Reached {
         ..ClientRequest::new("example.com", "/")
     };
     let mut conn = if server {
-        Connection::server(Limits::default(), cfg)
+        Connection::server(cfg)
     } else {
-        Connection::client(&request, [7; 32], cfg).expect("valid request")
+        Connection::client(cfg, [7; 32], &request).expect("valid request")
     };
     let mut written: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
     conn.advance_output(written.len());

@@ -171,7 +171,9 @@ impl fmt::Display for SendError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SendError::NotOpen(state) => write!(f, "cannot send: connection is {state:?}"),
-            SendError::NoPendingRequest => f.write_str("no upgrade request is waiting for a decision"),
+            SendError::NoPendingRequest => {
+                f.write_str("no upgrade request is waiting for a decision")
+            }
             SendError::QueueFull { queued, frame, max } => write!(
                 f,
                 "output queue full: {queued} bytes queued, a {frame}-byte frame would pass the bound of {max}"

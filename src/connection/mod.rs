@@ -227,11 +227,14 @@ pub enum State {
 
 /// A WebSocket connection: the opening handshake (with [`Connection::client`] and
 /// [`Connection::server`]) and everything after it, or only what comes after it (with
-/// [`Connection::new`], when the handshake was done elsewhere, e.g. by an HTTP server).
+/// [`Connection::upgraded_server`] and [`Connection::upgraded_client`], when the handshake
+/// was done elsewhere, e.g. by an HTTP server).
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
-    config: Config,
+    /// The configuration, less what lives elsewhere (the frame limit in the decoder's
+    /// configuration, the handshake limits in the opening state).
+    config: Settings,
     /// Where the connection is in its lifecycle, with what that stage needs.
     phase: Phase,
     rx: Rx,
@@ -239,6 +242,18 @@ pub struct Connection {
     keys: MaskKeyGen,
     /// Bytes fed to `receive`, for keep-alive.
     bytes_received: u64,
+}
+
+/// What the connection keeps of its [`Config`] after it is built.
+#[derive(Clone, Copy, Debug)]
+struct Settings {
+    max_message_size: u64,
+    max_queued_output: usize,
+    max_pending_output_for_pong: usize,
+    active_buffer_capacity: usize,
+    idle_buffer_capacity: usize,
+    auto_pong: bool,
+    receive_mode: ReceiveMode,
 }
 
 /// The lifecycle with each stage's own data; the public [`State`] is derived from it.
@@ -313,7 +328,15 @@ impl Connection {
         };
         Connection {
             role,
-            config,
+            config: Settings {
+                max_message_size: config.max_message_size,
+                max_queued_output: config.max_queued_output,
+                max_pending_output_for_pong: config.max_pending_output_for_pong,
+                active_buffer_capacity: config.active_buffer_capacity,
+                idle_buffer_capacity: config.idle_buffer_capacity,
+                auto_pong: config.auto_pong,
+                receive_mode: config.receive_mode,
+            },
             phase: Phase::open(),
             rx: Rx::new(decoder, config.receive_mode == ReceiveMode::Stream),
             out: Output::default(),
@@ -325,11 +348,6 @@ impl Connection {
     /// The role.
     pub fn role(&self) -> Role {
         self.role
-    }
-
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.config
     }
 
     /// The lifecycle state.

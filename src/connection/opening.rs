@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Accepted, Config, Connection, End, Phase, ProtocolError, SendError, UpgradeRequest};
 use crate::handshake::limits::HeadScanner;
 use crate::handshake::{
-    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, ServerHandshake,
+    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, Limits, ServerHandshake,
     ServerResponse, Status, write_rejection,
 };
 use crate::keygen::MaskKeyGen;
@@ -21,6 +21,7 @@ pub(crate) enum Opening {
         key: ClientKey,
         protocols: Vec<String>,
         extensions: Vec<String>,
+        limits: Limits,
         scanner: HeadScanner,
     },
     /// A server waiting for the request (`request` is `None`), then for the application
@@ -43,7 +44,7 @@ impl Connection {
     /// request for `request` is queued as output (write it: see
     /// [`pending_output_len`](Self::pending_output_len)); feed the server's reply to
     /// [`receive`](Self::receive) and [`poll_event`](Self::poll_event) reports
-    /// [`Event::Accepted`] once it is valid, within [`Config::handshake_limits`].
+    /// [`Event::Accepted`](super::Event::Accepted) once it is valid, within [`Config::handshake_limits`].
     ///
     /// `seed` is 32 random bytes (e.g. [`keygen::random_seed`](crate::keygen::random_seed)
     /// with the `getrandom` feature); the handshake nonce and the masking keys are derived
@@ -82,6 +83,7 @@ impl Connection {
             key,
             protocols: request.protocols.iter().map(|p| p.to_string()).collect(),
             extensions: request.extensions.iter().map(|e| e.to_string()).collect(),
+            limits: config.handshake_limits,
             scanner: HeadScanner::new(),
         }));
         Ok(conn)
@@ -89,7 +91,7 @@ impl Connection {
 
     /// A server connection in [`State::Connecting`](super::State::Connecting), waiting for
     /// the client's upgrade request within [`Config::handshake_limits`].
-    /// [`poll_event`](Self::poll_event) reports [`Event::Request`] with the request once a
+    /// [`poll_event`](Self::poll_event) reports [`Event::Request`](super::Event::Request) with the request once a
     /// valid one arrived; then [`accept`](Self::accept) or [`reject`](Self::reject) it.
     ///
     /// An invalid request makes `poll_event` return the error after queuing the 400, 426
@@ -120,7 +122,7 @@ impl Connection {
         conn
     }
 
-    /// The client's validated upgrade request, from [`Event::Request`] until it is
+    /// The client's validated upgrade request, from [`Event::Request`](super::Event::Request) until it is
     /// accepted or rejected (clone it to keep it longer: the clone shares its bytes).
     pub fn request(&self) -> Option<&UpgradeRequest> {
         match &self.phase {
@@ -134,7 +136,8 @@ impl Connection {
 
     /// The request just reported as an event.
     pub(super) fn pending_request(&self) -> &UpgradeRequest {
-        self.request().expect("a request is kept until it is decided")
+        self.request()
+            .expect("a request is kept until it is decided")
     }
 
     /// Accept the client's request: queue the `101 Switching Protocols` response with the
@@ -194,8 +197,9 @@ impl Connection {
                 key,
                 protocols,
                 extensions,
+                limits,
                 scanner,
-            } => match scanner.scan(input, &self.config.handshake_limits) {
+            } => match scanner.scan(input, limits) {
                 Err(e) => Err(e),
                 Ok(None) => Ok(None),
                 Ok(Some(head)) => {
@@ -206,8 +210,7 @@ impl Connection {
                         extensions: &extensions,
                         ..ClientRequest::new("", "")
                     };
-                    let handshake =
-                        ClientHandshake::with_limits(&request, key, self.config.handshake_limits);
+                    let handshake = ClientHandshake::with_limits(&request, key, *limits);
                     // The head is found: parse it without scanning it again.
                     handshake.parse_head(input, head).map(|value| {
                         let accepted = Accepted {

@@ -67,8 +67,14 @@ impl Connection {
     /// needed (or nothing more can happen). Payloads are shared `Bytes` split from the
     /// input buffer, without a copy, for messages in a single frame.
     ///
+    /// May queue bytes: pongs, the reply to the peer's close, and on a failure the close
+    /// frame (or, for a bad upgrade request, the HTTP 400, 426 or 431 response). Write
+    /// [`pending_output_len`](Self::pending_output_len) bytes after polling, before you
+    /// wait for input.
+    ///
     /// On `Err` the connection has failed: a close frame with the error's close code is
-    /// queued, the state is [`State::Closed`], and later calls return `Ok(None)`.
+    /// queued (for a failed handshake, the HTTP error response), the state is
+    /// [`State::Closed`](super::State::Closed), and later calls return `Ok(None)`.
     #[inline]
     pub fn poll_event(&mut self) -> Result<Option<Event>, ProtocolError> {
         if let Some((kind, start, end)) = self.small_message()? {
@@ -109,6 +115,7 @@ impl Connection {
     /// Like [`poll_event`](Self::poll_event), but lends the payload from the
     /// connection's buffers until the next call: no reference counting and no
     /// allocation, even for fragmented messages once the reassembly buffer has grown.
+    /// Queues bytes as `poll_event` does.
     ///
     /// ```
     /// use rfc6455::connection::{Config, Connection, EventRef};
@@ -260,7 +267,10 @@ impl Connection {
     /// handshake did.
     fn end_of_input(&mut self) -> Option<Ready> {
         let rx = &mut self.rx;
-        rx.settle(self.config.active_buffer_capacity, self.config.idle_buffer_capacity);
+        rx.settle(
+            self.config.active_buffer_capacity,
+            self.config.idle_buffer_capacity,
+        );
         if !rx.eof || rx.eof_reported {
             return None;
         }

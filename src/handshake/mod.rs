@@ -113,9 +113,9 @@ pub use extensions::{
 };
 pub use headers::{Extensions, HeaderIter, Protocols};
 pub use limits::{HEADER_CAPACITY, Limits};
-pub use server::{Request, ServerHandshake, ServerResponse, write_response};
 #[cfg(feature = "alloc")]
 pub(crate) use server::RequestSpans;
+pub use server::{Request, ServerHandshake, ServerResponse, write_response};
 pub use url::{UrlError, WsUrl, parse_ws_url};
 pub use write::{BAD_REQUEST, HEADERS_TOO_LARGE, UPGRADE_REQUIRED, write_rejection};
 
