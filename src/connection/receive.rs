@@ -196,12 +196,13 @@ impl Connection {
         }
     }
 
-    /// The common case in one pass: a whole message of at most 64 KiB (a 7- or 16-bit
-    /// length) in one final, correctly masked text or binary frame, with nothing else in
-    /// progress. Anything else, including every header error, goes through the general
-    /// path; invalid UTF-8 fails here. Inlined into both poll functions, so the common
-    /// event is built without a round trip through [`Ready`]; returns the kind and the
-    /// payload's position.
+    /// The common case in one pass: a whole message in one final text or binary frame
+    /// whose header and payload are all in the buffer, with nothing else in progress.
+    /// Anything else, including every header error, goes through the general path;
+    /// invalid UTF-8 fails here. Inlined into both poll functions, so the common event is
+    /// built without a round trip through [`Ready`]; returns the kind and the payload's
+    /// position. The general path delivers the same events (`connection_proptest` feeds
+    /// every input whole, where this path takes it, and split, where it cannot).
     #[inline(always)]
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
         let rx = &mut self.rx;
@@ -217,40 +218,28 @@ impl Connection {
             return Ok(None);
         }
         let input = &mut rx.buf[rx.pos..rx.filled];
-        let (Some(&b0), Some(&b1)) = (input.first(), input.get(1)) else {
+        // The one header parser. A partial header or an error is left to the general path,
+        // which parses the header again, to wait for the rest or to report the error.
+        let Ok(HeaderParse::Complete(header, header_len)) = parse_header(input, &rx.decoder) else {
             return Ok(None);
         };
-        let kind = match b0 {
-            0x81 => DataKind::Text,
-            0x82 => DataKind::Binary,
+        let kind = match (header.fin, header.opcode) {
+            (true, OpCode::Text) => DataKind::Text,
+            (true, OpCode::Binary) => DataKind::Binary,
             _ => return Ok(None),
         };
-        let masked = b1 & 0x80 != 0;
-        let (len, length_len) = match b1 & 0x7F {
-            n @ 0..=125 => (n as usize, 0),
-            126 => match input.get(2..4) {
-                // The 16-bit form, minimally encoded (shorter ones are an error, reported
-                // by the general path).
-                Some(&[hi, lo]) if u16::from_be_bytes([hi, lo]) >= 126 => {
-                    (usize::from(u16::from_be_bytes([hi, lo])), 2)
-                }
-                _ => return Ok(None),
-            },
-            _ => return Ok(None),
-        };
-        let header_len = 2 + length_len + if masked { 4 } else { 0 };
-        if masked != rx.decoder.role.expects_masked_incoming()
-            || len as u64 > self.config.max_message_size.min(rx.decoder.max_frame_size)
-            || input.len() < header_len + len
+        if header.payload_len > self.config.max_message_size
+            || header.payload_len > (input.len() - header_len) as u64
         {
             return Ok(None);
         }
-        let (header, payload) = input.split_at_mut(header_len);
-        let payload = &mut payload[..len];
-        if let &[.., k0, k1, k2, k3] = &header[..] {
-            if masked {
-                mask::apply(payload, [k0, k1, k2, k3], 0);
-            }
+        // At most the bytes at hand, so it fits.
+        let len = header.payload_len as usize;
+        // As the general path does for every frame it completes (see `make_room`).
+        rx.earned = rx.earned.max(header_len + len);
+        let payload = &mut input[header_len..header_len + len];
+        if let Some(key) = header.mask {
+            mask::apply(payload, key, 0);
         }
         if kind == DataKind::Text {
             if let Err(e) = utf8::validate(payload) {
