@@ -1,48 +1,19 @@
 //! Back-to-back client and server connections wired through memory.
 #![cfg(feature = "alloc")]
 
-use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
-    Chunk, Closed, Config, Connection, DataKind, Event, Message, ProtocolError, ReceiveMode,
-    SendError, State,
+    Chunk, Closed, Config, DataKind, Event, Message, ProtocolError, ReceiveMode, SendError, State,
 };
 use rfc6455::frame::{FrameError, OpCode};
 
+#[path = "support/conn.rs"]
+mod conn;
 #[path = "support/oracle.rs"]
 mod oracle;
 
-fn pair() -> (Connection, Connection) {
-    (
-        Connection::new(Role::Client, Config::default(), [9; 32]),
-        Connection::new(Role::Server, Config::default(), [0; 32]),
-    )
-}
-
-/// Move all pending output of `from` into `to`, optionally in pieces of `step` bytes.
-fn pump(from: &mut Connection, to: &mut Connection) {
-    let bytes: Vec<u8> = from.pending_output_slices().flatten().copied().collect();
-    from.advance_output(bytes.len());
-    to.receive(&bytes);
-}
-
-fn events(conn: &mut Connection) -> Vec<Event> {
-    let mut out = Vec::new();
-    while let Some(ev) = conn.poll_event().expect("no protocol error") {
-        out.push(ev);
-    }
-    out
-}
-
-/// A frame as a client would send it, for feeding a server by hand (encoded by the test,
-/// not by the crate).
-fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    oracle::encode(
-        oracle::b0(fin, 0, opcode as u8),
-        Some([1, 2, 3, 4]),
-        payload,
-    )
-}
+use conn::{events, pair, pump};
+use oracle::client_frame;
 
 #[test]
 fn messages_flow_both_ways() {
@@ -69,7 +40,7 @@ fn every_split_gives_the_same_events() {
     wire.extend(client_frame(true, OpCode::Continuation, "σμε".as_bytes()));
     wire.extend(client_frame(true, OpCode::Binary, &[7; 300]));
     let whole = {
-        let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut s = conn::open_server(Config::default());
         s.receive(&wire);
         events(&mut s)
     };
@@ -83,7 +54,7 @@ fn every_split_gives_the_same_events() {
         ]
     );
     for cut in 0..=wire.len() {
-        let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut s = conn::open_server(Config::default());
         s.receive(&wire[..cut]);
         let mut got = events(&mut s);
         s.receive(&wire[cut..]);
@@ -153,7 +124,7 @@ fn close_handshake_client_initiated() {
 
 #[test]
 fn invalid_utf8_fails_fast_inside_a_frame() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = conn::open_server(Config::default());
     let mut payload = b"valid start ".to_vec();
     payload.extend([0xCE, 0xBA, 0xF4, 0x90, 0x80, 0x80]);
     payload.extend(b" and much more text that has not arrived yet");
@@ -189,7 +160,7 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
 
 #[test]
 fn continuation_without_message_is_a_protocol_error() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = conn::open_server(Config::default());
     s.receive(&client_frame(true, OpCode::Continuation, b"x"));
     let err = s.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::UnexpectedContinuation);
@@ -198,7 +169,7 @@ fn continuation_without_message_is_a_protocol_error() {
 
 #[test]
 fn new_message_during_fragmented_message_is_a_protocol_error() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = conn::open_server(Config::default());
     s.receive(&client_frame(false, OpCode::Binary, b"a"));
     s.receive(&client_frame(true, OpCode::Text, b"b"));
     assert_eq!(
@@ -211,7 +182,7 @@ fn new_message_during_fragmented_message_is_a_protocol_error() {
 fn message_limit_is_checked_on_headers() {
     let mut config = Config::default();
     config.max_message_size = 10;
-    let mut s = Connection::new(Role::Server, config, [0; 32]);
+    let mut s = conn::open_server(config);
     s.receive(&client_frame(false, OpCode::Binary, &[0; 6]));
     // Only the header of the second fragment: the limit fails before its payload.
     s.receive(&client_frame(true, OpCode::Continuation, &[0; 6])[..6]);
@@ -222,7 +193,7 @@ fn message_limit_is_checked_on_headers() {
 
 #[test]
 fn unmasked_client_frame_is_rejected() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = conn::open_server(Config::default());
     s.receive(&[0x81, 0x01, b'x']);
     assert_eq!(
         s.poll_event().unwrap_err(),
@@ -238,7 +209,7 @@ fn unmasked_client_frame_is_rejected() {
 #[test]
 fn masked_server_frame_is_rejected_by_a_client() {
     // RFC 6455 section 5.1: a client closes the connection on a masked frame.
-    let mut c = Connection::new(Role::Client, Config::default(), [9; 32]);
+    let mut c = conn::open_client(Config::default(), [9; 32]);
     c.receive(&oracle::encode(0x82, Some([1, 2, 3, 4]), b"x"));
     let err = c.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::Frame(FrameError::MaskedFrame));
@@ -258,7 +229,7 @@ fn masked_server_frame_is_rejected_by_a_client() {
 
 #[test]
 fn eof_before_close_reports_abnormal_closure() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = conn::open_server(Config::default());
     s.receive(&client_frame(true, OpCode::Text, b"partial")[..5]);
     s.receive_eof();
     assert_eq!(
@@ -275,7 +246,7 @@ fn eof_before_close_reports_abnormal_closure() {
 fn stream_mode_delivers_pieces_as_they_arrive() {
     let mut config = Config::default();
     config.receive_mode = ReceiveMode::Stream;
-    let mut s = Connection::new(Role::Server, config, [0; 32]);
+    let mut s = conn::open_server(config);
     let payload: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     let frame = client_frame(true, OpCode::Binary, &payload);
     let mut got = Vec::new();
@@ -332,7 +303,7 @@ fn fragmented_send_reassembles() {
 /// nothing.
 #[test]
 fn send_ping_and_send_pong_queue_control_frames_of_at_most_125_bytes() {
-    let mut s = Connection::new(Role::Server, Config::default(), [0; 32]);
+    let mut s = conn::open_server(Config::default());
     s.send_ping(b"hi").unwrap();
     s.send_pong(b"yo").unwrap();
     let max = [b'p'; 125];
@@ -367,7 +338,7 @@ fn close_is_refused_twice_and_before_the_connection_opens() {
     assert_eq!(c.pending_output_len(), queued);
 
     let request = rfc6455::handshake::ClientRequest::new("example.com", "/");
-    let mut connecting = Connection::client(&request, [3; 32], Config::default()).unwrap();
+    let mut connecting = conn::client_handshake(&request, [3; 32], Config::default()).unwrap();
     let head = connecting.pending_output_len();
     assert_eq!(
         connecting.close(CloseCode::NORMAL, ""),

@@ -184,3 +184,9 @@ pub fn failure(conn: &mut rfc6455::connection::Connection) -> rfc6455::connectio
     assert_eq!(conn.poll_event_ref(), Ok(None));
     err
 }
+
+/// A frame as a client sends it (FIN as given, no RSV, masked with [`KEY`]), for feeding a
+/// server by hand.
+pub fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
+    encode(b0(fin, 0, opcode as u8), Some(KEY), payload)
+}
