@@ -7,6 +7,8 @@
 //! (`support/oracle.rs`): nothing is computed by the crate.
 #![cfg(feature = "alloc")]
 
+#[path = "support/conn.rs"]
+mod conn;
 #[path = "support/oracle.rs"]
 mod oracle;
 
@@ -347,7 +349,7 @@ fn check(
     if let Feed::Stream = feed {
         config.receive_mode = ReceiveMode::Stream;
     }
-    let mut conn = Connection::new(case.role, config, [3; 32]);
+    let mut conn = conn::open(case.role, config, [3; 32]);
     let mut partial = None;
     let mut points = cuts.to_vec();
     points.push(wire.len());

@@ -2,6 +2,8 @@
 //! whole input, and two connections wired back to back exchange messages losslessly.
 #![cfg(feature = "alloc")]
 
+#[path = "support/conn.rs"]
+mod conn;
 #[path = "support/events.rs"]
 mod events;
 use proptest::prelude::*;
@@ -135,7 +137,7 @@ fn run_with(
     cuts: &[usize],
     poll: Poll,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(role, Config::default(), [0; 32]);
+    let mut conn = conn::open(role, Config::default(), [0; 32]);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -175,7 +177,7 @@ fn run_read_into(
     fills: &[u16],
     config: Config,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::new(Role::Server, config, [0; 32]);
+    let mut conn = conn::open_server(config);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -257,8 +259,8 @@ proptest! {
         seed in any::<[u8; 32]>(),
         chunk in 1usize..5000,
     ) {
-        let mut client = Connection::new(Role::Client, Config::default(), seed);
-        let mut server = Connection::new(Role::Server, Config::default(), [0; 32]);
+        let mut client = conn::open_client(Config::default(), seed);
+        let mut server = conn::open_server(Config::default());
         let mut expected = Vec::new();
         for (text, bytes, pieces, ping) in &messages {
             let payload = if *text {
