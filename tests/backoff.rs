@@ -1,8 +1,8 @@
 //! Reconnection policy: delay bounds for every attempt and jitter mode, giving up, reset
 //! after a healthy connection, and decisions by close code.
 
-#[path = "support/splitmix.rs"]
-mod splitmix;
+mod support;
+use support::splitmix;
 
 use core::time::Duration;
 use splitmix::SplitMix;

@@ -7,10 +7,8 @@
 #[allow(dead_code)]
 #[path = "../examples/chat_server.rs"]
 mod chat_server;
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, oracle};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};

@@ -2,10 +2,8 @@
 //! so parallel tests do not mix), and the idle figures README.md and SECURITY.md state.
 #![cfg(feature = "std")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/counting.rs"]
-mod counting;
+mod support;
+use support::{conn, counting};
 
 use core::time::Duration;
 

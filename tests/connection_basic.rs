@@ -7,10 +7,8 @@ use rfc6455::connection::{
 };
 use rfc6455::frame::{FrameError, OpCode};
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, oracle};
 
 use conn::{events, pair, pump};
 use oracle::client_frame;

@@ -7,15 +7,9 @@
 //! (`support/oracle.rs`): nothing is computed by the crate.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{cases, conn, events, oracle};
 
-#[path = "support/cases.rs"]
-mod cases;
-#[path = "support/events.rs"]
-mod events;
 use cases::cases;
 use events::owned;
 use proptest::prelude::*;

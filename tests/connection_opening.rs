@@ -7,8 +7,8 @@ use rfc6455::connection::{
 };
 use rfc6455::handshake::{ClientRequest, HandshakeError, Limits, ServerResponse};
 
-#[path = "support/conn.rs"]
-mod conn;
+mod support;
+use support::conn;
 
 use conn::{events, take_output};
 

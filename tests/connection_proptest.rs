@@ -2,18 +2,13 @@
 //! whole input, and two connections wired back to back exchange messages losslessly.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/events.rs"]
-mod events;
+mod support;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, DataKind, Event, Message, ProtocolError};
 use rfc6455::frame::Rsv;
-
-#[path = "support/oracle.rs"]
-mod oracle;
+use support::{conn, events, oracle};
 
 /// One frame as a client would put it on the wire, valid or not.
 #[derive(Clone, Debug)]

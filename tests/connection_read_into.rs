@@ -4,12 +4,8 @@
 //! room that is not committed is never taken for input.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, counting, oracle};
 
 use oracle::{b0, frame, header};
 use rfc6455::Role;

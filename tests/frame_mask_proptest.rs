@@ -2,11 +2,11 @@
 //! vector kernels' threshold too), start alignments inside a larger buffer, key phases and
 //! piece splits.
 
-#[path = "support/cases.rs"]
-mod cases;
+mod support;
 use cases::cases;
 use proptest::prelude::*;
 use rfc6455::mask;
+use support::cases;
 
 /// Room around the masked region, so stray writes before or after it show up.
 const SLACK: usize = 24;

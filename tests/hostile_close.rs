@@ -3,14 +3,10 @@
 //! the exact error and the close code queued in reply; and the edges of the close payload
 //! (empty, one byte, the longest reason, a reason that is not UTF-8).
 
+mod support;
+use support::counting;
 #[cfg(feature = "alloc")]
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/counting.rs"]
-mod counting;
-#[cfg(feature = "alloc")]
-#[path = "support/oracle.rs"]
-mod oracle;
+use support::{conn, oracle};
 
 use rfc6455::close::{CloseCode, CloseError, CloseFrame};
 

@@ -5,12 +5,8 @@
 //! delivered past the error, and that the connection's memory is all returned.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, counting, oracle};
 
 use oracle::{b0, failure, frame};
 use rfc6455::Role;

@@ -6,8 +6,8 @@
 //! head costs the embedder its own buffer and nothing more. Real request formats of
 //! browsers and tools (the fuzz seeds) are accepted the same way.
 
-#[path = "support/counting.rs"]
-mod counting;
+mod support;
+use support::counting;
 
 use rfc6455::handshake::{
     ClientHandshake, ClientKey, ClientRequest, HandshakeError as E, Limits, ServerHandshake, Status,

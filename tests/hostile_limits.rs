@@ -5,12 +5,8 @@
 //! and the configured limits, never what the peer declared.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, counting, oracle};
 
 use oracle::{b0, failure, frame, header, queued};
 use rfc6455::Role;

@@ -5,9 +5,9 @@ use core::time::Duration;
 use proptest::prelude::*;
 use rfc6455::keepalive::{Action, KeepAlive, KeepAliveConfig, Timeout};
 
+mod support;
 #[cfg(feature = "alloc")]
-#[path = "support/conn.rs"]
-mod conn;
+use support::conn;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)

@@ -11,10 +11,8 @@
 //! (support/oracle), and the expected outcome follows from the limits alone.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, oracle};
 
 use oracle::b0;
 use rfc6455::Role;

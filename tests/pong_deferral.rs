@@ -5,12 +5,8 @@
 //! written out by hand from section 5.2, not produced by the crate's encoder.
 #![cfg(feature = "std")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, counting, oracle};
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};

@@ -6,10 +6,8 @@
 //! 1007 and nothing else.
 #![cfg(feature = "alloc")]
 
-#[path = "support/conn.rs"]
-mod conn;
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, oracle};
 
 use rfc6455::connection::{Config, Event, Message};
 
