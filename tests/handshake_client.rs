@@ -2,12 +2,14 @@
 //! responses with the exact result or error each must give, fed whole and split at every
 //! byte; leftover frames; a round trip through the server side.
 
+mod support;
+
 use rfc6455::handshake::{
     BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError as E, Limits,
     ServerHandshake, ServerResponse, Status, SyntaxError, generate_key, parse_ws_url,
 };
+use support::heads::{self, CONNECTION, NONCE, UPGRADE};
 
-const NONCE: [u8; 16] = *b"the sample nonce";
 const ACCEPT: &str = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 const PROTOCOLS: &[&str] = &["chat", "superchat"];
 const EXTENSIONS: &[&str] = &[
@@ -23,19 +25,7 @@ fn request() -> ClientRequest<'static> {
     }
 }
 
-fn resp(status: &str, lines: &[&str]) -> Vec<u8> {
-    let mut out = format!("{status}\r\n");
-    for l in lines {
-        out.push_str(l);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    out.into_bytes()
-}
-
 const OK: &str = "HTTP/1.1 101 Switching Protocols";
-const UPGRADE: &str = "Upgrade: websocket";
-const CONNECTION: &str = "Connection: Upgrade";
 
 fn base(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
     let mut lines = vec![UPGRADE, CONNECTION, ACCEPT];
@@ -44,7 +34,7 @@ fn base(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
     }
     lines.retain(|l| !l.is_empty());
     lines.extend_from_slice(add);
-    resp(OK, &lines)
+    heads::head(OK, &lines)
 }
 
 /// The selected protocol and accepted extension names.
@@ -80,7 +70,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "names and tokens in any case",
-            resp(
+            heads::head(
                 OK,
                 &[
                     "upgrade: WebSocket",
@@ -126,17 +116,17 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ("62 more headers", base(&[], &many[..61]), Ok(none())),
         (
             "200",
-            resp("HTTP/1.1 200 OK", &[]),
+            heads::head("HTTP/1.1 200 OK", &[]),
             Err(E::UnexpectedStatus { code: 200 }),
         ),
         (
             "401",
-            resp("HTTP/1.1 401 Unauthorized", &["WWW-Authenticate: Basic"]),
+            heads::head("HTTP/1.1 401 Unauthorized", &["WWW-Authenticate: Basic"]),
             Err(E::UnexpectedStatus { code: 401 }),
         ),
         (
             "HTTP/1.0",
-            resp(
+            heads::head(
                 "HTTP/1.0 101 Switching Protocols",
                 &[UPGRADE, CONNECTION, ACCEPT],
             ),
@@ -269,7 +259,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "bad status code",
-            resp("HTTP/1.1 1O1 Switching Protocols", &[]),
+            heads::head("HTTP/1.1 1O1 Switching Protocols", &[]),
             Err(E::Syntax(SyntaxError::Status)),
         ),
         (
@@ -294,7 +284,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "status before headers",
-            resp("HTTP/1.1 302 Found", &["Location: /x"]),
+            heads::head("HTTP/1.1 302 Found", &["Location: /x"]),
             Err(E::UnexpectedStatus { code: 302 }),
         ),
     ]

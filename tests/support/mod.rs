@@ -5,6 +5,7 @@
 //! - [`conn`]: the one place that constructs a `Connection`, and moving its output.
 //! - [`oracle`]: frames written and read by hand from RFC 6455, none of the crate's code.
 //! - [`events`]: lent events turned into owned ones.
+//! - [`heads`]: HTTP heads of the opening handshake written out by hand.
 //! - [`counting`]: a counting global allocator (each binary installs it itself).
 //! - [`cases`]: the proptest case count, from `PROPTEST_CASES` when set.
 //! - [`splitmix`]: a small deterministic random generator.
@@ -16,5 +17,6 @@ pub mod conn;
 pub mod counting;
 #[cfg(feature = "alloc")]
 pub mod events;
+pub mod heads;
 pub mod oracle;
 pub mod splitmix;
