@@ -8,6 +8,7 @@
 //! - [`heads`]: HTTP heads of the opening handshake written out by hand.
 //! - [`counting`]: a counting global allocator (each binary installs it itself).
 //! - [`cases`]: the proptest case count, from `PROPTEST_CASES` when set.
+//! - [`noise`]: deterministic incompressible bytes (xorshift64).
 //! - [`splitmix`]: a small deterministic random generator.
 #![allow(dead_code)]
 
@@ -18,5 +19,6 @@ pub mod counting;
 #[cfg(feature = "alloc")]
 pub mod events;
 pub mod heads;
+pub mod noise;
 pub mod oracle;
 pub mod splitmix;
