@@ -13,6 +13,10 @@ pub const KEY_LINE: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
 pub const VERSION: &str = "Sec-WebSocket-Version: 13";
 /// The request line of the valid request.
 pub const GET: &str = "GET /chat HTTP/1.1";
+/// The status line of the valid response.
+pub const OK: &str = "HTTP/1.1 101 Switching Protocols";
+/// The accept key answering [`KEY`] (section 1.3).
+pub const ACCEPT: &str = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 
 /// A start line (request or status line) plus header lines, each CRLF-terminated, then the
 /// blank line.
@@ -26,15 +30,35 @@ pub fn head(start: &str, lines: &[&str]) -> Vec<u8> {
     out.into_bytes()
 }
 
-/// The valid request (`GET /chat` with [`HOST`], [`UPGRADE`], [`CONNECTION`], [`KEY_LINE`],
-/// [`VERSION`], in that order) with `replace` applied: each (index, line) replaces that
-/// header (an empty line removes it); `add` lines go at the end.
-pub fn request(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
-    let mut lines: Vec<&str> = vec![HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION];
+/// `start` and `lines` with `replace` applied: each (index, line) replaces that line (an
+/// empty line removes it); `add` lines go at the end.
+pub fn edited<'a>(
+    start: &str,
+    mut lines: Vec<&'a str>,
+    replace: &[(usize, &'a str)],
+    add: &[&'a str],
+) -> Vec<u8> {
     for &(i, l) in replace {
         lines[i] = l;
     }
     lines.retain(|l| !l.is_empty());
     lines.extend_from_slice(add);
-    head(GET, &lines)
+    head(start, &lines)
+}
+
+/// The valid request: [`GET`] with [`HOST`], [`UPGRADE`], [`CONNECTION`], [`KEY_LINE`] and
+/// [`VERSION`] (indices 0 to 4), [`edited`] by `replace` and `add`.
+pub fn request(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
+    edited(
+        GET,
+        vec![HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION],
+        replace,
+        add,
+    )
+}
+
+/// The valid response to it: [`OK`] with [`UPGRADE`], [`CONNECTION`] and [`ACCEPT`]
+/// (indices 0 to 2), [`edited`] by `replace` and `add`.
+pub fn response(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
+    edited(OK, vec![UPGRADE, CONNECTION, ACCEPT], replace, add)
 }
