@@ -8,6 +8,7 @@
 #[path = "../examples/chat_server.rs"]
 mod chat_server;
 mod support;
+use support::time::ms;
 use support::{conn, oracle};
 
 use std::io::{Read, Write};
@@ -32,10 +33,6 @@ const KEEPALIVE: KeepAliveConfig = KeepAliveConfig {
     timeout: Duration::from_millis(600),
     max_missed: 1,
 };
-
-const fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 /// A server on a hand-moved clock (at 0), and its log lines.
 fn start() -> (SocketAddr, ManualClock, Receiver<String>) {

@@ -8,10 +8,7 @@ use rfc6455::keepalive::{Action, KeepAlive, KeepAliveConfig, Timeout};
 mod support;
 #[cfg(feature = "alloc")]
 use support::conn;
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+use support::time::ms;
 
 fn config(interval: u64, timeout: u64, max_missed: u32) -> KeepAliveConfig {
     KeepAliveConfig {

@@ -10,6 +10,7 @@
 //! - [`cases`]: the proptest case count, from `PROPTEST_CASES` when set.
 //! - [`noise`]: deterministic incompressible bytes (xorshift64).
 //! - [`splitmix`]: a small deterministic random generator.
+//! - [`time`]: `ms(n)`.
 #![allow(dead_code)]
 
 pub mod cases;
@@ -22,3 +23,4 @@ pub mod heads;
 pub mod noise;
 pub mod oracle;
 pub mod splitmix;
+pub mod time;
