@@ -78,7 +78,7 @@ fn close_handshake_client_initiated() {
     assert_eq!(c.state(), State::Closing);
     assert_eq!(c.send_text("late"), Err(SendError::NotOpen(State::Closing)));
     // The client's close, masked: code 1000 = 0x03E8 and the reason.
-    let sent: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    let sent = conn::output(&c);
     assert_eq!(
         oracle::decode_all(&sent, true),
         [(0x88, vec![0x03, 0xE8, b'b', b'y', b'e'])]
@@ -94,7 +94,7 @@ fn close_handshake_client_initiated() {
     );
     assert_eq!(s.state(), State::Closed);
     // The server echoes the code, unmasked and without a reason: 0x88, length 2, 0x03E8.
-    let reply: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let reply = conn::output(&s);
     assert_eq!(reply, [0x88, 0x02, 0x03, 0xE8]);
     assert!(!s.should_close_transport(), "the reply is not written yet");
     pump(&mut s, &mut c);
@@ -138,7 +138,7 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
     // code 1007 = 0x03EF, then the reason.
     let mut close = vec![0x88, 23, 0x03, 0xEF];
     close.extend_from_slice(b"invalid UTF-8 in text");
-    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let out = conn::output(&s);
     assert_eq!(out, close);
     assert_eq!(s.pending_output_len(), 25);
     // Failed, but the transport stays open until the close frame is written.
@@ -200,7 +200,7 @@ fn unmasked_client_frame_is_rejected() {
     // 0x88, length 2 + 20, 1002 = 0x03EA, the reason; unmasked.
     let mut close = vec![0x88, 22, 0x03, 0xEA];
     close.extend_from_slice(b"invalid frame header");
-    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let out = conn::output(&s);
     assert_eq!(out, close);
 }
 
@@ -214,7 +214,7 @@ fn masked_server_frame_is_rejected_by_a_client() {
     assert_eq!(err.close_code(), CloseCode::PROTOCOL_ERROR);
     assert_eq!(c.state(), State::Closed);
     // The client's close frame is masked (section 5.3): read back by hand.
-    let out: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    let out = conn::output(&c);
     let mut payload = vec![0x03, 0xEA];
     payload.extend_from_slice(b"invalid frame header");
     assert_eq!(oracle::decode_all(&out, true), [(0x88, payload)]);
@@ -308,7 +308,7 @@ fn send_ping_and_send_pong_queue_control_frames_of_at_most_125_bytes() {
     s.send_pong(&max).unwrap();
     let mut expect = vec![0x89, 2, b'h', b'i', 0x8A, 2, b'y', b'o', 0x8A, 125];
     expect.extend_from_slice(&max);
-    let queued: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let queued = conn::output(&s);
     assert_eq!(queued, expect);
     for len in [126, 127, 1000] {
         let long = vec![0u8; len];

@@ -376,7 +376,7 @@ fn check(
     }
     prop_assert_eq!(&events, &want.events, "{:?}", feed);
     prop_assert_eq!(error, want.error, "{:?}", feed);
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     // A server's frames are unmasked, a client's masked (section 5.1).
     let queued = oracle::decode_all(&output, case.role == Role::Client);
     prop_assert_eq!(&queued, &want.queued, "{:?}", feed);

@@ -147,7 +147,7 @@ fn run_with(
             break;
         }
     }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     (events, error, output)
 }
 
@@ -193,7 +193,7 @@ fn run_read_into(
             break;
         }
     }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     (events, error, output)
 }
 
@@ -280,7 +280,7 @@ proptest! {
             });
         }
         client.close(CloseCode::NORMAL, "done").unwrap();
-        let wire: Vec<u8> = client.pending_output_slices().flatten().copied().collect();
+        let wire = conn::output(&client);
         let mut got = Vec::new();
         let mut closed = false;
         for piece in wire.chunks(chunk) {
@@ -300,7 +300,7 @@ proptest! {
         prop_assert_eq!(got, expected);
         prop_assert!(closed);
         // The server's reply completes the client's close.
-        let reply: Vec<u8> = server.pending_output_slices().flatten().copied().collect();
+        let reply = conn::output(&server);
         client.receive(&reply);
         let mut client_closed = false;
         while let Some(event) = client.poll_event().unwrap() {

@@ -94,7 +94,7 @@ fn check(payload: &[u8], feed: Feed) {
             }
         }
     }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     match core::str::from_utf8(payload) {
         Ok(text) => {
             assert_eq!(error, None, "valid {payload:02x?} rejected ({feed:?})");

@@ -47,9 +47,14 @@ pub fn client_handshake(
     Connection::client(request, seed, config)
 }
 
+/// All the output `conn` has queued, copied out and left queued.
+pub fn output(conn: &Connection) -> Vec<u8> {
+    conn.pending_output_slices().flatten().copied().collect()
+}
+
 /// All the output `conn` has queued, taken (the connection counts it as written).
 pub fn take_output(conn: &mut Connection) -> Vec<u8> {
-    let bytes: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let bytes = output(conn);
     conn.advance_output(bytes.len());
     bytes
 }
