@@ -108,7 +108,7 @@ fn run(conn: &mut Connection, bytes: &[u8], feed: Feed, poll: Poll) -> Outcome {
 
 /// The close frame `conn` queued after failing: code 1009 and our reason, read by hand.
 fn assert_closed_with_1009(conn: &Connection, reason: &str) {
-    let wire = conn::output(&conn);
+    let wire = conn::output(conn);
     // Masked if and only if a client sent it.
     let frames = oracle::decode_all(&wire, conn.role() == Role::Client);
     let Some((b0, payload)) = frames.last() else {
