@@ -3,8 +3,7 @@
 //! Expected bytes are read back with the hand-written decoder of `support/oracle.rs`.
 #![cfg(feature = "std")]
 
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
 
 use std::io::{IoSlice, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -19,6 +18,7 @@ use rfc6455::connection::{
     State,
 };
 use rfc6455::handshake::{BuildError, ClientRequest, HandshakeError, Limits, ServerResponse};
+use support::oracle;
 
 const REQUEST: &[u8] = b"GET /chat?room=7 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
     Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\

@@ -1,8 +1,9 @@
 //! Reconnection policy: delay bounds for every attempt and jitter mode, giving up, reset
 //! after a healthy connection, and decisions by close code.
 
-#[path = "support/splitmix.rs"]
-mod splitmix;
+mod support;
+use support::splitmix;
+use support::time::ms;
 
 use core::time::Duration;
 use splitmix::SplitMix;
@@ -10,10 +11,6 @@ use splitmix::SplitMix;
 use proptest::prelude::*;
 use rfc6455::backoff::{Backoff, BackoffConfig, Jitter, Reconnect};
 use rfc6455::close::CloseCode;
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 fn config(jitter: Jitter) -> BackoffConfig {
     BackoffConfig {

@@ -4,8 +4,8 @@
 //!
 //! `cargo test --test backoff_herd -- --nocapture` prints the histograms.
 
-#[path = "support/splitmix.rs"]
-mod splitmix;
+mod support;
+use support::splitmix;
 
 use core::time::Duration;
 use splitmix::SplitMix;

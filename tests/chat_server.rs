@@ -7,6 +7,9 @@
 #[allow(dead_code)]
 #[path = "../examples/chat_server.rs"]
 mod chat_server;
+mod support;
+use support::time::ms;
+use support::{conn, oracle};
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
@@ -17,9 +20,12 @@ use std::time::Duration;
 
 use chat_server::common::ManualClock;
 use chat_server::{Env, Session};
+use conn::take_output;
+use oracle::client_frame;
 use rfc6455::blocking::{self, Error, WebSocket};
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Config, Connection, Event, Message};
+use rfc6455::connection::{Config, Event, Message};
+use rfc6455::frame::OpCode;
 use rfc6455::keepalive::KeepAliveConfig;
 
 const KEEPALIVE: KeepAliveConfig = KeepAliveConfig {
@@ -27,10 +33,6 @@ const KEEPALIVE: KeepAliveConfig = KeepAliveConfig {
     timeout: Duration::from_millis(600),
     max_missed: 1,
 };
-
-const fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 /// A server on a hand-moved clock (at 0), and its log lines.
 fn start() -> (SocketAddr, ManualClock, Receiver<String>) {
@@ -223,40 +225,24 @@ fn idle_clients_are_pinged_and_dead_ones_dropped() {
     assert_eq!(next_text(&mut live), "still here");
 }
 
-/// The masked client frame with `opcode` and `payload` (under 126 bytes), written out by hand.
-fn client_frame(opcode: u8, payload: &[u8]) -> Vec<u8> {
-    let mask = [0x37, 0xfa, 0x21, 0x3d];
-    let mut frame = vec![0x80 | opcode, 0x80 | payload.len() as u8];
-    frame.extend_from_slice(&mask);
-    frame.extend(payload.iter().zip(mask.iter().cycle()).map(|(b, m)| b ^ m));
-    frame
-}
-
-/// The output the step queued, taken off the connection as a socket write would.
-fn written(conn: &mut Connection) -> Vec<u8> {
-    let out = conn.pending_output_chunk().to_vec();
-    conn.advance_output(out.len());
-    out
-}
-
 #[test]
 fn a_session_pings_after_the_interval_and_drops_after_the_timeout_to_the_millisecond() {
-    let mut conn = Connection::upgraded_server(Config::default());
+    let mut conn = conn::open_server(Config::default());
     let mut session = Session::new(KEEPALIVE, ms(1000)); // joined at 1 s
     assert_eq!(session.wake_at(), Some(ms(1200)));
 
     // Quiet until 1199 ms: nothing to do.
     let step = session.step(&mut conn, ms(1199));
     assert!(!step.pinged && step.dead.is_none() && step.ended.is_none());
-    assert_eq!(written(&mut conn), []);
+    assert_eq!(take_output(&mut conn), []);
     // At 1200 ms: ping number 0, unmasked from the server (RFC 6455 5.5.2).
     assert!(session.step(&mut conn, ms(1200)).pinged);
-    assert_eq!(written(&mut conn), [0x89, 0x04, 0, 0, 0, 0]);
+    assert_eq!(take_output(&mut conn), [0x89, 0x04, 0, 0, 0, 0]);
     assert_eq!(session.wake_at(), Some(ms(1800)));
 
     // The pong arrives at 1500 ms, with a chat line: relayed, and the ping is settled.
-    conn.receive(&client_frame(0xA, &[0, 0, 0, 0]));
-    conn.receive(&client_frame(0x1, b"hi"));
+    conn.receive(&client_frame(true, OpCode::Pong, &[0, 0, 0, 0]));
+    conn.receive(&client_frame(true, OpCode::Text, b"hi"));
     let step = session.step(&mut conn, ms(1500));
     assert_eq!((step.pongs, step.pinged), (1, false));
     assert_eq!(
@@ -269,7 +255,7 @@ fn a_session_pings_after_the_interval_and_drops_after_the_timeout_to_the_millise
     // Silence again: ping number 1 at 1700 ms, not at 1699.
     assert!(!session.step(&mut conn, ms(1699)).pinged);
     assert!(session.step(&mut conn, ms(1700)).pinged);
-    assert_eq!(written(&mut conn), [0x89, 0x04, 0, 0, 0, 1]);
+    assert_eq!(take_output(&mut conn), [0x89, 0x04, 0, 0, 0, 1]);
     // No answer: alive at 2299 ms, dead at 2300, 800 ms after the last byte.
     let step = session.step(&mut conn, ms(2299));
     assert!(step.dead.is_none() && !step.pinged);
@@ -278,17 +264,17 @@ fn a_session_pings_after_the_interval_and_drops_after_the_timeout_to_the_millise
         .dead
         .expect("dead at 2300 ms");
     assert_eq!((dead.silent_for, dead.missed), (ms(800), 1));
-    assert_eq!(written(&mut conn), [], "no close frame to a dead peer");
+    assert_eq!(take_output(&mut conn), [], "no close frame to a dead peer");
     assert_eq!(session.wake_at(), None);
 }
 
 #[test]
 fn a_session_reports_a_close_and_traffic_counts_as_life() {
-    let mut conn = Connection::upgraded_server(Config::default());
+    let mut conn = conn::open_server(Config::default());
     let mut session = Session::new(KEEPALIVE, ms(0));
     // A client that talks every 150 ms is never pinged.
     for t in 1..=10 {
-        conn.receive(&client_frame(0x1, b"."));
+        conn.receive(&client_frame(true, OpCode::Text, b"."));
         let step = session.step(&mut conn, ms(150 * t));
         assert_eq!(
             (step.texts.len(), step.pinged),
@@ -298,10 +284,10 @@ fn a_session_reports_a_close_and_traffic_counts_as_life() {
         );
     }
     // 1001 with reason "bye": reported, and the close is answered (code 1001 echoed).
-    conn.receive(&client_frame(0x8, b"\x03\xe9bye"));
+    conn.receive(&client_frame(true, OpCode::Close, b"\x03\xe9bye"));
     let step = session.step(&mut conn, ms(1600));
     assert_eq!(step.ended.as_deref(), Some("left (1001)"));
     assert!(step.dead.is_none());
-    assert_eq!(written(&mut conn), [0x88, 0x02, 0x03, 0xe9]);
+    assert_eq!(take_output(&mut conn), [0x88, 0x02, 0x03, 0xe9]);
     assert!(conn.should_close_transport());
 }

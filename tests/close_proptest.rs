@@ -1,11 +1,11 @@
 //! Close payloads (RFC 6455 sections 5.5.1 and 7.4): encode/parse round trips for every
 //! sendable code and random reasons, and `parse` on arbitrary bytes against the rules.
 
-#[path = "support/cases.rs"]
-mod cases;
+mod support;
 use cases::cases;
 use proptest::prelude::*;
 use rfc6455::close::{CloseCode, CloseError, CloseFrame, MAX_REASON_LEN};
+use support::cases;
 
 fn sendable(code: u16) -> bool {
     matches!(code, 1000..=1003 | 1007..=1014 | 3000..=4999)

@@ -2,8 +2,8 @@
 //! so parallel tests do not mix), and the idle figures README.md and SECURITY.md state.
 #![cfg(feature = "std")]
 
-#[path = "support/counting.rs"]
-mod counting;
+mod support;
+use support::{conn, counting};
 
 use core::time::Duration;
 
@@ -24,7 +24,7 @@ fn masked(opcode: OpCode, payload: &[u8]) -> Vec<u8> {
 }
 
 fn steady_state_allocations(config: Config, size: usize) -> u64 {
-    let mut server = Connection::upgraded_server(config);
+    let mut server = conn::open_server(config);
     let text = "x".repeat(size);
     let frames = [
         masked(OpCode::Binary, text.as_bytes()),
@@ -96,8 +96,8 @@ fn no_allocation_per_fragmented_message_or_client_send_in_steady_state() {
         let n = encode_frame(&header, piece, &mut out).unwrap();
         wire.extend_from_slice(&out[..n]);
     }
-    let mut server = Connection::upgraded_server(Config::default());
-    let mut client = Connection::upgraded_client(Config::default(), [1; 32]);
+    let mut server = conn::open_server(Config::default());
+    let mut client = conn::open_client(Config::default(), [1; 32]);
     let mut run = |rounds: usize| {
         for _ in 0..rounds {
             server.receive(&wire);
@@ -134,7 +134,7 @@ fn an_idle_connection_after_a_1_mib_message_holds_no_heap() {
     let payload = vec![5u8; 1 << 20];
     let frame = masked(OpCode::Binary, &payload);
     let before = live();
-    let mut server = Connection::upgraded_server(Config::default());
+    let mut server = conn::open_server(Config::default());
     for piece in frame.chunks(64 << 10) {
         server.receive(piece);
     }
@@ -162,7 +162,7 @@ fn an_idle_connection_after_a_1_mib_message_holds_no_heap() {
 fn shrink_buffers_leaves_an_idle_connection_its_struct_and_4_bytes() {
     let frame = masked(OpCode::Binary, &[3u8; 8 << 10]);
     let before = live();
-    let mut server = Connection::upgraded_server(Config::default());
+    let mut server = conn::open_server(Config::default());
     for _ in 0..4 {
         server.receive(&frame);
         let Some(Event::Message(message)) = server.poll_event().unwrap() else {
@@ -208,7 +208,7 @@ fn shrink_buffers_leaves_an_idle_connection_its_struct_and_4_bytes() {
 fn keepalive_shrinks_the_buffers_before_its_idle_ping() {
     let frame = masked(OpCode::Binary, &[3u8; 64 << 10]);
     let before = live();
-    let mut server = Connection::upgraded_server(Config::default());
+    let mut server = conn::open_server(Config::default());
     let config = KeepAliveConfig {
         interval: Duration::from_secs(30),
         timeout: Duration::from_secs(10),
@@ -247,7 +247,7 @@ fn shrink_buffers_after_a_failure_reports_nothing_freed() {
     let mut config = Config::default();
     config.idle_buffer_capacity = 0;
     for input in [&[0x05u8][..], &[0x82, 0x7E, 0, 1][..], &[0x85; 300][..]] {
-        let mut client = Connection::upgraded_client(config, [0; 32]);
+        let mut client = conn::open_client(config, [0; 32]);
         client.receive(input);
         assert!(client.poll_event().is_err(), "{input:02x?} is refused");
         let before = live();

@@ -3,45 +3,15 @@
 
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
-    Chunk, Closed, Config, Connection, DataKind, Event, Message, ProtocolError, ReceiveMode,
-    SendError, State,
+    Chunk, Closed, Config, DataKind, Event, Message, ProtocolError, ReceiveMode, SendError, State,
 };
 use rfc6455::frame::{FrameError, OpCode};
 
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, oracle};
 
-fn pair() -> (Connection, Connection) {
-    (
-        Connection::upgraded_client(Config::default(), [9; 32]),
-        Connection::upgraded_server(Config::default()),
-    )
-}
-
-/// Move all pending output of `from` into `to`, optionally in pieces of `step` bytes.
-fn pump(from: &mut Connection, to: &mut Connection) {
-    let bytes: Vec<u8> = from.pending_output_slices().flatten().copied().collect();
-    from.advance_output(bytes.len());
-    to.receive(&bytes);
-}
-
-fn events(conn: &mut Connection) -> Vec<Event> {
-    let mut out = Vec::new();
-    while let Some(ev) = conn.poll_event().expect("no protocol error") {
-        out.push(ev);
-    }
-    out
-}
-
-/// A frame as a client would send it, for feeding a server by hand (encoded by the test,
-/// not by the crate).
-fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
-    oracle::encode(
-        oracle::b0(fin, 0, opcode as u8),
-        Some([1, 2, 3, 4]),
-        payload,
-    )
-}
+use conn::{events, pair, pump};
+use oracle::client_frame;
 
 #[test]
 fn messages_flow_both_ways() {
@@ -68,7 +38,7 @@ fn every_split_gives_the_same_events() {
     wire.extend(client_frame(true, OpCode::Continuation, "σμε".as_bytes()));
     wire.extend(client_frame(true, OpCode::Binary, &[7; 300]));
     let whole = {
-        let mut s = Connection::upgraded_server(Config::default());
+        let mut s = conn::open_server(Config::default());
         s.receive(&wire);
         events(&mut s)
     };
@@ -82,7 +52,7 @@ fn every_split_gives_the_same_events() {
         ]
     );
     for cut in 0..=wire.len() {
-        let mut s = Connection::upgraded_server(Config::default());
+        let mut s = conn::open_server(Config::default());
         s.receive(&wire[..cut]);
         let mut got = events(&mut s);
         s.receive(&wire[cut..]);
@@ -108,7 +78,7 @@ fn close_handshake_client_initiated() {
     assert_eq!(c.state(), State::Closing);
     assert_eq!(c.send_text("late"), Err(SendError::NotOpen(State::Closing)));
     // The client's close, masked: code 1000 = 0x03E8 and the reason.
-    let sent: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    let sent = conn::output(&c);
     assert_eq!(
         oracle::decode_all(&sent, true),
         [(0x88, vec![0x03, 0xE8, b'b', b'y', b'e'])]
@@ -124,7 +94,7 @@ fn close_handshake_client_initiated() {
     );
     assert_eq!(s.state(), State::Closed);
     // The server echoes the code, unmasked and without a reason: 0x88, length 2, 0x03E8.
-    let reply: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let reply = conn::output(&s);
     assert_eq!(reply, [0x88, 0x02, 0x03, 0xE8]);
     assert!(!s.should_close_transport(), "the reply is not written yet");
     pump(&mut s, &mut c);
@@ -152,7 +122,7 @@ fn close_handshake_client_initiated() {
 
 #[test]
 fn invalid_utf8_fails_fast_inside_a_frame() {
-    let mut s = Connection::upgraded_server(Config::default());
+    let mut s = conn::open_server(Config::default());
     let mut payload = b"valid start ".to_vec();
     payload.extend([0xCE, 0xBA, 0xF4, 0x90, 0x80, 0x80]);
     payload.extend(b" and much more text that has not arrived yet");
@@ -168,7 +138,7 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
     // code 1007 = 0x03EF, then the reason.
     let mut close = vec![0x88, 23, 0x03, 0xEF];
     close.extend_from_slice(b"invalid UTF-8 in text");
-    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let out = conn::output(&s);
     assert_eq!(out, close);
     assert_eq!(s.pending_output_len(), 25);
     // Failed, but the transport stays open until the close frame is written.
@@ -188,7 +158,7 @@ fn invalid_utf8_fails_fast_inside_a_frame() {
 
 #[test]
 fn continuation_without_message_is_a_protocol_error() {
-    let mut s = Connection::upgraded_server(Config::default());
+    let mut s = conn::open_server(Config::default());
     s.receive(&client_frame(true, OpCode::Continuation, b"x"));
     let err = s.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::UnexpectedContinuation);
@@ -197,7 +167,7 @@ fn continuation_without_message_is_a_protocol_error() {
 
 #[test]
 fn new_message_during_fragmented_message_is_a_protocol_error() {
-    let mut s = Connection::upgraded_server(Config::default());
+    let mut s = conn::open_server(Config::default());
     s.receive(&client_frame(false, OpCode::Binary, b"a"));
     s.receive(&client_frame(true, OpCode::Text, b"b"));
     assert_eq!(
@@ -210,7 +180,7 @@ fn new_message_during_fragmented_message_is_a_protocol_error() {
 fn message_limit_is_checked_on_headers() {
     let mut config = Config::default();
     config.max_message_size = 10;
-    let mut s = Connection::upgraded_server(config);
+    let mut s = conn::open_server(config);
     s.receive(&client_frame(false, OpCode::Binary, &[0; 6]));
     // Only the header of the second fragment: the limit fails before its payload.
     s.receive(&client_frame(true, OpCode::Continuation, &[0; 6])[..6]);
@@ -221,7 +191,7 @@ fn message_limit_is_checked_on_headers() {
 
 #[test]
 fn unmasked_client_frame_is_rejected() {
-    let mut s = Connection::upgraded_server(Config::default());
+    let mut s = conn::open_server(Config::default());
     s.receive(&[0x81, 0x01, b'x']);
     assert_eq!(
         s.poll_event().unwrap_err(),
@@ -230,21 +200,21 @@ fn unmasked_client_frame_is_rejected() {
     // 0x88, length 2 + 20, 1002 = 0x03EA, the reason; unmasked.
     let mut close = vec![0x88, 22, 0x03, 0xEA];
     close.extend_from_slice(b"invalid frame header");
-    let out: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let out = conn::output(&s);
     assert_eq!(out, close);
 }
 
 #[test]
 fn masked_server_frame_is_rejected_by_a_client() {
     // RFC 6455 section 5.1: a client closes the connection on a masked frame.
-    let mut c = Connection::upgraded_client(Config::default(), [9; 32]);
+    let mut c = conn::open_client(Config::default(), [9; 32]);
     c.receive(&oracle::encode(0x82, Some([1, 2, 3, 4]), b"x"));
     let err = c.poll_event().unwrap_err();
     assert_eq!(err, ProtocolError::Frame(FrameError::MaskedFrame));
     assert_eq!(err.close_code(), Some(CloseCode::PROTOCOL_ERROR));
     assert_eq!(c.state(), State::Closed);
     // The client's close frame is masked (section 5.3): read back by hand.
-    let out: Vec<u8> = c.pending_output_slices().flatten().copied().collect();
+    let out = conn::output(&c);
     let mut payload = vec![0x03, 0xEA];
     payload.extend_from_slice(b"invalid frame header");
     assert_eq!(oracle::decode_all(&out, true), [(0x88, payload)]);
@@ -257,7 +227,7 @@ fn masked_server_frame_is_rejected_by_a_client() {
 
 #[test]
 fn eof_before_close_reports_abnormal_closure() {
-    let mut s = Connection::upgraded_server(Config::default());
+    let mut s = conn::open_server(Config::default());
     s.receive(&client_frame(true, OpCode::Text, b"partial")[..5]);
     s.receive_eof();
     assert_eq!(
@@ -274,7 +244,7 @@ fn eof_before_close_reports_abnormal_closure() {
 fn stream_mode_delivers_pieces_as_they_arrive() {
     let mut config = Config::default();
     config.receive_mode = ReceiveMode::Stream;
-    let mut s = Connection::upgraded_server(config);
+    let mut s = conn::open_server(config);
     let payload: Vec<u8> = (0..1000u32).map(|i| (i % 251) as u8).collect();
     let frame = client_frame(true, OpCode::Binary, &payload);
     let mut got = Vec::new();
@@ -331,14 +301,14 @@ fn fragmented_send_reassembles() {
 /// nothing.
 #[test]
 fn send_ping_and_send_pong_queue_control_frames_of_at_most_125_bytes() {
-    let mut s = Connection::upgraded_server(Config::default());
+    let mut s = conn::open_server(Config::default());
     s.send_ping(b"hi").unwrap();
     s.send_pong(b"yo").unwrap();
     let max = [b'p'; 125];
     s.send_pong(&max).unwrap();
     let mut expect = vec![0x89, 2, b'h', b'i', 0x8A, 2, b'y', b'o', 0x8A, 125];
     expect.extend_from_slice(&max);
-    let queued: Vec<u8> = s.pending_output_slices().flatten().copied().collect();
+    let queued = conn::output(&s);
     assert_eq!(queued, expect);
     for len in [126, 127, 1000] {
         let long = vec![0u8; len];
@@ -366,7 +336,7 @@ fn close_is_refused_twice_and_before_the_connection_opens() {
     assert_eq!(c.pending_output_len(), queued);
 
     let request = rfc6455::handshake::ClientRequest::new("example.com", "/");
-    let mut connecting = Connection::client(Config::default(), [3; 32], &request).unwrap();
+    let mut connecting = conn::client_handshake(&request, [3; 32], Config::default()).unwrap();
     let head = connecting.pending_output_len();
     assert_eq!(
         connecting.close(CloseCode::NORMAL, ""),

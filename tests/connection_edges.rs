@@ -7,13 +7,9 @@
 //! (`support/oracle.rs`): nothing is computed by the crate.
 #![cfg(feature = "alloc")]
 
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{cases, conn, events, oracle};
 
-#[path = "support/cases.rs"]
-mod cases;
-#[path = "support/events.rs"]
-mod events;
 use cases::cases;
 use events::owned;
 use proptest::prelude::*;
@@ -347,10 +343,7 @@ fn check(
     if let Feed::Stream = feed {
         config.receive_mode = ReceiveMode::Stream;
     }
-    let mut conn = match case.role {
-        rfc6455::Role::Server => Connection::upgraded_server(config),
-        rfc6455::Role::Client => Connection::upgraded_client(config, [3; 32]),
-    };
+    let mut conn = conn::open(case.role, config, [3; 32]);
     let mut partial = None;
     let mut points = cuts.to_vec();
     points.push(wire.len());
@@ -383,7 +376,7 @@ fn check(
     }
     prop_assert_eq!(&events, &want.events, "{:?}", feed);
     prop_assert_eq!(error, want.error, "{:?}", feed);
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     // A server's frames are unmasked, a client's masked (section 5.1).
     let queued = oracle::decode_all(&output, case.role == Role::Client);
     prop_assert_eq!(&queued, &want.queued, "{:?}", feed);

@@ -3,23 +3,14 @@
 
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
-    Accepted, Closed, Config, Connection, Event, Message, ProtocolError, SendError, State,
+    Accepted, Closed, Config, Event, Message, ProtocolError, SendError, State,
 };
-use rfc6455::handshake::{ClientRequest, HandshakeError, ServerResponse};
+use rfc6455::handshake::{ClientRequest, HandshakeError, Limits, ServerResponse};
 
-fn drain(conn: &mut Connection) -> Vec<u8> {
-    let bytes: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
-    conn.advance_output(bytes.len());
-    bytes
-}
+mod support;
+use support::conn;
 
-fn events(conn: &mut Connection) -> Vec<Event> {
-    let mut out = Vec::new();
-    while let Some(event) = conn.poll_event().expect("no error") {
-        out.push(event);
-    }
-    out
-}
+use conn::{events, take_output};
 
 #[test]
 fn client_and_server_open_and_exchange_in_any_split() {
@@ -27,7 +18,7 @@ fn client_and_server_open_and_exchange_in_any_split() {
         protocols: &["chat", "superchat"],
         ..ClientRequest::new("example.com", "/room?id=7")
     };
-    let mut client = Connection::client(Config::default(), [3; 32], &request).unwrap();
+    let mut client = conn::client_handshake(&request, [3; 32], Config::default()).unwrap();
     assert_eq!(client.state(), State::Connecting);
     assert_eq!(
         client.send_text("too early"),
@@ -35,9 +26,9 @@ fn client_and_server_open_and_exchange_in_any_split() {
     );
     // The client may send its first message right behind the request once open; here the
     // request alone goes first.
-    let request_bytes = drain(&mut client);
+    let request_bytes = take_output(&mut client);
     for cut in [1, 17, request_bytes.len() / 2, request_bytes.len()] {
-        let mut server = Connection::server(Config::default());
+        let mut server = conn::server_handshake(Limits::default(), Config::default());
         server.receive(&request_bytes[..cut]);
         let mut got = events(&mut server);
         server.receive(&request_bytes[cut..]);
@@ -51,7 +42,7 @@ fn client_and_server_open_and_exchange_in_any_split() {
         assert_eq!(req.path(), "/room");
         assert_eq!(req.protocols().collect::<Vec<_>>(), ["chat", "superchat"]);
     }
-    let mut server = Connection::server(Config::default());
+    let mut server = conn::server_handshake(Limits::default(), Config::default());
     server.receive(&request_bytes);
     assert_eq!(
         events(&mut server),
@@ -75,10 +66,10 @@ fn client_and_server_open_and_exchange_in_any_split() {
     assert_eq!(server.state(), State::Open);
     // The server's first message goes out right behind its 101 response.
     server.send_text("welcome").unwrap();
-    let reply = drain(&mut server);
+    let reply = take_output(&mut server);
     for cut in 0..=reply.len() {
-        let mut c = Connection::client(Config::default(), [3; 32], &request).unwrap();
-        drain(&mut c);
+        let mut c = conn::client_handshake(&request, [3; 32], Config::default()).unwrap();
+        take_output(&mut c);
         c.receive(&reply[..cut]);
         let mut got = events(&mut c);
         c.receive(&reply[cut..]);
@@ -99,7 +90,7 @@ fn client_and_server_open_and_exchange_in_any_split() {
     client.receive(&reply);
     events(&mut client);
     client.send_binary(&[1, 2, 3]).unwrap();
-    server.receive(&drain(&mut client));
+    server.receive(&take_output(&mut client));
     assert_eq!(
         events(&mut server),
         vec![Event::Message(Message::Binary(vec![1, 2, 3].into()))]
@@ -109,13 +100,13 @@ fn client_and_server_open_and_exchange_in_any_split() {
 #[test]
 fn frames_right_behind_the_request_are_kept() {
     let request = ClientRequest::new("example.com", "/");
-    let mut client = Connection::client(Config::default(), [1; 32], &request).unwrap();
-    let mut bytes = drain(&mut client);
+    let mut client = conn::client_handshake(&request, [1; 32], Config::default()).unwrap();
+    let mut bytes = take_output(&mut client);
     // A masked text frame "Hello" (RFC 6455 section 5.7) in the same read.
     bytes.extend([
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ]);
-    let mut server = Connection::server(Config::default());
+    let mut server = conn::server_handshake(Limits::default(), Config::default());
     server.receive(&bytes);
     assert_eq!(
         events(&mut server),
@@ -132,7 +123,7 @@ fn frames_right_behind_the_request_are_kept() {
 
 #[test]
 fn bad_request_is_answered_by_the_connection() {
-    let mut server = Connection::server(Config::default());
+    let mut server = conn::server_handshake(Limits::default(), Config::default());
     server.receive(
         b"GET / HTTP/1.1\r\nHost: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 8\r\n\r\n",
@@ -143,7 +134,7 @@ fn bad_request_is_answered_by_the_connection() {
         ProtocolError::Handshake(HandshakeError::UnsupportedVersion)
     );
     assert_eq!(server.state(), State::Closed);
-    let reply = String::from_utf8(drain(&mut server)).unwrap();
+    let reply = String::from_utf8(take_output(&mut server)).unwrap();
     assert!(reply.starts_with("HTTP/1.1 426 "), "{reply}");
     assert!(reply.contains("Sec-WebSocket-Version: 13\r\n"), "{reply}");
     assert!(server.should_close_transport());
@@ -153,16 +144,16 @@ fn bad_request_is_answered_by_the_connection() {
 #[test]
 fn rejection_and_wrong_accept_key() {
     let request = ClientRequest::new("example.com", "/");
-    let mut client = Connection::client(Config::default(), [1; 32], &request).unwrap();
-    let mut server = Connection::server(Config::default());
-    server.receive(&drain(&mut client));
+    let mut client = conn::client_handshake(&request, [1; 32], Config::default()).unwrap();
+    let mut server = conn::server_handshake(Limits::default(), Config::default());
+    server.receive(&take_output(&mut client));
     assert_eq!(
         events(&mut server),
         vec![Event::Request(server.request().unwrap().clone())]
     );
     server.reject(403, "Forbidden").unwrap();
     assert_eq!(server.state(), State::Closed);
-    let reply = drain(&mut server);
+    let reply = take_output(&mut server);
     assert!(reply.starts_with(b"HTTP/1.1 403 Forbidden\r\n"));
     client.receive(&reply);
     let err = client.poll_event().unwrap_err();
@@ -173,8 +164,8 @@ fn rejection_and_wrong_accept_key() {
     assert!(client.should_close_transport());
 
     // A 101 whose accept key belongs to another request.
-    let mut client = Connection::client(Config::default(), [2; 32], &request).unwrap();
-    drain(&mut client);
+    let mut client = conn::client_handshake(&request, [2; 32], Config::default()).unwrap();
+    take_output(&mut client);
     client.receive(
         b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
           Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n\r\n",
@@ -187,7 +178,7 @@ fn rejection_and_wrong_accept_key() {
 
 #[test]
 fn eof_during_the_handshake_is_an_abnormal_close() {
-    let mut server = Connection::server(Config::default());
+    let mut server = conn::server_handshake(Limits::default(), Config::default());
     server.receive(b"GET / HTTP/1.1\r\nHost: a\r\n");
     assert_eq!(events(&mut server), vec![]);
     server.receive_eof();
@@ -210,7 +201,7 @@ fn a_frame_before_the_handshake_is_not_a_message() {
     let frame = [
         0x81, 0x85, 0x37, 0xfa, 0x21, 0x3d, 0x7f, 0x9f, 0x4d, 0x51, 0x58,
     ];
-    let mut server = Connection::server(Config::default());
+    let mut server = conn::server_handshake(Limits::default(), Config::default());
     server.receive(&frame);
     server.receive(b"\r\n\r\n");
     assert!(
@@ -221,7 +212,7 @@ fn a_frame_before_the_handshake_is_not_a_message() {
         "the server refuses the head"
     );
     let request = ClientRequest::new("example.com", "/");
-    let mut client = Connection::client(Config::default(), [3; 32], &request).unwrap();
+    let mut client = conn::client_handshake(&request, [3; 32], Config::default()).unwrap();
     // Unmasked, as from a server, then the end of a head.
     client.receive(b"\x81\x05hello\r\n\r\n");
     assert!(

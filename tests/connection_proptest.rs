@@ -2,16 +2,13 @@
 //! whole input, and two connections wired back to back exchange messages losslessly.
 #![cfg(feature = "alloc")]
 
-#[path = "support/events.rs"]
-mod events;
+mod support;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, DataKind, Event, Message, ProtocolError};
 use rfc6455::frame::Rsv;
-
-#[path = "support/oracle.rs"]
-mod oracle;
+use support::{conn, events, oracle};
 
 /// One frame as a client would put it on the wire, valid or not.
 #[derive(Clone, Debug)]
@@ -135,10 +132,7 @@ fn run_with(
     cuts: &[usize],
     poll: Poll,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = match role {
-        rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-        rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0; 32]),
-    };
+    let mut conn = conn::open(role, Config::default(), [0; 32]);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -153,7 +147,7 @@ fn run_with(
             break;
         }
     }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     (events, error, output)
 }
 
@@ -178,7 +172,7 @@ fn run_read_into(
     fills: &[u16],
     config: Config,
 ) -> (Vec<Event>, Option<CloseCode>, Vec<u8>) {
-    let mut conn = Connection::upgraded_server(config);
+    let mut conn = conn::open_server(config);
     let mut events = Vec::new();
     let mut error = None;
     let mut start = 0;
@@ -199,7 +193,7 @@ fn run_read_into(
             break;
         }
     }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     (events, error, output)
 }
 
@@ -260,8 +254,8 @@ proptest! {
         seed in any::<[u8; 32]>(),
         chunk in 1usize..5000,
     ) {
-        let mut client = Connection::upgraded_client(Config::default(), seed);
-        let mut server = Connection::upgraded_server(Config::default());
+        let mut client = conn::open_client(Config::default(), seed);
+        let mut server = conn::open_server(Config::default());
         let mut expected = Vec::new();
         for (text, bytes, pieces, ping) in &messages {
             let payload = if *text {
@@ -286,7 +280,7 @@ proptest! {
             });
         }
         client.close(CloseCode::NORMAL, "done").unwrap();
-        let wire: Vec<u8> = client.pending_output_slices().flatten().copied().collect();
+        let wire = conn::output(&client);
         let mut got = Vec::new();
         let mut closed = false;
         for piece in wire.chunks(chunk) {
@@ -306,7 +300,7 @@ proptest! {
         prop_assert_eq!(got, expected);
         prop_assert!(closed);
         // The server's reply completes the client's close.
-        let reply: Vec<u8> = server.pending_output_slices().flatten().copied().collect();
+        let reply = conn::output(&server);
         client.receive(&reply);
         let mut client_closed = false;
         while let Some(event) = client.poll_event().unwrap() {

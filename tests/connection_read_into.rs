@@ -4,14 +4,12 @@
 //! room that is not committed is never taken for input.
 #![cfg(feature = "alloc")]
 
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
+use support::{conn, counting, oracle};
 
+use oracle::{b0, frame, header};
 use rfc6455::Role;
 use rfc6455::connection::{Config, EventRef, MAX_READ_LEN, ProtocolError};
-use wire::{b0, connection, frame, header};
 
 #[global_allocator]
 static ALLOC: counting::Counting = counting::Counting;
@@ -50,7 +48,7 @@ fn reads_stop_where_a_large_frame_ends() {
         let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let first = frame(role, b0(true, 0, 2), &payload);
         let second = frame(role, b0(true, 0, 2), &payload[..70_000]);
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let mut wire = first.clone();
         wire.extend_from_slice(&second);
 
@@ -76,7 +74,7 @@ fn small_frames_are_read_in_full_reads() {
             &i.to_be_bytes().repeat(25),
         ));
     }
-    let mut conn = connection(Role::Server, Config::default());
+    let mut conn = conn::open_server(Config::default());
     let mut input = &wire[..];
     let mut count = 0;
     while !input.is_empty() {
@@ -103,7 +101,7 @@ fn a_declared_length_does_not_size_the_buffer() {
     // lent and the memory held follow what arrived (plus one read), not the 16 MiB.
     for role in [Role::Server, Role::Client] {
         let before = counting::live();
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let mut wire = header(role, b0(true, 0, 2), (16 << 20) - 1);
         wire.extend_from_slice(&[0u8; 100]);
         let room = conn.receive_buffer(WANT);
@@ -140,7 +138,7 @@ fn a_declared_length_does_not_size_the_buffer() {
 #[test]
 fn room_that_is_not_committed_is_not_input() {
     for role in [Role::Server, Role::Client] {
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let msg = frame(role, b0(true, 0, 1), b"hello");
         // Lent and abandoned (a read that failed): the zeroes are not frames.
         let _ = conn.receive_buffer(16);
@@ -158,7 +156,7 @@ fn room_that_is_not_committed_is_not_input() {
 
 #[test]
 fn bytes_after_a_failure_are_dropped_when_committed() {
-    let mut conn = connection(Role::Server, Config::default());
+    let mut conn = conn::open_server(Config::default());
     // Unmasked frame to a server: 1002.
     let bad = frame(Role::Client, b0(true, 0, 2), b"x");
     let room = conn.receive_buffer(64);
@@ -180,7 +178,7 @@ fn bytes_after_a_failure_are_dropped_when_committed() {
 #[test]
 #[should_panic(expected = "commit_received")]
 fn committing_more_than_was_lent_panics() {
-    let mut conn = connection(Role::Server, Config::default());
+    let mut conn = conn::open_server(Config::default());
     let _ = conn.receive_buffer(8);
     conn.commit_received(9);
 }
@@ -213,7 +211,7 @@ fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
         let smaller = frame(role, b0(true, 0, 2), &payload[..250_000]);
 
         // A fresh connection grows step by step with what arrives.
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let (first, _) = allocations_to_read(&mut conn, &big);
         assert!(
             first >= 3,
@@ -253,12 +251,12 @@ fn a_large_buffer_is_kept_for_a_large_frame_that_follows_and_released_when_idle(
         let three = one.repeat(3);
 
         let before = counting::live();
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let (for_one, messages) = allocations_to_read(&mut conn, &one);
         assert_eq!(messages, 1);
         assert!(for_one >= 3, "{role:?}: {for_one}");
 
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let (for_three, messages) = allocations_to_read(&mut conn, &three);
         assert_eq!(messages, 3);
         assert_eq!(
@@ -281,7 +279,7 @@ fn a_huge_want_is_capped_not_a_panic() {
     // Found by the round-trip fuzz target: asking for `usize::MAX` overflowed the
     // reservation. The room is capped at `MAX_READ_LEN` and reading still works.
     for want in [usize::MAX, usize::MAX / 2 + 1, MAX_READ_LEN + 1] {
-        let mut conn = connection(Role::Server, Config::default());
+        let mut conn = conn::open_server(Config::default());
         let msg = frame(Role::Server, b0(true, 0, 2), b"fine");
         let room = conn.receive_buffer(want);
         assert_eq!(room.len(), MAX_READ_LEN);
@@ -290,7 +288,7 @@ fn a_huge_want_is_capped_not_a_panic() {
         assert_eq!(conn.poll_event_ref(), Ok(Some(EventRef::Binary(b"fine"))));
     }
     // And zero is taken as one.
-    let mut conn = connection(Role::Server, Config::default());
+    let mut conn = conn::open_server(Config::default());
     assert_eq!(conn.receive_buffer(0).len(), 1);
 }
 
@@ -316,7 +314,7 @@ fn fragments_and_stream_mode_need_no_room_for_a_whole_frame() {
                 config.receive_mode = rfc6455::connection::ReceiveMode::Stream;
             }
             let base = counting::live();
-            let mut conn = connection(role, config);
+            let mut conn = conn::open(role, config, [7; 32]);
             let mut input = &wire[..];
             let mut received = 0;
             let mut peak = 0;
@@ -351,7 +349,7 @@ fn fragments_and_stream_mode_need_no_room_for_a_whole_frame() {
 #[test]
 #[should_panic(expected = "commit_received")]
 fn a_poll_between_lending_and_committing_takes_the_room_back() {
-    let mut conn = connection(Role::Server, Config::default());
+    let mut conn = conn::open_server(Config::default());
     let _ = conn.receive_buffer(8);
     assert_eq!(conn.poll_event_ref(), Ok(None));
     conn.commit_received(1);

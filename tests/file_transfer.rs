@@ -6,6 +6,7 @@
 #[allow(dead_code)]
 #[path = "../examples/file_transfer.rs"]
 mod file_transfer;
+mod support;
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};
@@ -35,15 +36,7 @@ impl Drop for Scratch {
 
 /// Deterministic, incompressible test data.
 fn data(len: usize) -> Vec<u8> {
-    let mut x = 0x9E37_79B9_7F4A_7C15u64;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
+    support::noise::bytes(len, 0x9E37_79B9_7F4A_7C15)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

@@ -2,26 +2,15 @@
 //! vector kernels' threshold too), start alignments inside a larger buffer, key phases and
 //! piece splits.
 
-#[path = "support/cases.rs"]
-mod cases;
+mod support;
 use cases::cases;
 use proptest::prelude::*;
 use rfc6455::mask;
+use support::cases;
+use support::noise::bytes;
 
 /// Room around the masked region, so stray writes before or after it show up.
 const SLACK: usize = 24;
-
-fn bytes(len: usize, seed: u64) -> Vec<u8> {
-    let mut x = seed | 1;
-    (0..len)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
 
 /// The reference, written here from RFC 6455 section 5.3 (not the crate's byte loop):
 /// payload byte `j` is XORed with key byte `j % 4`, where `j` counts from the start of the

@@ -4,17 +4,14 @@
 //!
 //! `PROPTEST_CASES=n` raises the case count for a deeper run.
 
-#[path = "support/cases.rs"]
-mod cases;
+mod support;
 use cases::cases;
 use proptest::prelude::*;
 use rfc6455::Role;
 use rfc6455::frame::{
     Decoded, Decoder, DecoderConfig, FrameHeader, OpCode, Rsv, encode_frame, encode_frame_in_place,
 };
-
-#[path = "support/oracle.rs"]
-mod oracle;
+use support::{cases, oracle};
 
 /// A frame to send: the header and a seed for its payload bytes.
 #[derive(Clone, Debug)]

@@ -2,13 +2,14 @@
 //! responses with the exact result or error each must give, fed whole and split at every
 //! byte; leftover frames; a round trip through the server side.
 
+mod support;
+
 use rfc6455::handshake::{
     BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError as E, Limits,
     ServerHandshake, ServerResponse, Status, SyntaxError, generate_key, parse_ws_url,
 };
+use support::heads::{self, ACCEPT, CONNECTION, NONCE, OK, UPGRADE};
 
-const NONCE: [u8; 16] = *b"the sample nonce";
-const ACCEPT: &str = "Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=";
 const PROTOCOLS: &[&str] = &["chat", "superchat"];
 const EXTENSIONS: &[&str] = &[
     "permessage-deflate; client_max_window_bits",
@@ -21,30 +22,6 @@ fn request() -> ClientRequest<'static> {
         extensions: EXTENSIONS,
         ..ClientRequest::new("server.example.com", "/chat")
     }
-}
-
-fn resp(status: &str, lines: &[&str]) -> Vec<u8> {
-    let mut out = format!("{status}\r\n");
-    for l in lines {
-        out.push_str(l);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    out.into_bytes()
-}
-
-const OK: &str = "HTTP/1.1 101 Switching Protocols";
-const UPGRADE: &str = "Upgrade: websocket";
-const CONNECTION: &str = "Connection: Upgrade";
-
-fn base(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
-    let mut lines = vec![UPGRADE, CONNECTION, ACCEPT];
-    for &(i, l) in replace {
-        lines[i] = l;
-    }
-    lines.retain(|l| !l.is_empty());
-    lines.extend_from_slice(add);
-    resp(OK, &lines)
 }
 
 /// The selected protocol and accepted extension names.
@@ -72,15 +49,15 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
     let many: Vec<&str> = std::iter::repeat_n("X-Filler: 1", 62).collect();
     let big = format!("X-Big: {}", "b".repeat(8200));
     vec![
-        ("RFC response", base(&[], &[]), Ok(none())),
+        ("RFC response", heads::response(&[], &[]), Ok(none())),
         (
             "selected protocol",
-            base(&[], &["Sec-WebSocket-Protocol: superchat"]),
+            heads::response(&[], &["Sec-WebSocket-Protocol: superchat"]),
             Ok((Some("superchat".into()), vec![])),
         ),
         (
             "names and tokens in any case",
-            resp(
+            heads::head(
                 OK,
                 &[
                     "upgrade: WebSocket",
@@ -92,7 +69,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "accepted extensions",
-            base(
+            heads::response(
                 &[],
                 &[
                     "Sec-WebSocket-Extensions: permessage-deflate; server_no_context_takeover, X-Test",
@@ -109,12 +86,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "Upgrade: websocket twice, with an empty list element",
-            base(&[(0, "Upgrade: WebSocket, ")], &["Upgrade: websocket"]),
+            heads::response(&[(0, "Upgrade: WebSocket, ")], &["Upgrade: websocket"]),
             Ok(none()),
         ),
         (
             "Connection list, padded accept",
-            base(
+            heads::response(
                 &[
                     (1, "Connection: keep-alive, Upgrade"),
                     (2, "Sec-WebSocket-Accept:  s3pPLMBiTxaQ9kYGzzhZRbK+xOo=  "),
@@ -123,20 +100,24 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
             ),
             Ok(none()),
         ),
-        ("62 more headers", base(&[], &many[..61]), Ok(none())),
+        (
+            "62 more headers",
+            heads::response(&[], &many[..61]),
+            Ok(none()),
+        ),
         (
             "200",
-            resp("HTTP/1.1 200 OK", &[]),
+            heads::head("HTTP/1.1 200 OK", &[]),
             Err(E::UnexpectedStatus { code: 200 }),
         ),
         (
             "401",
-            resp("HTTP/1.1 401 Unauthorized", &["WWW-Authenticate: Basic"]),
+            heads::head("HTTP/1.1 401 Unauthorized", &["WWW-Authenticate: Basic"]),
             Err(E::UnexpectedStatus { code: 401 }),
         ),
         (
             "HTTP/1.0",
-            resp(
+            heads::head(
                 "HTTP/1.0 101 Switching Protocols",
                 &[UPGRADE, CONNECTION, ACCEPT],
             ),
@@ -144,12 +125,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "missing Upgrade",
-            base(&[(0, "")], &[]),
+            heads::response(&[(0, "")], &[]),
             Err(E::MissingHeader { name: "Upgrade" }),
         ),
         (
             "Upgrade without websocket",
-            base(&[(0, "Upgrade: h2c")], &[]),
+            heads::response(&[(0, "Upgrade: h2c")], &[]),
             Err(E::MissingToken {
                 name: "Upgrade",
                 token: "websocket",
@@ -159,27 +140,27 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
             // RFC 6455 section 4.1: the client fails the connection if |Upgrade| "contains
             // a value that is not" websocket, in one field or in two (found by fuzzing).
             "Upgrade: websocket among others",
-            base(&[(0, "Upgrade: websocket, h2c")], &[]),
+            heads::response(&[(0, "Upgrade: websocket, h2c")], &[]),
             Err(E::InvalidHeader { name: "Upgrade" }),
         ),
         (
             "a second Upgrade field with another value",
-            base(&[], &["Upgrade: h2c"]),
+            heads::response(&[], &["Upgrade: h2c"]),
             Err(E::InvalidHeader { name: "Upgrade" }),
         ),
         (
             "an empty Upgrade field beside websocket",
-            base(&[], &["Upgrade:"]),
+            heads::response(&[], &["Upgrade:"]),
             Err(E::InvalidHeader { name: "Upgrade" }),
         ),
         (
             "missing Connection",
-            base(&[(1, "")], &[]),
+            heads::response(&[(1, "")], &[]),
             Err(E::MissingHeader { name: "Connection" }),
         ),
         (
             "Connection: close",
-            base(&[(1, "Connection: close")], &[]),
+            heads::response(&[(1, "Connection: close")], &[]),
             Err(E::MissingToken {
                 name: "Connection",
                 token: "upgrade",
@@ -187,14 +168,14 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "missing accept",
-            base(&[(2, "")], &[]),
+            heads::response(&[(2, "")], &[]),
             Err(E::MissingHeader {
                 name: "Sec-WebSocket-Accept",
             }),
         ),
         (
             "wrong accept",
-            base(
+            heads::response(
                 &[(2, "Sec-WebSocket-Accept: HSmrc0sMlYUkAGmm5OPpG2HaGWk=")],
                 &[],
             ),
@@ -202,7 +183,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "accept in another case",
-            base(
+            heads::response(
                 &[(2, "Sec-WebSocket-Accept: S3PPLMBITXAQ9KYGZZHZRBK+XOO=")],
                 &[],
             ),
@@ -210,24 +191,24 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "two accepts",
-            base(&[], &[ACCEPT]),
+            heads::response(&[], &[ACCEPT]),
             Err(E::DuplicateHeader {
                 name: "Sec-WebSocket-Accept",
             }),
         ),
         (
             "protocol not offered",
-            base(&[], &["Sec-WebSocket-Protocol: v9"]),
+            heads::response(&[], &["Sec-WebSocket-Protocol: v9"]),
             Err(E::ProtocolNotOffered),
         ),
         (
             "protocol in another case",
-            base(&[], &["Sec-WebSocket-Protocol: Chat"]),
+            heads::response(&[], &["Sec-WebSocket-Protocol: Chat"]),
             Err(E::ProtocolNotOffered),
         ),
         (
             "two protocol headers",
-            base(
+            heads::response(
                 &[],
                 &[
                     "Sec-WebSocket-Protocol: chat",
@@ -240,21 +221,21 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "protocol list",
-            base(&[], &["Sec-WebSocket-Protocol: chat, superchat"]),
+            heads::response(&[], &["Sec-WebSocket-Protocol: chat, superchat"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Protocol",
             }),
         ),
         (
             "empty protocol",
-            base(&[], &["Sec-WebSocket-Protocol:"]),
+            heads::response(&[], &["Sec-WebSocket-Protocol:"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Protocol",
             }),
         ),
         (
             "extension not offered",
-            base(
+            heads::response(
                 &[],
                 &["Sec-WebSocket-Extensions: permessage-deflate, x-other"],
             ),
@@ -262,14 +243,14 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "malformed extensions",
-            base(&[], &["Sec-WebSocket-Extensions: permessage-deflate;"]),
+            heads::response(&[], &["Sec-WebSocket-Extensions: permessage-deflate;"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Extensions",
             }),
         ),
         (
             "bad status code",
-            resp("HTTP/1.1 1O1 Switching Protocols", &[]),
+            heads::head("HTTP/1.1 1O1 Switching Protocols", &[]),
             Err(E::Syntax(SyntaxError::Status)),
         ),
         (
@@ -279,22 +260,22 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Got, E>)> {
         ),
         (
             "header without colon",
-            base(&[], &["Nope"]),
+            heads::response(&[], &["Nope"]),
             Err(E::Syntax(SyntaxError::HeaderName)),
         ),
         (
             "65 headers",
-            base(&[], &many),
+            heads::response(&[], &many),
             Err(E::TooManyHeaders { limit: 64 }),
         ),
         (
             "head over 8 KiB",
-            base(&[], &[&big]),
+            heads::response(&[], &[&big]),
             Err(E::HeadTooLarge { limit: 8192 }),
         ),
         (
             "status before headers",
-            resp("HTTP/1.1 302 Found", &["Location: /x"]),
+            heads::head("HTTP/1.1 302 Found", &["Location: /x"]),
             Err(E::UnexpectedStatus { code: 302 }),
         ),
     ]
@@ -322,13 +303,13 @@ fn table_whole_and_split_at_every_byte() {
 fn protocol_when_none_offered() {
     let key = ClientKey::from_nonce(NONCE);
     let request = ClientRequest::new("h", "/");
-    let input = base(&[], &["Sec-WebSocket-Protocol: chat"]);
+    let input = heads::response(&[], &["Sec-WebSocket-Protocol: chat"]);
     let mut h = ClientHandshake::new(&request, &key);
     assert_eq!(
         h.parse_response(&input).map(|_| ()),
         Err(E::ProtocolNotOffered)
     );
-    let input = base(&[], &["Sec-WebSocket-Extensions: permessage-deflate"]);
+    let input = heads::response(&[], &["Sec-WebSocket-Extensions: permessage-deflate"]);
     let mut h = ClientHandshake::new(&request, &key);
     assert_eq!(
         h.parse_response(&input).map(|_| ()),
@@ -340,7 +321,7 @@ fn protocol_when_none_offered() {
 fn frames_after_the_head_are_returned() {
     let request = request();
     let key = ClientKey::from_nonce(NONCE);
-    let head = base(&[], &["Sec-WebSocket-Protocol: chat"]);
+    let head = heads::response(&[], &["Sec-WebSocket-Protocol: chat"]);
     let frames = b"\x81\x05Hello\x89\x00";
     let input = [&head[..], frames].concat();
     let mut h = ClientHandshake::new(&request, &key);
@@ -376,7 +357,7 @@ fn response_scanning_is_linear() {
     };
     let scanned = |pad: usize| {
         let line = format!("X-Pad: {}", "p".repeat(pad));
-        let input = base(&[], &[&line]);
+        let input = heads::response(&[], &[&line]);
         let mut h = ClientHandshake::with_limits(&request, &key, limits);
         for n in 1..=input.len() {
             if h.parse_response(&input[..n]).unwrap().is_complete() {
@@ -603,7 +584,7 @@ fn reset_forgets_a_partial_head() {
     assert!(matches!(h.parse_response(partial), Ok(Status::Partial)));
     // A new, longer response: without the reset the scanner would go on from the CR
     // above and fail on this response's byte at that index.
-    let fresh = base(&[], &[]);
+    let fresh = heads::response(&[], &[]);
     assert!(fresh.len() > partial.len() && fresh[partial.len()] != b'\n');
     h.reset();
     let (response, consumed) = h.parse_response(&fresh).unwrap().complete().unwrap();

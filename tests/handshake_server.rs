@@ -2,9 +2,10 @@
 //! error each must give, fed whole and split at every byte; leftover bytes; the linear
 //! scan; a never-ending header line.
 
-use rfc6455::handshake::{HandshakeError as E, Limits, ServerHandshake, Status, SyntaxError};
+mod support;
 
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
+use rfc6455::handshake::{HandshakeError as E, Limits, ServerHandshake, Status, SyntaxError};
+use support::heads::{self, CONNECTION, GET, HOST, KEY, KEY_LINE, UPGRADE, VERSION};
 
 /// The fields a valid request is checked for.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -30,36 +31,6 @@ fn ok() -> Expect {
 
 fn strings(items: &[&str]) -> Vec<String> {
     items.iter().map(|s| s.to_string()).collect()
-}
-
-/// A request line plus header lines, CRLF-terminated, ending with the blank line.
-fn req(start: &str, lines: &[&str]) -> Vec<u8> {
-    let mut out = format!("{start}\r\n");
-    for l in lines {
-        out.push_str(l);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    out.into_bytes()
-}
-
-const HOST: &str = "Host: server.example.com";
-const UPGRADE: &str = "Upgrade: websocket";
-const CONNECTION: &str = "Connection: Upgrade";
-const KEY_LINE: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
-const VERSION: &str = "Sec-WebSocket-Version: 13";
-const GET: &str = "GET /chat HTTP/1.1";
-
-/// The valid request's header lines with `replace` applied: each (index, line) replaces
-/// that header (an empty line removes it); `add` lines go at the end.
-fn base(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
-    let mut lines: Vec<&str> = vec![HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION];
-    for &(i, l) in replace {
-        lines[i] = l;
-    }
-    lines.retain(|l| !l.is_empty());
-    lines.extend_from_slice(add);
-    req(GET, &lines)
 }
 
 fn summary(parser: &mut ServerHandshake, buf: &[u8]) -> Option<Result<(Expect, usize), E>> {
@@ -89,10 +60,10 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
     many.extend(std::iter::repeat_n("X-Filler: 1", 60));
     let big = format!("X-Big: {}", "a".repeat(8200));
     vec![
-        ("minimal", base(&[], &[]), Ok(ok())),
+        ("minimal", heads::request(&[], &[]), Ok(ok())),
         (
             "names in any case",
-            req(
+            heads::head(
                 GET,
                 &[
                     "hOsT: server.example.com",
@@ -106,27 +77,27 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "Upgrade token case",
-            base(&[(1, "Upgrade: WebSocket")], &[]),
+            heads::request(&[(1, "Upgrade: WebSocket")], &[]),
             Ok(ok()),
         ),
         (
             "Connection list (Firefox)",
-            base(&[(2, "Connection: keep-alive, Upgrade")], &[]),
+            heads::request(&[(2, "Connection: keep-alive, Upgrade")], &[]),
             Ok(ok()),
         ),
         (
             "Connection over two lines",
-            base(&[(2, "Connection: keep-alive")], &["Connection: upgrade"]),
+            heads::request(&[(2, "Connection: keep-alive")], &["Connection: upgrade"]),
             Ok(ok()),
         ),
         (
             "Upgrade list",
-            base(&[(1, "Upgrade: h2c, websocket")], &[]),
+            heads::request(&[(1, "Upgrade: h2c, websocket")], &[]),
             Ok(ok()),
         ),
         (
             "whitespace around values",
-            base(
+            heads::request(
                 &[
                     (3, "Sec-WebSocket-Key: \t dGhlIHNhbXBsZSBub25jZQ== \t"),
                     (4, "Sec-WebSocket-Version:13"),
@@ -137,7 +108,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "LF line endings",
-            base(&[], &[])
+            heads::request(&[], &[])
                 .split(|&b| b == b'\r')
                 .flatten()
                 .copied()
@@ -146,12 +117,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "empty lines before the request line",
-            [&b"\r\n\n"[..], &base(&[], &[])].concat(),
+            [&b"\r\n\n"[..], &heads::request(&[], &[])].concat(),
             Ok(ok()),
         ),
         (
             "protocols over two lines",
-            base(
+            heads::request(
                 &[],
                 &[
                     "Sec-WebSocket-Protocol: chat, superchat",
@@ -165,7 +136,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "protocol list with empty elements",
-            base(&[], &["Sec-WebSocket-Protocol: , chat,, "]),
+            heads::request(&[], &["Sec-WebSocket-Protocol: , chat,, "]),
             Ok(Expect {
                 protocols: strings(&["chat"]),
                 ..ok()
@@ -173,7 +144,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "extension offers",
-            base(
+            heads::request(
                 &[],
                 &[
                     "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits",
@@ -187,7 +158,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "absolute-form target",
-            req(
+            heads::head(
                 "GET ws://server.example.com/chat?x=1 HTTP/1.1",
                 &[HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION],
             ),
@@ -198,7 +169,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "query",
-            req(
+            heads::head(
                 "GET /chat?room=1&a HTTP/1.1",
                 &[HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION],
             ),
@@ -209,7 +180,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "origin and unrelated headers",
-            base(
+            heads::request(
                 &[],
                 &[
                     "Origin: http://example.com",
@@ -224,18 +195,22 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "IPv6 host with port",
-            base(&[(0, "Host: [::1]:9001")], &[]),
+            heads::request(&[(0, "Host: [::1]:9001")], &[]),
             Ok(Expect {
                 host: "[::1]:9001".into(),
                 ..ok()
             }),
         ),
-        ("60 extra headers", req(GET, &many[..64]), Ok(ok())),
+        ("60 extra headers", heads::head(GET, &many[..64]), Ok(ok())),
         // Errors, in the order the checks run.
-        ("POST", req("POST /chat HTTP/1.1", &[]), Err(E::Method)),
+        (
+            "POST",
+            heads::head("POST /chat HTTP/1.1", &[]),
+            Err(E::Method),
+        ),
         (
             "lowercase method",
-            base(&[], &[])
+            heads::request(&[], &[])
                 .iter()
                 .enumerate()
                 .map(|(i, &b)| if i < 3 { b.to_ascii_lowercase() } else { b })
@@ -244,7 +219,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "HTTP/1.0",
-            req(
+            heads::head(
                 "GET /chat HTTP/1.0",
                 &[HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION],
             ),
@@ -252,52 +227,52 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "HTTP/2.0",
-            req("GET /chat HTTP/2.0", &[]),
+            heads::head("GET /chat HTTP/2.0", &[]),
             Err(E::Syntax(SyntaxError::Version)),
         ),
         (
             "no version in request line",
-            req("GET /chat", &[]),
+            heads::head("GET /chat", &[]),
             Err(E::Syntax(SyntaxError::Token)),
         ),
         (
             "asterisk target",
-            req("GET * HTTP/1.1", &[]),
+            heads::head("GET * HTTP/1.1", &[]),
             Err(E::Target),
         ),
         (
             "authority-form target",
-            req("GET example.com:80 HTTP/1.1", &[]),
+            heads::head("GET example.com:80 HTTP/1.1", &[]),
             Err(E::Target),
         ),
         (
             "missing Host",
-            base(&[(0, "")], &[]),
+            heads::request(&[(0, "")], &[]),
             Err(E::MissingHeader { name: "Host" }),
         ),
         (
             "two Hosts",
-            base(&[], &[HOST]),
+            heads::request(&[], &[HOST]),
             Err(E::DuplicateHeader { name: "Host" }),
         ),
         (
             "empty Host",
-            base(&[(0, "Host:")], &[]),
+            heads::request(&[(0, "Host:")], &[]),
             Err(E::InvalidHeader { name: "Host" }),
         ),
         (
             "Host with a space",
-            base(&[(0, "Host: a b")], &[]),
+            heads::request(&[(0, "Host: a b")], &[]),
             Err(E::InvalidHeader { name: "Host" }),
         ),
         (
             "missing Upgrade",
-            base(&[(1, "")], &[]),
+            heads::request(&[(1, "")], &[]),
             Err(E::MissingHeader { name: "Upgrade" }),
         ),
         (
             "Upgrade without websocket",
-            base(&[(1, "Upgrade: h2c")], &[]),
+            heads::request(&[(1, "Upgrade: h2c")], &[]),
             Err(E::MissingToken {
                 name: "Upgrade",
                 token: "websocket",
@@ -305,7 +280,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "Upgrade with a longer token",
-            base(&[(1, "Upgrade: websockets")], &[]),
+            heads::request(&[(1, "Upgrade: websockets")], &[]),
             Err(E::MissingToken {
                 name: "Upgrade",
                 token: "websocket",
@@ -313,12 +288,12 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "missing Connection",
-            base(&[(2, "")], &[]),
+            heads::request(&[(2, "")], &[]),
             Err(E::MissingHeader { name: "Connection" }),
         ),
         (
             "Connection without upgrade",
-            base(&[(2, "Connection: keep-alive")], &[]),
+            heads::request(&[(2, "Connection: keep-alive")], &[]),
             Err(E::MissingToken {
                 name: "Connection",
                 token: "upgrade",
@@ -326,7 +301,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "Connection with a longer token",
-            base(&[(2, "Connection: upgraded")], &[]),
+            heads::request(&[(2, "Connection: upgraded")], &[]),
             Err(E::MissingToken {
                 name: "Connection",
                 token: "upgrade",
@@ -334,133 +309,133 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Result<Expect, E>)> {
         ),
         (
             "missing version",
-            base(&[(4, "")], &[]),
+            heads::request(&[(4, "")], &[]),
             Err(E::MissingHeader {
                 name: "Sec-WebSocket-Version",
             }),
         ),
         (
             "version 8",
-            base(&[(4, "Sec-WebSocket-Version: 8")], &[]),
+            heads::request(&[(4, "Sec-WebSocket-Version: 8")], &[]),
             Err(E::UnsupportedVersion),
         ),
         (
             "version list",
-            base(&[(4, "Sec-WebSocket-Version: 13, 8")], &[]),
+            heads::request(&[(4, "Sec-WebSocket-Version: 13, 8")], &[]),
             Err(E::UnsupportedVersion),
         ),
         (
             "two versions",
-            base(&[], &[VERSION]),
+            heads::request(&[], &[VERSION]),
             Err(E::DuplicateHeader {
                 name: "Sec-WebSocket-Version",
             }),
         ),
         (
             "version 8 beats a missing key",
-            base(&[(3, ""), (4, "Sec-WebSocket-Version: 8")], &[]),
+            heads::request(&[(3, ""), (4, "Sec-WebSocket-Version: 8")], &[]),
             Err(E::UnsupportedVersion),
         ),
         (
             "missing key",
-            base(&[(3, "")], &[]),
+            heads::request(&[(3, "")], &[]),
             Err(E::MissingHeader {
                 name: "Sec-WebSocket-Key",
             }),
         ),
         (
             "short key",
-            base(&[(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j")], &[]),
+            heads::request(&[(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j")], &[]),
             Err(E::InvalidKey),
         ),
         (
             "key not base64",
-            base(&[(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j!!==")], &[]),
+            heads::request(&[(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25j!!==")], &[]),
             Err(E::InvalidKey),
         ),
         (
             "key of 17 bytes",
-            base(&[(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZXg=")], &[]),
+            heads::request(&[(3, "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZXg=")], &[]),
             Err(E::InvalidKey),
         ),
         (
             "two keys",
-            base(&[], &[KEY_LINE]),
+            heads::request(&[], &[KEY_LINE]),
             Err(E::DuplicateHeader {
                 name: "Sec-WebSocket-Key",
             }),
         ),
         (
             "protocol with a space",
-            base(&[], &["Sec-WebSocket-Protocol: chat room"]),
+            heads::request(&[], &["Sec-WebSocket-Protocol: chat room"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Protocol",
             }),
         ),
         (
             "protocol with a separator",
-            base(&[], &["Sec-WebSocket-Protocol: chat, (v2)"]),
+            heads::request(&[], &["Sec-WebSocket-Protocol: chat, (v2)"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Protocol",
             }),
         ),
         (
             "extension parameter without a name",
-            base(&[], &["Sec-WebSocket-Extensions: permessage-deflate; =1"]),
+            heads::request(&[], &["Sec-WebSocket-Extensions: permessage-deflate; =1"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Extensions",
             }),
         ),
         (
             "extension with an unterminated quote",
-            base(&[], &["Sec-WebSocket-Extensions: x; a=\"b"]),
+            heads::request(&[], &["Sec-WebSocket-Extensions: x; a=\"b"]),
             Err(E::InvalidHeader {
                 name: "Sec-WebSocket-Extensions",
             }),
         ),
         (
             "two Origins",
-            base(&[], &["Origin: http://a", "Origin: http://b"]),
+            heads::request(&[], &["Origin: http://a", "Origin: http://b"]),
             Err(E::DuplicateHeader { name: "Origin" }),
         ),
         (
             "space in a header name",
-            base(&[], &["Bad Name: x"]),
+            heads::request(&[], &["Bad Name: x"]),
             Err(E::Syntax(SyntaxError::HeaderName)),
         ),
         (
             "line without a colon",
-            base(&[], &["NoColon"]),
+            heads::request(&[], &["NoColon"]),
             Err(E::Syntax(SyntaxError::HeaderName)),
         ),
         (
             "folded header line",
-            base(&[], &["X-A: b", " folded"]),
+            heads::request(&[], &["X-A: b", " folded"]),
             Err(E::Syntax(SyntaxError::HeaderName)),
         ),
         (
             "control character in a value",
-            base(&[], &["X-A: a\u{1}b"]),
+            heads::request(&[], &["X-A: a\u{1}b"]),
             Err(E::Syntax(SyntaxError::HeaderValue)),
         ),
         (
             "CR without LF",
-            base(&[], &["\rX: y"]),
+            heads::request(&[], &["\rX: y"]),
             Err(E::Syntax(SyntaxError::NewLine)),
         ),
         (
             "65 headers",
-            req(GET, &many[..65]),
+            heads::head(GET, &many[..65]),
             Err(E::TooManyHeaders { limit: 64 }),
         ),
         (
             "head over 8 KiB",
-            base(&[], &[&big]),
+            heads::request(&[], &[&big]),
             Err(E::HeadTooLarge { limit: 8192 }),
         ),
         (
             "method before everything",
-            req("PUT /chat HTTP/1.1", &["Host: a b"]),
+            heads::head("PUT /chat HTTP/1.1", &["Host: a b"]),
             Err(E::Method),
         ),
     ]
@@ -496,7 +471,7 @@ fn table_whole_and_split_at_every_byte() {
 
 #[test]
 fn leftover_bytes_are_returned() {
-    let head = base(&[], &[]);
+    let head = heads::request(&[], &[]);
     let frame = b"\x81\x85\x37\xfa\x21\x3d\x7f\x9f\x4d\x51\x58";
     let input = [&head[..], frame].concat();
     // Whatever the split, the bytes after the head come back untouched.
@@ -516,10 +491,10 @@ fn leftover_bytes_are_returned() {
 
 /// A request whose head is about `len` bytes, padded by one long header.
 fn request_of_len(len: usize) -> Vec<u8> {
-    let short = base(&[], &["X-Pad: "]);
+    let short = heads::request(&[], &["X-Pad: "]);
     let pad = "p".repeat(len - short.len());
     let line = format!("X-Pad: {pad}");
-    base(&[], &[&line])
+    heads::request(&[], &[&line])
 }
 
 /// Bytes examined when `input` arrives one byte per call.
@@ -594,7 +569,7 @@ fn reset_forgets_a_partial_head_and_limits_are_kept() {
     assert_eq!(p.parse(partial).map(|s| s.is_complete()), Ok(false));
     // A new, longer request on the same parser: without the reset the scanner would go
     // on from the CR above and fail on this request's byte at that index.
-    let fresh = base(&[], &[]);
+    let fresh = heads::request(&[], &[]);
     assert!(fresh.len() > partial.len() && fresh[partial.len()] != b'\n');
     p.reset();
     let (request, consumed) = p.parse(&fresh).unwrap().complete().unwrap();

@@ -1,43 +1,17 @@
 //! The server side of the opening handshake: configurable limits, the 101 response with
 //! the selected subprotocol and extensions, and rejections.
 
+mod support;
+
 use rfc6455::handshake::{
     BuildError, HandshakeError as E, Limits, ServerHandshake, ServerResponse, Status,
     UPGRADE_REQUIRED, write_response,
 };
-
-const KEY: &str = "dGhlIHNhbXBsZSBub25jZQ==";
-const HOST: &str = "Host: server.example.com";
-const UPGRADE: &str = "Upgrade: websocket";
-const CONNECTION: &str = "Connection: Upgrade";
-const KEY_LINE: &str = "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==";
-const VERSION: &str = "Sec-WebSocket-Version: 13";
-
-/// A request line plus header lines, CRLF-terminated, ending with the blank line.
-fn req(start: &str, lines: &[&str]) -> Vec<u8> {
-    let mut out = format!("{start}\r\n");
-    for l in lines {
-        out.push_str(l);
-        out.push_str("\r\n");
-    }
-    out.push_str("\r\n");
-    out.into_bytes()
-}
-
-/// The valid request with header `i` replaced (an empty line removes it) and `add` appended.
-fn base(replace: &[(usize, &str)], add: &[&str]) -> Vec<u8> {
-    let mut lines: Vec<&str> = vec![HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION];
-    for &(i, l) in replace {
-        lines[i] = l;
-    }
-    lines.retain(|l| !l.is_empty());
-    lines.extend_from_slice(add);
-    req("GET /chat HTTP/1.1", &lines)
-}
+use support::heads::{self, CONNECTION, HOST, KEY, KEY_LINE, UPGRADE, VERSION};
 
 #[test]
 fn configurable_limits() {
-    let input = base(&[], &["X-A: 1", "X-B: 2"]);
+    let input = heads::request(&[], &["X-A: 1", "X-B: 2"]);
     let tight = Limits {
         max_headers: 6,
         ..Limits::default()
@@ -71,10 +45,10 @@ fn configurable_limits() {
 #[test]
 fn reset_parses_a_new_request() {
     let mut p = ServerHandshake::default();
-    let first = base(&[], &[]);
+    let first = heads::request(&[], &[]);
     assert!(p.parse(&first).unwrap().is_complete());
     p.reset();
-    let second = req(
+    let second = heads::head(
         "GET /other HTTP/1.1",
         &[HOST, UPGRADE, CONNECTION, KEY_LINE, VERSION],
     );
@@ -93,7 +67,7 @@ fn parsed(input: &[u8]) -> rfc6455::handshake::Request<'_> {
 
 #[test]
 fn rfc_response_and_selection() {
-    let input = base(
+    let input = heads::request(
         &[],
         &[
             "Origin: http://example.com",
@@ -208,7 +182,7 @@ fn response_without_offer_check() {
 #[test]
 fn rejections_match_errors() {
     let mut out = [0u8; 256];
-    let version = base(&[(4, "Sec-WebSocket-Version: 7")], &[]);
+    let version = heads::request(&[(4, "Sec-WebSocket-Version: 7")], &[]);
     let err = ServerHandshake::default()
         .parse(&version)
         .map(|_| ())
@@ -220,7 +194,7 @@ fn rejections_match_errors() {
             .unwrap()
             .contains("\r\nSec-WebSocket-Version: 13\r\n")
     );
-    let missing = base(&[(0, "")], &[]);
+    let missing = heads::request(&[(0, "")], &[]);
     let err = ServerHandshake::default()
         .parse(&missing)
         .map(|_| ())

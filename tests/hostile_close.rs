@@ -3,8 +3,10 @@
 //! the exact error and the close code queued in reply; and the edges of the close payload
 //! (empty, one byte, the longest reason, a reason that is not UTF-8).
 
-#[path = "support/counting.rs"]
-mod counting;
+mod support;
+use support::counting;
+#[cfg(feature = "alloc")]
+use support::{conn, oracle};
 
 use rfc6455::close::{CloseCode, CloseError, CloseFrame};
 
@@ -46,48 +48,16 @@ fn close_payload_parsing_follows_section_7_4_for_every_code() {
 #[cfg(feature = "alloc")]
 mod connection {
     use super::*;
+    use crate::conn;
+    use crate::oracle::{self, queued};
     use rfc6455::Role;
-    use rfc6455::connection::{Closed, Config, Connection, Event, ProtocolError, State};
-    use rfc6455::frame::{Decoded, Decoder, DecoderConfig, FrameError, OpCode, Rsv};
-
-    const KEY: [u8; 4] = [1, 2, 3, 4];
+    use rfc6455::connection::{Closed, Config, Event, ProtocolError, State};
+    use rfc6455::frame::{FrameError, OpCode};
 
     /// A close frame with `payload` as the peer of `receiver` sends it.
     fn close_frame(receiver: Role, payload: &[u8]) -> Vec<u8> {
         assert!(payload.len() <= 125);
-        let masked = receiver == Role::Server;
-        let mut f = vec![0x88, payload.len() as u8 | if masked { 0x80 } else { 0 }];
-        if masked {
-            f.extend_from_slice(&KEY);
-            f.extend(payload.iter().enumerate().map(|(i, b)| b ^ KEY[i % 4]));
-        } else {
-            f.extend_from_slice(payload);
-        }
-        f
-    }
-
-    /// The frames `conn` queued, as its peer reads them.
-    fn queued(conn: &Connection) -> Vec<(OpCode, Vec<u8>)> {
-        let mut wire: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
-        let peer = if conn.role() == Role::Server {
-            Role::Client
-        } else {
-            Role::Server
-        };
-        let mut decoder = Decoder::with_config(DecoderConfig {
-            role: peer,
-            allowed_rsv: Rsv::NONE,
-            max_frame_size: 125,
-        });
-        let (mut pos, mut frames) = (0, Vec::new());
-        while pos < wire.len() {
-            let Ok(Decoded::Frame { frame, consumed }) = decoder.decode(&mut wire[pos..]) else {
-                panic!("queued output is not whole frames")
-            };
-            frames.push((frame.header.opcode, frame.payload.to_vec()));
-            pos += consumed;
-        }
-        frames
+        oracle::frame(receiver, 0x88, payload)
     }
 
     fn code_of(payload: &[u8]) -> u16 {
@@ -100,12 +70,7 @@ mod connection {
         let mut accepted = 0;
         for role in [Role::Server, Role::Client] {
             for code in 0..=u16::MAX {
-                let mut conn = match role {
-                    rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-                    rfc6455::Role::Client => {
-                        Connection::upgraded_client(Config::default(), [0; 32])
-                    }
-                };
+                let mut conn = conn::open(role, Config::default(), [0; 32]);
                 let mut payload = code.to_be_bytes().to_vec();
                 payload.extend_from_slice(b"why");
                 conn.receive(&close_frame(role, &payload));
@@ -153,12 +118,7 @@ mod connection {
     fn close_payload_edges() {
         for role in [Role::Server, Role::Client] {
             let poll = |payload: &[u8]| {
-                let mut conn = match role {
-                    rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-                    rfc6455::Role::Client => {
-                        Connection::upgraded_client(Config::default(), [0; 32])
-                    }
-                };
+                let mut conn = conn::open(role, Config::default(), [0; 32]);
                 conn.receive(&close_frame(role, payload));
                 let polled = conn.poll_event();
                 (polled, queued(&conn))
@@ -195,10 +155,7 @@ mod connection {
             assert_eq!(err.close_code(), Some(CloseCode::INVALID_PAYLOAD));
             assert_eq!(code_of(&out[0].1), 1007);
             // A reason of 124 bytes makes a 126-byte control frame: refused on the header.
-            let mut conn = match role {
-                rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-                rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0; 32]),
-            };
+            let mut conn = conn::open(role, Config::default(), [0; 32]);
             let masked = if role == Role::Server { 0xFE } else { 0x7E };
             conn.receive(&[0x88, masked, 0, 126]);
             assert_eq!(
@@ -213,10 +170,7 @@ mod connection {
     #[test]
     fn an_invalid_close_after_ours_gets_no_second_close_frame() {
         for role in [Role::Server, Role::Client] {
-            let mut conn = match role {
-                rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-                rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0; 32]),
-            };
+            let mut conn = conn::open(role, Config::default(), [0; 32]);
             conn.close(CloseCode::GOING_AWAY, "bye").unwrap();
             assert_eq!(conn.state(), State::Closing);
             conn.receive(&close_frame(role, &1005u16.to_be_bytes()));

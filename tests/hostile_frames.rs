@@ -5,16 +5,14 @@
 //! delivered past the error, and that the connection's memory is all returned.
 #![cfg(feature = "alloc")]
 
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
+use support::{conn, counting, oracle};
 
+use oracle::{b0, failure, frame};
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Closed, Config, Event, Message, ProtocolError};
 use rfc6455::frame::FrameError;
-use wire::{b0, connection, failure, frame};
 
 #[global_allocator]
 static ALLOC: counting::Counting = counting::Counting;
@@ -51,7 +49,7 @@ fn poll_text(conn: &mut rfc6455::connection::Connection) -> Option<Result<Vec<u8
         Ok(Some(Event::Message(Message::Text(t)))) => Some(Ok(t.as_bytes().to_vec())),
         Err(ProtocolError::Utf8(e)) => {
             assert_eq!(e.close_code(), CloseCode::INVALID_PAYLOAD);
-            assert_eq!(wire::close_sent(conn), Some(1007));
+            assert_eq!(oracle::close_sent(conn), Some(1007));
             assert_eq!(conn.poll_event(), Ok(None));
             Some(Err((e.offset(), e.is_incomplete())))
         }
@@ -78,7 +76,7 @@ fn invalid_utf8_split_at_every_position() {
                     // One frame, its bytes split in two receive calls inside the payload.
                     let whole = frame(role, b0(true, 0, 1), text);
                     let cut = whole.len() - text.len() + split;
-                    let mut conn = connection(role, Config::default());
+                    let mut conn = conn::open(role, Config::default(), [7; 32]);
                     conn.receive(&whole[..cut]);
                     let first = poll_text(&mut conn);
                     conn.receive(&whole[cut..]);
@@ -94,7 +92,7 @@ fn invalid_utf8_split_at_every_position() {
                     assert_eq!(got, Some(expected.clone()), "{role:?} {text:?} at {split}");
 
                     // Two fragments split at the same place.
-                    let mut conn = connection(role, Config::default());
+                    let mut conn = conn::open(role, Config::default(), [7; 32]);
                     conn.receive(&frame(role, b0(false, 0, 1), &text[..split]));
                     let first = poll_text(&mut conn);
                     conn.receive(&frame(role, b0(true, 0, 0), &text[split..]));
@@ -155,7 +153,7 @@ fn every_opcode_rsv_and_fin_combination() {
                         let before = counting::live();
                         counting::reset_peak();
                         {
-                            let mut conn = connection(role, Config::default());
+                            let mut conn = conn::open(role, Config::default(), [7; 32]);
                             if in_message {
                                 conn.receive(&frame(role, b0(false, 0, 1), b"a"));
                                 assert_eq!(conn.poll_event(), Ok(None));
@@ -211,17 +209,17 @@ fn a_frame_split_at_every_byte_is_refused_at_the_same_point() {
             (b0(true, 0, 0xB), FrameError::ReservedOpcode(0xB)),
         ] {
             let bytes = frame(role, first, b"payload");
-            let mut conn = connection(role, Config::default());
+            let mut conn = conn::open(role, Config::default(), [7; 32]);
             conn.receive(&bytes[..1]);
             assert_eq!(conn.poll_event(), Err(ProtocolError::Frame(err)));
-            assert_eq!(wire::close_sent(&conn), Some(1002));
+            assert_eq!(oracle::close_sent(&conn), Some(1002));
             for b in &bytes[1..] {
                 conn.receive(&[*b]);
                 assert_eq!(conn.poll_event(), Ok(None));
             }
         }
         // The wrong masking for the role is refused on the second byte.
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let other = if role == Role::Server {
             Role::Client
         } else {

@@ -6,8 +6,9 @@
 //! head costs the embedder its own buffer and nothing more. Real request formats of
 //! browsers and tools (the fuzz seeds) are accepted the same way.
 
-#[path = "support/counting.rs"]
-mod counting;
+mod support;
+use support::counting;
+use support::heads::NONCE;
 
 use rfc6455::handshake::{
     ClientHandshake, ClientKey, ClientRequest, HandshakeError as E, Limits, ServerHandshake, Status,
@@ -61,8 +62,6 @@ fn head_len(input: &[u8]) -> usize {
     let lf = input.windows(2).position(|w| w == b"\n\n").map(|i| i + 2);
     crlf.into_iter().chain(lf).min().expect("a complete head")
 }
-
-const NONCE: [u8; 16] = *b"the sample nonce";
 
 fn client_request() -> ClientRequest<'static> {
     ClientRequest {

@@ -5,18 +5,16 @@
 //! and the configured limits, never what the peer declared.
 #![cfg(feature = "alloc")]
 
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
+use support::{conn, counting, oracle};
 
+use oracle::{b0, failure, frame, header, queued};
 use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
     Closed, Config, DataKind, Event, EventRef, Message, ProtocolError, ReceiveMode,
 };
 use rfc6455::frame::{DecoderConfig, FrameError, OpCode};
-use wire::{b0, connection, failure, frame, header, queued};
 
 #[global_allocator]
 static ALLOC: counting::Counting = counting::Counting;
@@ -47,7 +45,7 @@ fn a_2_pow_63_minus_1_byte_frame_is_refused_on_its_header() {
     for role in ROLES {
         let before = counting::live();
         counting::reset_peak();
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         conn.receive(&header(role, b0(true, 0, 2), huge));
         let err = failure(&mut conn);
         assert_eq!(
@@ -64,7 +62,7 @@ fn a_2_pow_63_minus_1_byte_frame_is_refused_on_its_header() {
         assert!(counting::peak() - before < 1024, "{role:?}");
 
         // The top bit set (2^63): not a valid length at all.
-        let mut conn = connection(role, Config::default());
+        let mut conn = conn::open(role, Config::default(), [7; 32]);
         let mut bad = header(role, b0(true, 0, 2), huge);
         bad[2] |= 0x80;
         conn.receive(&bad);
@@ -82,7 +80,7 @@ fn without_limits_memory_follows_the_bytes_received_not_the_length_declared() {
     for role in ROLES {
         let before = counting::live();
         counting::reset_peak();
-        let mut conn = connection(role, unlimited());
+        let mut conn = conn::open(role, unlimited(), [7; 32]);
         conn.receive(&header(role, b0(true, 0, 2), huge));
         assert_eq!(conn.poll_event(), Ok(None));
         assert!(
@@ -112,7 +110,7 @@ fn without_limits_memory_follows_the_bytes_received_not_the_length_declared() {
         // Streamed, the same frame costs one piece at a time, however much arrives.
         let mut config = unlimited();
         config.receive_mode = ReceiveMode::Stream;
-        let mut conn = connection(role, config);
+        let mut conn = conn::open(role, config, [7; 32]);
         conn.receive(&header(role, b0(true, 0, 2), huge));
         let piece = vec![0u8; 16 << 10];
         let mut delivered = 0;
@@ -147,7 +145,7 @@ fn a_frame_one_byte_over_the_limit_is_refused_in_every_length_encoding() {
             // Exactly at the limit: accepted, and nothing is allocated for it up front.
             let before = counting::live();
             counting::reset_peak();
-            let mut conn = connection(role, config);
+            let mut conn = conn::open(role, config, [7; 32]);
             conn.receive(&header(role, b0(true, 0, 2), max));
             let expected = if max == 0 {
                 // A header declaring nothing is a whole frame.
@@ -160,7 +158,7 @@ fn a_frame_one_byte_over_the_limit_is_refused_in_every_length_encoding() {
             if max <= 65_536 {
                 let payload = vec![0xA5; max as usize];
                 let whole = frame(role, b0(true, 0, 2), &payload);
-                let mut conn = connection(role, config);
+                let mut conn = conn::open(role, config, [7; 32]);
                 conn.receive(&whole);
                 assert_eq!(
                     conn.poll_event(),
@@ -168,7 +166,7 @@ fn a_frame_one_byte_over_the_limit_is_refused_in_every_length_encoding() {
                 );
             }
             // One byte over: refused with 1009 on the header alone.
-            let mut conn = connection(role, config);
+            let mut conn = conn::open(role, config, [7; 32]);
             conn.receive(&header(role, b0(true, 0, 2), max + 1));
             let err = failure(&mut conn);
             assert_eq!(
@@ -179,7 +177,7 @@ fn a_frame_one_byte_over_the_limit_is_refused_in_every_length_encoding() {
             assert_eq!(err.close_code(), Some(CloseCode::TOO_BIG));
         }
         // Control frames are capped at 125 bytes whatever the limits.
-        let mut conn = connection(role, unlimited());
+        let mut conn = conn::open(role, unlimited(), [7; 32]);
         conn.receive(&header(role, b0(true, 0, 9), 126));
         assert_eq!(
             failure(&mut conn),
@@ -193,7 +191,7 @@ fn a_message_one_byte_over_the_limit_is_refused_on_the_fragment_header() {
     for role in ROLES {
         let mut config = Config::default();
         config.max_message_size = 1000;
-        let mut conn = connection(role, config);
+        let mut conn = conn::open(role, config, [7; 32]);
         conn.receive(&frame(role, b0(false, 0, 1), &[b'a'; 600]));
         conn.receive(&frame(role, b0(true, 0, 0), &[b'b'; 400]));
         let Ok(Some(Event::Message(Message::Text(text)))) = conn.poll_event() else {
@@ -229,7 +227,7 @@ fn a_huge_message_in_one_byte_fragments_stops_at_the_message_limit() {
         config.max_message_size = max;
         let before = counting::live();
         counting::reset_peak();
-        let mut conn = connection(role, config);
+        let mut conn = conn::open(role, config, [7; 32]);
         conn.receive(&frame(role, b0(false, 0, 1), b"x"));
         let batch = one_byte_fragments(role, 1000);
         let batch_bytes = batch.len() as i64;
@@ -245,7 +243,7 @@ fn a_huge_message_in_one_byte_fragments_stops_at_the_message_limit() {
         };
         // The fragment that makes byte max + 1 is refused, on its header.
         assert_eq!(err, ProtocolError::MessageTooLarge { size: max + 1, max });
-        assert_eq!(wire::close_sent(&conn), Some(1009));
+        assert_eq!(oracle::close_sent(&conn), Some(1009));
         // Memory: the reassembled message (at most doubled by growth) and a batch or two.
         let peak = counting::peak() - before;
         println!("{role:?}: 64 KiB limit hit by 1-byte fragments, peak heap {peak} B");
@@ -261,7 +259,7 @@ fn a_million_one_byte_fragments_stream_in_constant_memory() {
     for role in ROLES {
         let mut config = unlimited();
         config.receive_mode = ReceiveMode::Stream;
-        let mut conn = connection(role, config);
+        let mut conn = conn::open(role, config, [7; 32]);
         conn.receive(&frame(role, b0(false, 0, 2), b"x"));
         let batch = one_byte_fragments(role, 10_000);
         let mut bytes = 0;
@@ -311,7 +309,7 @@ fn ten_thousand_pings_inside_a_fragmented_message() {
         for role in ROLES {
             let before = counting::live();
             counting::reset_peak();
-            let mut conn = connection(role, Config::default());
+            let mut conn = conn::open(role, Config::default(), [7; 32]);
             let mut pings = 0;
             let mut pongs_written = 0;
             let mut message = None;
@@ -396,7 +394,7 @@ fn a_large_read_ending_inside_a_frame_does_not_pin_its_buffer() {
                 let mut burst = small.repeat(60_000);
                 burst.extend_from_slice(&last[..cut]);
                 let before = counting::live();
-                let mut conn = connection(role, Config::default());
+                let mut conn = conn::open(role, Config::default(), [7; 32]);
                 conn.receive(&burst);
                 let mut events = 0;
                 loop {

@@ -5,9 +5,10 @@ use core::time::Duration;
 use proptest::prelude::*;
 use rfc6455::keepalive::{Action, KeepAlive, KeepAliveConfig, Timeout};
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
+mod support;
+#[cfg(feature = "alloc")]
+use support::conn;
+use support::time::ms;
 
 fn config(interval: u64, timeout: u64, max_missed: u32) -> KeepAliveConfig {
     KeepAliveConfig {
@@ -178,30 +179,14 @@ proptest! {
 #[cfg(feature = "alloc")]
 mod with_connection {
     use super::*;
-
-    use rfc6455::connection::{Config, Connection, Event, State};
-
-    /// Move `from`'s output into `to`.
-    fn pump(from: &mut Connection, to: &mut Connection) {
-        let n = from.pending_output_len();
-        let bytes: Vec<u8> = from.pending_output_slices().flatten().copied().collect();
-        from.advance_output(n);
-        to.receive(&bytes);
-    }
-
-    fn drain(conn: &mut Connection) -> Vec<Event> {
-        let mut events = Vec::new();
-        while let Some(e) = conn.poll_event().unwrap() {
-            events.push(e);
-        }
-        events
-    }
+    use crate::conn::{self, events, pump};
+    use rfc6455::connection::{Config, Event, State};
 
     #[test]
     fn a_live_peer_never_times_out_and_a_silent_one_does_on_time() {
         let cfg = config(1000, 400, 2);
-        let mut server = Connection::upgraded_server(Config::default());
-        let mut client = Connection::upgraded_client(Config::default(), [7; 32]);
+        let mut server = conn::open_server(Config::default());
+        let mut client = conn::open_client(Config::default(), [7; 32]);
         let mut ka = KeepAlive::new(cfg, ms(0));
         let mut pings = 0;
         let mut last_ping = None;
@@ -220,9 +205,9 @@ mod with_connection {
             last_ping = Some(now);
             pings += 1;
             pump(&mut server, &mut client);
-            assert!(matches!(drain(&mut client)[..], [Event::Ping(_)]));
+            assert!(matches!(events(&mut client)[..], [Event::Ping(_)]));
             pump(&mut client, &mut server); // the automatic pong
-            assert!(matches!(drain(&mut server)[..], [Event::Pong(_)]));
+            assert!(matches!(events(&mut server)[..], [Event::Pong(_)]));
             // The pong arrives 30 ms later; the server notices on its next drive.
             assert_eq!(ka.drive(&mut server, now + ms(30)), None);
         }
@@ -254,7 +239,7 @@ mod with_connection {
 
     #[test]
     fn bytes_of_an_unfinished_frame_count_as_life() {
-        let mut server = Connection::upgraded_server(Config::default());
+        let mut server = conn::open_server(Config::default());
         let mut ka = KeepAlive::new(config(1000, 300, 1), ms(0));
         assert_eq!(ka.drive(&mut server, ms(1000)), None);
         assert!(ka.is_awaiting_pong());
@@ -269,7 +254,7 @@ mod with_connection {
 
     #[test]
     fn closing_gets_no_ping_but_still_times_out_and_closed_is_left_alone() {
-        let mut server = Connection::upgraded_server(Config::default());
+        let mut server = conn::open_server(Config::default());
         server
             .close(rfc6455::close::CloseCode::GOING_AWAY, "bye")
             .unwrap();
@@ -279,9 +264,9 @@ mod with_connection {
         assert_eq!(server.pending_output_len(), queued, "no ping while Closing");
         assert!(ka.drive(&mut server, ms(1300)).is_some());
 
-        let mut closed = Connection::upgraded_server(Config::default());
+        let mut closed = conn::open_server(Config::default());
         closed.receive_eof();
-        assert!(matches!(drain(&mut closed)[..], [Event::Closed(_)]));
+        assert!(matches!(events(&mut closed)[..], [Event::Closed(_)]));
         let mut ka = KeepAlive::new(config(1000, 300, 1), ms(0));
         assert_eq!(ka.drive(&mut closed, ms(10_000)), None);
         assert_eq!(ka.drive(&mut closed, ms(20_000)), None);

@@ -6,22 +6,20 @@
 //!
 //! Single frames up to 64 KiB take the connection's one-pass fast path and larger ones the
 //! general path, so a check weakened in either (e.g. the fast path checking only the frame
-//! limit) lets an over-limit message through here. Frames are written by hand (support/wire),
+//! limit) lets an over-limit message through here. Frames are written by hand (support/oracle),
 //! the close frame sent back is read by a reader written from section 5.2
 //! (support/oracle), and the expected outcome follows from the limits alone.
 #![cfg(feature = "alloc")]
 
-#[path = "support/oracle.rs"]
-mod oracle;
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
+use support::{conn, oracle};
 
+use oracle::b0;
 use rfc6455::Role;
 use rfc6455::connection::{
     Config, Connection, Event, EventRef, Message, ProtocolError, ReceiveMode,
 };
 use rfc6455::frame::FrameError;
-use wire::b0;
 
 const ROLES: [Role; 2] = [Role::Server, Role::Client];
 
@@ -110,7 +108,7 @@ fn run(conn: &mut Connection, bytes: &[u8], feed: Feed, poll: Poll) -> Outcome {
 
 /// The close frame `conn` queued after failing: code 1009 and our reason, read by hand.
 fn assert_closed_with_1009(conn: &Connection, reason: &str) {
-    let wire: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let wire = conn::output(conn);
     // Masked if and only if a client sent it.
     let frames = oracle::decode_all(&wire, conn.role() == Role::Client);
     let Some((b0, payload)) = frames.last() else {
@@ -131,17 +129,14 @@ fn payload(len: usize) -> Vec<u8> {
 fn check(config: Config, len: usize, expect: Option<ProtocolError>) {
     let data = payload(len);
     for role in ROLES {
-        let frame = wire::frame(role, b0(true, 0, 2), &data);
-        let head = wire::header(role, b0(true, 0, 2), len as u64).len();
+        let frame = oracle::frame(role, b0(true, 0, 2), &data);
+        let head = oracle::header(role, b0(true, 0, 2), len as u64).len();
         for mode in [ReceiveMode::Messages, ReceiveMode::Stream] {
             for feed in [Feed::Whole, Feed::BytePerCall, Feed::ReadInto(7)] {
                 for poll in [Poll::Owned, Poll::Lent] {
                     let mut c = config;
                     c.receive_mode = mode;
-                    let mut conn = match role {
-                        rfc6455::Role::Server => Connection::upgraded_server(c),
-                        rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
-                    };
+                    let mut conn = conn::open(role, c, [3; 32]);
                     let what = format!("{role:?} {mode:?} {feed:?} {poll:?} len {len}");
                     // Refused frames fed in pieces stop at the header: nothing more may be
                     // awaited before the verdict.
@@ -240,15 +235,12 @@ fn default_limits_on_every_path() {
         (ReceiveMode::Stream, Feed::ReadInto(64 << 10), Poll::Owned),
     ];
     for role in ROLES {
-        let frame = wire::frame(role, b0(true, 0, 2), &data);
+        let frame = oracle::frame(role, b0(true, 0, 2), &data);
         for (mode, feed, poll) in paths {
             let what = format!("{role:?} {mode:?} {feed:?} {poll:?}");
             let mut c = config;
             c.receive_mode = mode;
-            let mut conn = match role {
-                rfc6455::Role::Server => Connection::upgraded_server(c),
-                rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
-            };
+            let mut conn = conn::open(role, c, [3; 32]);
             let out = run(&mut conn, &frame, feed, poll);
             assert_eq!(out.error, None, "{what}");
             assert_eq!(out.messages, 1, "{what}");
@@ -266,17 +258,14 @@ fn check_over_default(frame_limit: u64) {
         max: frame_limit,
     });
     for role in ROLES {
-        let over = wire::header(role, b0(true, 0, 2), frame_limit + 1);
+        let over = oracle::header(role, b0(true, 0, 2), frame_limit + 1);
         for mode in [ReceiveMode::Messages, ReceiveMode::Stream] {
             for feed in [Feed::Whole, Feed::BytePerCall, Feed::ReadInto(7)] {
                 for poll in [Poll::Owned, Poll::Lent] {
                     let what = format!("{role:?} {mode:?} {feed:?} {poll:?}");
                     let mut c = Config::default();
                     c.receive_mode = mode;
-                    let mut conn = match role {
-                        rfc6455::Role::Server => Connection::upgraded_server(c),
-                        rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
-                    };
+                    let mut conn = conn::open(role, c, [3; 32]);
                     let out = run(&mut conn, &over, feed, poll);
                     assert_eq!(out.error, Some(expect), "{what}");
                     assert_closed_with_1009(&conn, "frame too large");
@@ -298,10 +287,10 @@ fn default_message_limit_over_fragments() {
     let big = payload(frame as usize);
     for role in ROLES {
         // Three full fragments, written once: 48 MiB of the message.
-        let first = wire::frame(role, b0(false, 0, 2), &big);
-        let next = wire::frame(role, b0(false, 0, 0), &big);
+        let first = oracle::frame(role, b0(false, 0, 2), &big);
+        let next = oracle::frame(role, b0(false, 0, 0), &big);
         for last in [1u64, 1000, 70_000] {
-            let fourth = wire::frame(role, b0(false, 0, 0), &big[..(frame - last) as usize]);
+            let fourth = oracle::frame(role, b0(false, 0, 0), &big[..(frame - last) as usize]);
             for over in [false, true] {
                 // A server unmasks 64 MiB per case, slow in a debug build: it completes
                 // the message in the 64-bit form only (the client in all three).
@@ -313,10 +302,7 @@ fn default_message_limit_over_fragments() {
                 if over {
                     c.receive_mode = ReceiveMode::Stream;
                 }
-                let mut conn = match role {
-                    rfc6455::Role::Server => Connection::upgraded_server(c),
-                    rfc6455::Role::Client => Connection::upgraded_client(c, [3; 32]),
-                };
+                let mut conn = conn::open(role, c, [3; 32]);
                 let mut streamed = 0;
                 for bytes in [&first, &next, &next, &fourth] {
                     conn.receive(bytes);
@@ -328,7 +314,7 @@ fn default_message_limit_over_fragments() {
                     }
                 }
                 let tail = payload((last + u64::from(over)) as usize);
-                conn.receive(&wire::frame(role, b0(true, 0, 0), &tail));
+                conn.receive(&oracle::frame(role, b0(true, 0, 0), &tail));
                 let polled = conn.poll_event_ref();
                 if over {
                     let size = message + 1;

@@ -5,12 +5,8 @@
 //! written out by hand from section 5.2, not produced by the crate's encoder.
 #![cfg(feature = "std")]
 
-#[path = "support/counting.rs"]
-mod counting;
-#[path = "support/oracle.rs"]
-mod oracle;
-#[path = "support/wire.rs"]
-mod wire;
+mod support;
+use support::{conn, counting, oracle};
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -31,7 +27,7 @@ const BOUND: usize = 64 << 10;
 
 /// A ping as the peer of `receiver` writes it (masked towards a server).
 fn ping(receiver: Role, payload: &[u8]) -> Vec<u8> {
-    wire::frame(receiver, wire::b0(true, 0, 9), payload)
+    oracle::frame(receiver, oracle::b0(true, 0, 9), payload)
 }
 
 /// Frames `role` sent in `bytes`, as (first byte, unmasked payload), read by hand; a client's
@@ -86,10 +82,7 @@ fn header_len(role: Role, len: usize) -> usize {
 fn a_ping_behind_a_large_unsent_message_is_answered_once_the_message_is_written() {
     const MESSAGE: usize = 100_000;
     for role in ROLES {
-        let mut conn = match role {
-            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
-        };
+        let mut conn = conn::open(role, Config::default(), [5; 32]);
         let data: Vec<u8> = (0..MESSAGE).map(|i| (i % 253) as u8).collect();
         conn.send_binary(&data).unwrap();
         let message_len = header_len(role, MESSAGE) + MESSAGE;
@@ -133,10 +126,7 @@ fn a_ping_behind_a_large_unsent_message_is_answered_once_the_message_is_written(
 #[test]
 fn only_the_most_recent_deferred_ping_is_answered() {
     for role in ROLES {
-        let mut conn = match role {
-            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
-        };
+        let mut conn = conn::open(role, Config::default(), [5; 32]);
         conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
         for p in [&b"first"[..], b"second", b"third"] {
             receive_ping(&mut conn, p);
@@ -154,10 +144,7 @@ fn the_write_that_reaches_the_bound_releases_the_deferred_pong() {
     // it; a later ping, over the bound again because of that pong, is deferred in turn and
     // answered too: two pongs, in order.
     for role in ROLES {
-        let mut conn = match role {
-            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
-        };
+        let mut conn = conn::open(role, Config::default(), [5; 32]);
         conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
         receive_ping(&mut conn, b"old");
         let message_len = header_len(role, BOUND + 1) + BOUND + 1;
@@ -186,10 +173,7 @@ fn the_write_that_reaches_the_bound_releases_the_deferred_pong() {
 #[test]
 fn ten_thousand_pings_while_the_peer_never_reads_cost_one_pending_pong() {
     for role in ROLES {
-        let mut conn = match role {
-            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
-        };
+        let mut conn = conn::open(role, Config::default(), [5; 32]);
         conn.send_binary(&vec![7u8; BOUND]).unwrap();
         let payload = |i: usize| {
             let mut p = format!("ping {i:05} ").into_bytes();
@@ -239,18 +223,15 @@ fn ten_thousand_pings_while_the_peer_never_reads_cost_one_pending_pong() {
 fn a_deferred_pong_is_dropped_once_a_close_frame_is_queued() {
     for role in ROLES {
         for by_us in [true, false] {
-            let mut conn = match role {
-                rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
-                rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [5; 32]),
-            };
+            let mut conn = conn::open(role, Config::default(), [5; 32]);
             conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
             receive_ping(&mut conn, b"late");
             if by_us {
                 conn.close(CloseCode::NORMAL, "").unwrap();
             } else {
-                conn.receive(&wire::frame(
+                conn.receive(&oracle::frame(
                     role,
-                    wire::b0(true, 0, 8),
+                    oracle::b0(true, 0, 8),
                     &1000u16.to_be_bytes(),
                 ));
                 assert!(matches!(conn.poll_event(), Ok(Some(Event::Closed(_)))));
@@ -267,7 +248,7 @@ fn a_deferred_pong_is_dropped_once_a_close_frame_is_queued() {
 fn without_auto_pong_nothing_is_deferred() {
     let mut config = Config::default();
     config.auto_pong = false;
-    let mut conn = Connection::upgraded_server(config);
+    let mut conn = conn::open_server(config);
     conn.send_binary(&vec![0u8; BOUND + 1]).unwrap();
     receive_ping(&mut conn, b"x");
     let got = frames(Role::Server, &write_all(&mut conn));

@@ -11,6 +11,8 @@
 #[allow(dead_code)]
 #[path = "../examples/reconnecting_client.rs"]
 mod client;
+mod support;
+use support::time::ms;
 
 use std::collections::VecDeque;
 use std::io::{ErrorKind, Read};
@@ -52,10 +54,6 @@ fn policy(max_attempts: Option<u32>, jitter: Jitter) -> BackoffConfig {
 const HALF: u64 = 1 << 63;
 const QUARTER: u64 = 1 << 62;
 const THREE_QUARTERS: u64 = 3 << 62;
-
-const fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 /// The waits the client slept, in order.
 type Slept = Arc<Mutex<Vec<Duration>>>;

@@ -6,10 +6,10 @@
 //! 1007 and nothing else.
 #![cfg(feature = "alloc")]
 
-#[path = "support/oracle.rs"]
-mod oracle;
+mod support;
+use support::{conn, oracle};
 
-use rfc6455::connection::{Config, Connection, Event, Message};
+use rfc6455::connection::{Config, Event, Message};
 
 const KEY: [u8; 4] = [0x5A, 0xC3, 0x01, 0xFE];
 
@@ -78,7 +78,7 @@ fn check(payload: &[u8], feed: Feed) {
             oracle::encode(0x80, Some(KEY), &payload[cut..]),
         ],
     };
-    let mut conn = Connection::upgraded_server(Config::default());
+    let mut conn = conn::open_server(Config::default());
     let mut events = Vec::new();
     let mut error = None;
     'feed: for read in &reads {
@@ -94,7 +94,7 @@ fn check(payload: &[u8], feed: Feed) {
             }
         }
     }
-    let output: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+    let output = conn::output(&conn);
     match core::str::from_utf8(payload) {
         Ok(text) => {
             assert_eq!(error, None, "valid {payload:02x?} rejected ({feed:?})");

@@ -3,11 +3,11 @@
 //! the offset `from_utf8` reports and come from the `feed` call holding the first byte
 //! after which no continuation could make the input valid.
 
-#[path = "support/cases.rs"]
-mod cases;
+mod support;
 use cases::cases;
 use proptest::prelude::*;
 use rfc6455::utf8::{self, Utf8Validator};
+use support::cases;
 
 /// Bytes at the edges of the UTF-8 tables: ASCII, continuation bounds, invalid leads,
 /// leads with restricted second bytes (E0, ED, F0, F4), and never-valid bytes.
