@@ -23,6 +23,10 @@ import tempfile
 import time
 
 MAILBOX = 0x2000_0000
+# The stack: from the end of link.x's RAM region down to its start, painted before each run
+# so the deepest byte the firmware wrote gives its stack use.
+STACK_BOTTOM, STACK_TOP = 0x2000_1000, 0x2002_0000
+PAINT = 0xA5
 RX_OFFSET, RX_SIZE, TX_SIZE = 20, 1536, 2048
 TX_OFFSET = RX_OFFSET + RX_SIZE
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
@@ -83,9 +87,14 @@ class Qmp:
 
 
 def run(elf, rx, workdir):
-    """Boots the image with `rx` in the mailbox; returns (status, close_code, tx)."""
+    """Boots the image with `rx` in the mailbox; returns (status, close_code, tx, stack
+    bytes used)."""
     inbox = os.path.join(workdir, "inbox.bin")
     outbox = os.path.join(workdir, "outbox.bin")
+    paint = os.path.join(workdir, "paint.bin")
+    stack = os.path.join(workdir, "stack.bin")
+    with open(paint, "wb") as f:
+        f.write(bytes([PAINT]) * (STACK_TOP - STACK_BOTTOM))
     qmp_path = os.path.join(workdir, "qmp.sock")
     with open(inbox, "wb") as f:
         f.write(struct.pack("<5I", len(rx), 0, 0, 0, RNG) + rx.ljust(RX_SIZE, b"\0"))
@@ -93,6 +102,7 @@ def run(elf, rx, workdir):
         "qemu-system-arm", "-M", "netduinoplus2", "-display", "none", "-serial", "none",
         "-monitor", "none", "-kernel", elf,
         "-device", f"loader,file={inbox},addr={MAILBOX:#x},force-raw=on",
+        "-device", f"loader,file={paint},addr={STACK_BOTTOM:#x},force-raw=on",
         "-qmp", f"unix:{qmp_path},server=on,wait=off",
     ])
     try:
@@ -106,6 +116,7 @@ def run(elf, rx, workdir):
                 fail("the firmware did not clear rx_len within 20 s (a panic or a fault spins)")
             time.sleep(0.05)
         qmp.call("pmemsave", val=MAILBOX, size=TX_OFFSET + TX_SIZE, filename=outbox)
+        qmp.call("pmemsave", val=STACK_BOTTOM, size=STACK_TOP - STACK_BOTTOM, filename=stack)
         qmp.call("quit")
         qemu.wait(timeout=10)
     finally:
@@ -116,7 +127,11 @@ def run(elf, rx, workdir):
     _, tx_len, status, close_code, _ = struct.unpack_from("<5I", box)
     if tx_len > TX_SIZE:
         fail(f"tx_len {tx_len} is larger than the TX buffer")
-    return status, close_code, box[TX_OFFSET:TX_OFFSET + tx_len]
+    ram = open(stack, "rb").read()
+    untouched = next((i for i, b in enumerate(ram) if b != PAINT), len(ram))
+    if untouched == 0:
+        fail("the stack reached the bottom of RAM")
+    return status, close_code, box[TX_OFFSET:TX_OFFSET + tx_len], len(ram) - untouched
 
 
 def frames(data, key):
@@ -143,7 +158,7 @@ def main():
         #    close that must not be forwarded.
         close = masked(0x8, b"\x03\xe8bye", b"\xa1\xb2\xc3\xd4")
         after = masked(0x2, b"late", b"\x01\x02\x03\x04")
-        status, close_code, tx = run(elf, REQUEST + HELLO + close + after, workdir)
+        status, close_code, tx, stack = run(elf, REQUEST + HELLO + close + after, workdir)
         if status != 101:
             fail(f"status {status} for the RFC's request, not 101")
         head, sep, rest = tx.partition(b"\r\n\r\n")
@@ -165,28 +180,37 @@ def main():
         if close_code != 1000:
             fail(f"close code {close_code}, not 1000")
         print(f"accepted: {len(head) + 4}-byte 101 response, accept {accept.decode()}, "
-              f"subprotocol chat; forwarded {len(forwarded)} frames re-masked, close 1000")
+              f"subprotocol chat; forwarded {len(forwarded)} frames re-masked, close 1000; "
+              f"stack used: {stack} bytes")
 
         # 2. An unmasked frame after the handshake: a protocol error (1002), nothing forwarded.
-        status, close_code, tx = run(elf, REQUEST + bytes([0x81, 0x02]) + b"hi", workdir)
+        status, close_code, tx, _ = run(elf, REQUEST + bytes([0x81, 0x02]) + b"hi", workdir)
         if status != 101 or close_code != 1002 or frames(tx.partition(b"\r\n\r\n")[2], key):
             fail(f"unmasked frame: status {status}, close code {close_code}, {tx!r}")
         print("unmasked client frame: close code 1002, nothing forwarded")
 
         # 3. Version 8: rejected with 426 and nothing else.
         old = REQUEST.replace(b"Version: 13", b"Version: 8")
-        status, close_code, tx = run(elf, old + HELLO, workdir)
+        status, close_code, tx, _ = run(elf, old + HELLO, workdir)
         if status != 426 or not tx.startswith(b"HTTP/1.1 426 ") or not tx.endswith(b"\r\n\r\n") \
                 or b"13" not in tx:
             fail(f"version 8: status {status}, response {tx!r}")
         print(f"version 8: rejected with a {len(tx)}-byte 426 response")
 
-        # 4. Half a head: nothing written, and the firmware waits for the rest.
-        status, close_code, tx = run(elf, REQUEST[:40], workdir)
+        # 4. Text that is not UTF-8 (a lone continuation byte) after a good frame: 1007, and
+        #    only the good frame forwarded.
+        status, close_code, tx, _ = run(elf, REQUEST + HELLO + masked(0x1, b"ok\x80", key), workdir)
+        if status != 101 or close_code != 1007 \
+                or frames(tx.partition(b"\r\n\r\n")[2], key) != [(0x81, b"Hello")]:
+            fail(f"invalid UTF-8: status {status}, close code {close_code}, {tx!r}")
+        print("invalid UTF-8 text: close code 1007, the frame before it forwarded")
+
+        # 5. Half a head: nothing written, and the firmware waits for the rest.
+        status, close_code, tx, _ = run(elf, REQUEST[:40], workdir)
         if (status, close_code, tx) != (0, 0, b""):
             fail(f"half a head: status {status}, close code {close_code}, {tx!r}")
         print("half a head: no answer yet")
-    print("firmware on QEMU: all 4 cases answered as expected")
+    print("firmware on QEMU: all 5 cases answered as expected")
 
 
 main()

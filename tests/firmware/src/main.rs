@@ -13,8 +13,9 @@
 //!    with the 101 response (selecting the subprotocol `chat` when offered) or with the
 //!    400/426/431 rejection;
 //! 3. decode the frames after the head with [`Decoder`] (server role: masked frames only,
-//!    unmasked in place), and encode each one again with [`encode_frame`], masked with a
-//!    fresh key from the mailbox's RNG word, until a close frame or an incomplete frame;
+//!    unmasked in place), check text frames with [`Utf8Validator`], and encode each frame
+//!    again with [`encode_frame`], masked with a fresh key from the mailbox's RNG word,
+//!    until a close frame, an incomplete frame or an error;
 //! 4. publish `tx_len`, `status` and `close_code`, clear `rx_len`, and wait again.
 #![no_std]
 #![no_main]
@@ -26,6 +27,7 @@ use core::sync::atomic::{Ordering, compiler_fence};
 use rfc6455::Role;
 use rfc6455::frame::{Decoded, Decoder, FrameHeader, OpCode, encode_frame};
 use rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
+use rfc6455::utf8::Utf8Validator;
 
 /// The RAM the firmware shares with the rest of the system, at `MAILBOX` in `link.x`.
 #[repr(C)]
@@ -105,6 +107,14 @@ fn relay(rx: &mut [u8], tx: &mut [u8], mailbox: *mut Mailbox) -> Outcome {
                 break;
             }
         };
+        // RFC 6455 section 8.1: text that is not UTF-8 fails the connection (1007).
+        if frame.header.opcode == OpCode::Text {
+            let mut text = Utf8Validator::new();
+            if text.feed(frame.payload).is_err() || text.finish().is_err() {
+                out.close_code = 1007;
+                break;
+            }
+        }
         let header = FrameHeader {
             mask: Some(next_key(mailbox)),
             ..frame.header
