@@ -48,14 +48,14 @@ impl Connection {
             // `advance_output` that brought the output down to the bound.
             let mut payload = [0u8; MAX_CONTROL_PAYLOAD];
             let payload = &mut payload[..end - start];
-            payload.copy_from_slice(self.rx.slice(start, end));
+            payload.copy_from_slice(self.rx.input.slice(start, end));
             self.queue_control(OpCode::Pong, payload);
             return;
         }
         let Phase::Open { deferred_pong, .. } = &mut self.phase else {
             return; // only an open connection answers pings
         };
-        let ping = self.rx.slice(start, end);
+        let ping = self.rx.input.slice(start, end);
         let kept = deferred_pong.get_or_insert_with(|| {
             Box::new(DeferredPong {
                 len: 0,
@@ -83,7 +83,7 @@ impl Connection {
     }
 
     fn close_frame(&mut self, start: usize, end: usize) -> Result<Step, ProtocolError> {
-        let (code, reason) = match CloseFrame::parse(self.rx.slice(start, end)) {
+        let (code, reason) = match CloseFrame::parse(self.rx.input.slice(start, end)) {
             Ok(Some(frame)) => (frame.code, frame.reason.to_string()),
             Ok(None) => (CloseCode::NO_STATUS, String::new()),
             Err(e) => return Err(self.fail(e.into())),

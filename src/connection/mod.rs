@@ -36,6 +36,7 @@
 //! ```
 #![forbid(unsafe_code)]
 
+mod buffer;
 mod control;
 mod copy;
 mod error;

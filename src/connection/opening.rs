@@ -191,7 +191,7 @@ impl Connection {
         let Phase::Connecting(opening) = &mut self.phase else {
             return Ok(None);
         };
-        let input = self.rx.head(usize::MAX);
+        let input = self.rx.input.head(usize::MAX);
         let step = match &mut **opening {
             Opening::Client {
                 key,
@@ -231,7 +231,10 @@ impl Connection {
                     Ok(Status::Complete { value, consumed }) => {
                         // Parsed from `rx`'s own bytes, so the spans always exist.
                         let spans = value.spans(input).expect("parsed from raw bytes");
-                        *request = Some(UpgradeRequest::new(self.rx.split_head(consumed), spans));
+                        *request = Some(UpgradeRequest::new(
+                            self.rx.input.split_head(consumed),
+                            spans,
+                        ));
                         return Ok(Some(Opened::Request));
                     }
                     Ok(Status::Partial) => Ok(None),
@@ -247,7 +250,7 @@ impl Connection {
         };
         match step {
             Ok(Some((opened, consumed))) => {
-                self.rx.consume_head(consumed);
+                self.rx.input.consume_head(consumed);
                 self.phase = Phase::open();
                 Ok(Some(opened))
             }

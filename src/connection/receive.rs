@@ -80,7 +80,7 @@ impl Connection {
         if let Some((kind, start, end)) = self.small_message()? {
             return Ok(Some(Event::Message(message(
                 kind,
-                self.rx.take(start, end),
+                self.rx.input.take(start, end),
             ))));
         }
         let Some(ready) = self.locate()? else {
@@ -89,7 +89,7 @@ impl Connection {
         let rx = &mut self.rx;
         Ok(Some(match ready {
             Ready::Single { kind, start, end } => {
-                Event::Message(message(kind, rx.take(start, end)))
+                Event::Message(message(kind, rx.input.take(start, end)))
             }
             Ready::Assembled { kind } => Event::Message(message(kind, rx.assembled.take())),
             Ready::Chunk {
@@ -100,12 +100,12 @@ impl Connection {
                 last,
             } => Event::Chunk(Chunk {
                 kind,
-                data: rx.take(start, end),
+                data: rx.input.take(start, end),
                 first,
                 last,
             }),
-            Ready::Ping { start, end } => Event::Ping(rx.take(start, end)),
-            Ready::Pong { start, end } => Event::Pong(rx.take(start, end)),
+            Ready::Ping { start, end } => Event::Ping(rx.input.take(start, end)),
+            Ready::Pong { start, end } => Event::Pong(rx.input.take(start, end)),
             Ready::Closed(closed) => Event::Closed(closed),
             Ready::Opening(Opened::Client(accepted)) => Event::Accepted(accepted),
             Ready::Opening(Opened::Request) => Event::Request(self.pending_request().clone()),
@@ -134,14 +134,14 @@ impl Connection {
     #[inline]
     pub fn poll_event_ref(&mut self) -> Result<Option<EventRef<'_>>, ProtocolError> {
         if let Some((kind, start, end)) = self.small_message()? {
-            return Ok(Some(data_ref(kind, &self.rx.buf[start..end])));
+            return Ok(Some(data_ref(kind, self.rx.input.slice(start, end))));
         }
         let Some(ready) = self.locate()? else {
             return Ok(None);
         };
         let rx = &self.rx;
         Ok(Some(match ready {
-            Ready::Single { kind, start, end } => data_ref(kind, &rx.buf[start..end]),
+            Ready::Single { kind, start, end } => data_ref(kind, rx.input.slice(start, end)),
             Ready::Assembled { kind } => data_ref(kind, rx.assembled.as_slice()),
             Ready::Chunk {
                 kind,
@@ -151,12 +151,12 @@ impl Connection {
                 last,
             } => EventRef::Chunk(ChunkRef {
                 kind,
-                data: &rx.buf[start..end],
+                data: rx.input.slice(start, end),
                 first,
                 last,
             }),
-            Ready::Ping { start, end } => EventRef::Ping(&rx.buf[start..end]),
-            Ready::Pong { start, end } => EventRef::Pong(&rx.buf[start..end]),
+            Ready::Ping { start, end } => EventRef::Ping(rx.input.slice(start, end)),
+            Ready::Pong { start, end } => EventRef::Pong(rx.input.slice(start, end)),
             Ready::Closed(closed) => EventRef::Closed(closed),
             Ready::Opening(Opened::Client(accepted)) => EventRef::Accepted(accepted),
             Ready::Opening(Opened::Request) => EventRef::Request(self.pending_request()),
@@ -164,7 +164,7 @@ impl Connection {
     }
 
     fn locate(&mut self) -> Result<Option<Ready>, ProtocolError> {
-        self.rx.unlend();
+        self.rx.input.unlend();
         if let Phase::Connecting(_) = self.phase {
             if let Some(opened) = self.poll_opening()? {
                 return Ok(Some(Ready::Opening(opened)));
@@ -182,7 +182,7 @@ impl Connection {
                 return Ok(None);
             }
             if self.rx.frame.is_none() {
-                match parse_header(&self.rx.buf[self.rx.pos..self.rx.filled], &self.rx.decoder) {
+                match parse_header(self.rx.input.unconsumed(), &self.rx.decoder) {
                     Err(e) => return Err(self.fail(e.into())),
                     Ok(HeaderParse::Incomplete(_)) => return Ok(self.end_of_input()),
                     Ok(HeaderParse::Complete(header, len)) => self.start_frame(header, len)?,
@@ -206,10 +206,10 @@ impl Connection {
     #[inline(always)]
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
         let rx = &mut self.rx;
-        rx.unlend();
+        rx.input.unlend();
         // Once closed, the input is dropped and no more is taken in, so an empty buffer
         // stops this path then.
-        debug_assert!(!matches!(self.phase, Phase::Closed(_)) || rx.pos == rx.filled);
+        debug_assert!(!matches!(self.phase, Phase::Closed(_)) || rx.input.unconsumed().is_empty());
         if matches!(self.phase, Phase::Connecting(_))
             || rx.frame.is_some()
             || rx.message.is_some()
@@ -217,7 +217,8 @@ impl Connection {
         {
             return Ok(None);
         }
-        let input = &mut rx.buf[rx.pos..rx.filled];
+        let pos = rx.input.pos();
+        let input = rx.input.unconsumed();
         // The one header parser. A partial header or an error is left to the general path,
         // which parses the header again, to wait for the rest or to report the error.
         let Ok(HeaderParse::Complete(header, header_len)) = parse_header(input, &rx.decoder) else {
@@ -235,8 +236,6 @@ impl Connection {
         }
         // At most the bytes at hand, so it fits.
         let len = header.payload_len as usize;
-        // As the general path does for every frame it completes (see `make_room`).
-        rx.earned = rx.earned.max(header_len + len);
         let payload = &mut input[header_len..header_len + len];
         if let Some(key) = header.mask {
             mask::apply(payload, key, 0);
@@ -246,8 +245,10 @@ impl Connection {
                 return Err(self.fail(e.into()));
             }
         }
-        let start = rx.pos + header_len;
-        rx.pos = start + len;
+        // As the general path does for every frame it completes (see `make_room`).
+        rx.input.earn(header_len + len);
+        let start = pos + header_len;
+        rx.input.consume_to(start + len);
         Ok(Some((kind, start, start + len)))
     }
 
@@ -349,14 +350,14 @@ impl Connection {
         let Some(frame) = rx.frame.as_mut() else {
             return Ok(Step::NeedMore);
         };
-        let base = rx.pos + frame.header_len;
-        let available = (rx.filled - base).min(frame.remaining);
+        let base = rx.input.pos() + frame.header_len;
+        let available = (rx.input.filled() - base).min(frame.remaining);
         if !stream && frame.header.opcode.is_data() && rx.message.is_some() {
             // A fragment of a message being reassembled: unmask its bytes while copying
             // them out as they arrive (one pass), and drop them from the input buffer so a
             // frame that straddles reads leaves nothing large to move.
             if available > 0 {
-                let fresh = &rx.buf[base..base + available];
+                let fresh = rx.input.slice(base, base + available);
                 let limit = usize::try_from(self.config.max_message_size).unwrap_or(usize::MAX);
                 let unmasked =
                     rx.assembled
@@ -367,7 +368,7 @@ impl Connection {
                     }
                 }
             }
-            rx.pos = base + available;
+            rx.input.consume_to(base + available);
             frame.header_len = 0;
             frame.remaining -= available;
             frame.taken += available;
@@ -388,7 +389,7 @@ impl Connection {
             return Ok(Step::Ready(Ready::Assembled { kind }));
         }
         if available > frame.ready {
-            let fresh = &mut rx.buf[base + frame.ready..base + available];
+            let fresh = rx.input.slice_mut(base + frame.ready, base + available);
             if let Some(key) = frame.header.mask {
                 mask::apply(fresh, key, frame.taken + frame.ready);
             }
@@ -408,7 +409,7 @@ impl Connection {
         if frame.ready < frame.remaining {
             if stream && frame.header.opcode.is_data() && frame.ready > 0 {
                 let (start, end) = (base, base + frame.ready);
-                rx.pos = end;
+                rx.input.consume_to(end);
                 frame.header_len = 0;
                 frame.remaining -= frame.ready;
                 frame.taken += frame.ready;
@@ -420,15 +421,15 @@ impl Connection {
         let header = frame.header;
         let (start, end) = (base, base + frame.remaining);
         let (text, whole_text) = (frame.text, frame.whole_text);
-        rx.earned = rx.earned.max(frame.header_len + frame.remaining);
+        rx.input.earn(frame.header_len + frame.remaining);
         rx.frame = None;
-        rx.pos = end;
+        rx.input.consume_to(end);
         if header.opcode.is_control() {
             return self.control_frame(header.opcode, start, end);
         }
         if header.fin && text {
             let checked = if whole_text {
-                utf8::validate(&rx.buf[start..end]).map(|_| ())
+                utf8::validate(rx.input.slice(start, end)).map(|_| ())
             } else {
                 rx.utf8.finish()
             };
