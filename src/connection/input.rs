@@ -186,6 +186,24 @@ impl Connection {
         self.bytes_received = self.bytes_received.wrapping_add(n as u64);
     }
 
+    /// The bytes received that no event has consumed yet: a frame still arriving, or
+    /// frames behind the last event (poll again before you read more: they may be whole).
+    /// Input after the peer's close or a failure is dropped, so this is 0 then.
+    ///
+    /// ```
+    /// use rfc6455::connection::{Config, Connection};
+    ///
+    /// let mut conn = Connection::upgraded_client(Config::default(), [7; 32]);
+    /// conn.receive(&[0x82, 0x02, 1, 2, 0x82]); // a whole frame and a first byte
+    /// assert_eq!(conn.pending_input_len(), 5);
+    /// conn.poll_event()?;
+    /// assert_eq!(conn.pending_input_len(), 1);
+    /// # Ok::<(), rfc6455::Error>(())
+    /// ```
+    pub fn pending_input_len(&self) -> usize {
+        self.rx.input.filled() - self.rx.input.pos()
+    }
+
     /// Report that the transport ended (the peer closed its side, or a read failed).
     /// If the close handshake had not finished, [`poll_event`](Self::poll_event) then
     /// reports [`Event::Closed`](super::Event::Closed) with
