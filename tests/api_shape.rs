@@ -696,3 +696,27 @@ fn the_readme_loop_echoes_a_4_mib_message_answers_pings_and_closes() {
     assert!(got_pong);
     server.join().unwrap().unwrap();
 }
+
+#[test]
+fn pending_input_counts_what_no_event_consumed() {
+    let mut conn = Connection::upgraded_server(Config::default());
+    let first = oracle::encode(0x82, Some([1, 2, 3, 4]), &[9; 300]);
+    let second = oracle::encode(0x81, Some([4, 3, 2, 1]), b"tail");
+    conn.receive(&first[..100]);
+    assert_eq!(conn.poll_event().unwrap(), None);
+    assert_eq!(conn.pending_input_len(), 100, "a frame still arriving");
+    conn.receive(&first[100..]);
+    conn.receive(&second[..3]);
+    assert!(matches!(conn.poll_event().unwrap(), Some(Event::Message(_))));
+    assert_eq!(conn.pending_input_len(), 3, "the next frame's first bytes");
+    conn.receive(&second[3..]);
+    assert_eq!(conn.pending_input_len(), second.len());
+    assert!(matches!(conn.poll_event().unwrap(), Some(Event::Message(_))));
+    assert_eq!(conn.pending_input_len(), 0);
+    // Dropped after the peer's close.
+    conn.receive(&oracle::encode(0x88, Some([1; 4]), &[]));
+    conn.receive(&[0x82, 0x80]);
+    assert!(matches!(conn.poll_event().unwrap(), Some(Event::Closed(_))));
+    conn.receive(&[0x82]);
+    assert_eq!(conn.pending_input_len(), 0);
+}
