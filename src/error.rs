@@ -8,50 +8,96 @@ use crate::frame::{EncodeError, FrameError};
 use crate::handshake::{BuildError, HandshakeError, UrlError};
 use crate::utf8::Utf8Error;
 
-/// Any error of this crate: the layer's own error, wrapped.
-///
-/// The layer errors stay public for those who match on them; this one is for `?` across
-/// layers (e.g. a function that builds a client connection and reads its first event
-/// returns `Result<_, rfc6455::Error>`). [`close_code`](Self::close_code) and
-/// [`http_status`](Self::http_status) say what the peer was, or must be, told.
-///
-/// ```
-/// use rfc6455::connection::{Config, Connection};
-/// use rfc6455::handshake::ClientRequest;
-///
-/// fn first_bytes(host: &str) -> Result<usize, rfc6455::Error> {
-///     let request = ClientRequest::new(host, "/");
-///     let client = Connection::client(Config::default(), [7; 32], &request)?; // BuildError
-///     Ok(client.pending_output_len())
-/// }
-/// assert!(first_bytes("example.com").is_ok());
-/// assert!(first_bytes("bad host").is_err());
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Error {
-    /// The peer broke the protocol or a limit after the opening handshake, on a
-    /// [`Connection`](crate::connection::Connection) (a failed handshake converts to
-    /// [`Error::Handshake`]).
-    #[cfg(feature = "alloc")]
-    Protocol(crate::connection::ProtocolError),
-    /// A send, accept or reject was refused; nothing was queued.
-    #[cfg(feature = "alloc")]
-    Send(crate::connection::SendError),
-    /// A frame header broke a rule of RFC 6455 section 5 (the frame layer's decoder).
-    Frame(FrameError),
-    /// A frame could not be encoded.
-    Encode(EncodeError),
-    /// Text that is not UTF-8.
-    Utf8(Utf8Error),
-    /// A malformed close payload or a close code that may not be sent.
-    Close(CloseError),
-    /// The peer's opening handshake is invalid.
-    Handshake(HandshakeError),
-    /// A handshake request or response could not be built from what was given.
-    Build(BuildError),
-    /// A string is not a WebSocket URL.
-    Url(UrlError),
+/// The enum, and for each variant its `From` impl and its arms of `Display` and
+/// `source`: the wrapped error's own.
+macro_rules! layers {
+    (
+        $(#[doc = $enum_doc:literal])*
+        pub enum Error {
+            $($(#[doc = $doc:literal])* $(#[cfg($cfg:meta)])? $variant:ident($ty:ty),)*
+        }
+    ) => {
+        $(#[doc = $enum_doc])*
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        #[non_exhaustive]
+        pub enum Error {
+            $($(#[doc = $doc])* $(#[cfg($cfg)])? $variant($ty),)*
+        }
+
+        impl fmt::Display for Error {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                match self {
+                    $($(#[cfg($cfg)])? Error::$variant(e) => fmt::Display::fmt(e, f),)*
+                }
+            }
+        }
+
+        #[cfg(feature = "std")]
+        impl std::error::Error for Error {
+            fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+                Some(match self {
+                    $($(#[cfg($cfg)])? Error::$variant(e) => e,)*
+                })
+            }
+        }
+
+        $(layers!(@from $(#[cfg($cfg)])? $variant($ty));)*
+    };
+    (@from #[cfg($cfg:meta)] Protocol($ty:ty)) => {};
+    (@from $(#[cfg($cfg:meta)])? $variant:ident($ty:ty)) => {
+        $(#[cfg($cfg)])?
+        impl From<$ty> for Error {
+            fn from(e: $ty) -> Self {
+                Error::$variant(e)
+            }
+        }
+    };
+}
+
+layers! {
+    /// Any error of this crate: the layer's own error, wrapped.
+    ///
+    /// The layer errors stay public for those who match on them; this one is for `?` across
+    /// layers (e.g. a function that builds a client connection and reads its first event
+    /// returns `Result<_, rfc6455::Error>`). [`close_code`](Self::close_code) and
+    /// [`http_status`](Self::http_status) say what the peer was, or must be, told.
+    ///
+    /// ```
+    /// use rfc6455::connection::{Config, Connection};
+    /// use rfc6455::handshake::ClientRequest;
+    ///
+    /// fn first_bytes(host: &str) -> Result<usize, rfc6455::Error> {
+    ///     let request = ClientRequest::new(host, "/");
+    ///     let client = Connection::client(Config::default(), [7; 32], &request)?; // BuildError
+    ///     Ok(client.pending_output_len())
+    /// }
+    /// assert!(first_bytes("example.com").is_ok());
+    /// assert!(first_bytes("bad host").is_err());
+    /// ```
+    pub enum Error {
+        /// The peer broke the protocol or a limit after the opening handshake, on a
+        /// [`Connection`](crate::connection::Connection) (a failed handshake converts to
+        /// [`Error::Handshake`]).
+        #[cfg(feature = "alloc")]
+        Protocol(crate::connection::ProtocolError),
+        /// A send, accept or reject was refused; nothing was queued.
+        #[cfg(feature = "alloc")]
+        Send(crate::connection::SendError),
+        /// A frame header broke a rule of RFC 6455 section 5 (the frame layer's decoder).
+        Frame(FrameError),
+        /// A frame could not be encoded.
+        Encode(EncodeError),
+        /// Text that is not UTF-8.
+        Utf8(Utf8Error),
+        /// A malformed close payload or a close code that may not be sent.
+        Close(CloseError),
+        /// The peer's opening handshake is invalid.
+        Handshake(HandshakeError),
+        /// A handshake request or response could not be built from what was given.
+        Build(BuildError),
+        /// A string is not a WebSocket URL.
+        Url(UrlError),
+    }
 }
 
 impl Error {
@@ -81,52 +127,6 @@ impl Error {
     }
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            #[cfg(feature = "alloc")]
-            Error::Protocol(e) => write!(f, "{e}"),
-            #[cfg(feature = "alloc")]
-            Error::Send(e) => write!(f, "{e}"),
-            Error::Frame(e) => write!(f, "{e}"),
-            Error::Encode(e) => write!(f, "{e}"),
-            Error::Utf8(e) => write!(f, "{e}"),
-            Error::Close(e) => write!(f, "{e}"),
-            Error::Handshake(e) => write!(f, "{e}"),
-            Error::Build(e) => write!(f, "{e}"),
-            Error::Url(e) => write!(f, "{e}"),
-        }
-    }
-}
-
-#[cfg(feature = "std")]
-impl std::error::Error for Error {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(match self {
-            Error::Protocol(e) => e,
-            Error::Send(e) => e,
-            Error::Frame(e) => e,
-            Error::Encode(e) => e,
-            Error::Utf8(e) => e,
-            Error::Close(e) => e,
-            Error::Handshake(e) => e,
-            Error::Build(e) => e,
-            Error::Url(e) => e,
-        })
-    }
-}
-
-macro_rules! from_layer {
-    ($($(#[$cfg:meta])* $variant:ident($ty:ty)),* $(,)?) => {$(
-        $(#[$cfg])*
-        impl From<$ty> for Error {
-            fn from(e: $ty) -> Self {
-                Error::$variant(e)
-            }
-        }
-    )*};
-}
-
 /// A failed opening handshake becomes [`Error::Handshake`], so that it has one place
 /// whichever layer reported it.
 #[cfg(feature = "alloc")]
@@ -137,16 +137,4 @@ impl From<crate::connection::ProtocolError> for Error {
             e => Error::Protocol(e),
         }
     }
-}
-
-from_layer! {
-    #[cfg(feature = "alloc")]
-    Send(crate::connection::SendError),
-    Frame(FrameError),
-    Encode(EncodeError),
-    Utf8(Utf8Error),
-    Close(CloseError),
-    Handshake(HandshakeError),
-    Build(BuildError),
-    Url(UrlError),
 }

@@ -38,14 +38,9 @@ fn drain(conn: &mut Connection) -> Vec<u8> {
     out
 }
 
-/// Header length of a data frame with a `len`-byte payload from `role` (section 5.2).
+/// The header length of a `len`-byte frame from `role` (section 5.2).
 fn header_len(role: Role, len: usize) -> usize {
-    let base = match len {
-        0..=125 => 2,
-        126..=0xFFFF => 4,
-        _ => 10,
-    };
-    base + if role == Role::Client { 4 } else { 0 }
+    oracle::header_len(len, role == Role::Client)
 }
 
 // ---- Backpressure -------------------------------------------------------------------
@@ -707,11 +702,17 @@ fn pending_input_counts_what_no_event_consumed() {
     assert_eq!(conn.pending_input_len(), 100, "a frame still arriving");
     conn.receive(&first[100..]);
     conn.receive(&second[..3]);
-    assert!(matches!(conn.poll_event().unwrap(), Some(Event::Message(_))));
+    assert!(matches!(
+        conn.poll_event().unwrap(),
+        Some(Event::Message(_))
+    ));
     assert_eq!(conn.pending_input_len(), 3, "the next frame's first bytes");
     conn.receive(&second[3..]);
     assert_eq!(conn.pending_input_len(), second.len());
-    assert!(matches!(conn.poll_event().unwrap(), Some(Event::Message(_))));
+    assert!(matches!(
+        conn.poll_event().unwrap(),
+        Some(Event::Message(_))
+    ));
     assert_eq!(conn.pending_input_len(), 0);
     // Dropped after the peer's close.
     conn.receive(&oracle::encode(0x88, Some([1; 4]), &[]));

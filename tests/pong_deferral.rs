@@ -70,12 +70,7 @@ fn receive_ping(conn: &mut Connection, payload: &[u8]) {
 
 /// The header length of a `len`-byte frame from `role` (section 5.2).
 fn header_len(role: Role, len: usize) -> usize {
-    let base = match len {
-        0..=125 => 2,
-        126..=0xFFFF => 4,
-        _ => 10,
-    };
-    base + if role == Role::Client { 4 } else { 0 }
+    oracle::header_len(len, role == Role::Client)
 }
 
 #[test]

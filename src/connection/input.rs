@@ -6,7 +6,7 @@
 use super::buffer::InputBuffer;
 use super::reassembly::Reassembly;
 use super::{Connection, DataKind};
-use crate::frame::{DecoderConfig, FrameHeader};
+use crate::frame::FrameHeader;
 use crate::utf8::Utf8Validator;
 
 /// The longest slice [`Connection::receive_buffer`] lends for one read, whatever it is
@@ -18,7 +18,6 @@ pub const MAX_READ_LEN: usize = 16 << 20;
 pub(crate) struct Rx {
     /// The bytes received and not yet handed out.
     pub(super) input: InputBuffer,
-    pub(super) decoder: DecoderConfig,
     /// The frame whose header is parsed and whose payload is arriving.
     pub(super) frame: Option<RxFrame>,
     /// The data message in progress (fragmented, or any message in stream mode).
@@ -62,10 +61,9 @@ pub(super) struct RxMessage {
 }
 
 impl Rx {
-    pub(crate) fn new(decoder: DecoderConfig, stream: bool) -> Self {
+    pub(crate) fn new(stream: bool) -> Self {
         Rx {
             input: InputBuffer::default(),
-            decoder,
             frame: None,
             message: None,
             assembled: Reassembly::default(),

@@ -76,6 +76,17 @@ pub enum ReceiveMode {
     Stream,
 }
 
+/// A `const fn` builder method for each named field of [`Config`].
+macro_rules! setters {
+    ($($field:ident: $ty:ty),* $(,)?) => {$(
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub const fn $field(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+    )*};
+}
+
 /// Limits and behaviour of a [`Connection`].
 ///
 /// Build it in one expression with the builder methods, each named after the field it
@@ -151,58 +162,16 @@ impl Config {
         }
     }
 
-    /// Sets [`max_message_size`](Self::max_message_size).
-    pub const fn max_message_size(mut self, bytes: u64) -> Self {
-        self.max_message_size = bytes;
-        self
-    }
-
-    /// Sets [`max_frame_size`](Self::max_frame_size).
-    pub const fn max_frame_size(mut self, bytes: u64) -> Self {
-        self.max_frame_size = bytes;
-        self
-    }
-
-    /// Sets [`max_queued_output`](Self::max_queued_output).
-    pub const fn max_queued_output(mut self, bytes: usize) -> Self {
-        self.max_queued_output = bytes;
-        self
-    }
-
-    /// Sets [`auto_pong`](Self::auto_pong).
-    pub const fn auto_pong(mut self, on: bool) -> Self {
-        self.auto_pong = on;
-        self
-    }
-
-    /// Sets [`max_pending_output_for_pong`](Self::max_pending_output_for_pong).
-    pub const fn max_pending_output_for_pong(mut self, bytes: usize) -> Self {
-        self.max_pending_output_for_pong = bytes;
-        self
-    }
-
-    /// Sets [`receive_mode`](Self::receive_mode).
-    pub const fn receive_mode(mut self, mode: ReceiveMode) -> Self {
-        self.receive_mode = mode;
-        self
-    }
-
-    /// Sets [`active_buffer_capacity`](Self::active_buffer_capacity).
-    pub const fn active_buffer_capacity(mut self, bytes: usize) -> Self {
-        self.active_buffer_capacity = bytes;
-        self
-    }
-
-    /// Sets [`idle_buffer_capacity`](Self::idle_buffer_capacity).
-    pub const fn idle_buffer_capacity(mut self, bytes: usize) -> Self {
-        self.idle_buffer_capacity = bytes;
-        self
-    }
-
-    /// Sets [`handshake_limits`](Self::handshake_limits).
-    pub const fn handshake_limits(mut self, limits: Limits) -> Self {
-        self.handshake_limits = limits;
-        self
+    setters! {
+        max_message_size: u64,
+        max_frame_size: u64,
+        max_queued_output: usize,
+        auto_pong: bool,
+        max_pending_output_for_pong: usize,
+        receive_mode: ReceiveMode,
+        active_buffer_capacity: usize,
+        idle_buffer_capacity: usize,
+        handshake_limits: Limits,
     }
 }
 
@@ -233,9 +202,7 @@ pub enum State {
 #[derive(Debug)]
 pub struct Connection {
     role: Role,
-    /// The configuration, less what lives elsewhere (the frame limit in the decoder's
-    /// configuration, the handshake limits in the opening state).
-    config: Settings,
+    config: Config,
     /// Where the connection is in its lifecycle, with what that stage needs.
     phase: Phase,
     rx: Rx,
@@ -243,18 +210,6 @@ pub struct Connection {
     keys: MaskKeyGen,
     /// Bytes fed to `receive`, for keep-alive.
     bytes_received: u64,
-}
-
-/// What the connection keeps of its [`Config`] after it is built.
-#[derive(Clone, Copy, Debug)]
-struct Settings {
-    max_message_size: u64,
-    max_queued_output: usize,
-    max_pending_output_for_pong: usize,
-    active_buffer_capacity: usize,
-    idle_buffer_capacity: usize,
-    auto_pong: bool,
-    receive_mode: ReceiveMode,
 }
 
 /// The lifecycle with each stage's own data; the public [`State`] is derived from it.
@@ -322,28 +277,30 @@ impl Connection {
     }
 
     fn open(role: Role, config: Config, mask_seed: [u8; 32]) -> Self {
-        let decoder = DecoderConfig {
-            role,
-            allowed_rsv: crate::frame::Rsv::NONE,
-            max_frame_size: config.max_frame_size,
-        };
         Connection {
             role,
-            config: Settings {
-                max_message_size: config.max_message_size,
-                max_queued_output: config.max_queued_output,
-                max_pending_output_for_pong: config.max_pending_output_for_pong,
-                active_buffer_capacity: config.active_buffer_capacity,
-                idle_buffer_capacity: config.idle_buffer_capacity,
-                auto_pong: config.auto_pong,
-                receive_mode: config.receive_mode,
-            },
+            config,
             phase: Phase::open(),
-            rx: Rx::new(decoder, config.receive_mode == ReceiveMode::Stream),
+            rx: Rx::new(config.receive_mode == ReceiveMode::Stream),
             out: Output::default(),
             keys: MaskKeyGen::new(mask_seed),
             bytes_received: 0,
         }
+    }
+
+    /// What the frame header parser checks incoming headers against.
+    #[inline]
+    fn decoder_config(&self) -> DecoderConfig {
+        DecoderConfig {
+            role: self.role,
+            allowed_rsv: crate::frame::Rsv::NONE,
+            max_frame_size: self.config.max_frame_size,
+        }
+    }
+
+    /// The configuration it was built with.
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The role.

@@ -8,7 +8,7 @@ use alloc::vec::Vec;
 use super::{Accepted, Config, Connection, End, Phase, ProtocolError, SendError, UpgradeRequest};
 use crate::handshake::limits::HeadScanner;
 use crate::handshake::{
-    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, Limits, ServerHandshake,
+    BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError, ServerHandshake,
     ServerResponse, Status, write_rejection,
 };
 use crate::keygen::MaskKeyGen;
@@ -21,7 +21,6 @@ pub(crate) enum Opening {
         key: ClientKey,
         protocols: Vec<String>,
         extensions: Vec<String>,
-        limits: Limits,
         scanner: HeadScanner,
     },
     /// A server waiting for the request (`request` is `None`), then for the application
@@ -83,7 +82,6 @@ impl Connection {
             key,
             protocols: request.protocols.iter().map(|p| p.to_string()).collect(),
             extensions: request.extensions.iter().map(|e| e.to_string()).collect(),
-            limits: config.handshake_limits,
             scanner: HeadScanner::new(),
         }));
         Ok(conn)
@@ -197,9 +195,8 @@ impl Connection {
                 key,
                 protocols,
                 extensions,
-                limits,
                 scanner,
-            } => match scanner.scan(input, limits) {
+            } => match scanner.scan(input, &self.config.handshake_limits) {
                 Err(e) => Err(e),
                 Ok(None) => Ok(None),
                 Ok(Some(head)) => {
@@ -210,7 +207,8 @@ impl Connection {
                         extensions: &extensions,
                         ..ClientRequest::new("", "")
                     };
-                    let handshake = ClientHandshake::with_limits(&request, key, *limits);
+                    let handshake =
+                        ClientHandshake::with_limits(&request, key, self.config.handshake_limits);
                     // The head is found: parse it without scanning it again.
                     handshake.parse_head(input, head).map(|value| {
                         let accepted = Accepted {

@@ -182,7 +182,8 @@ impl Connection {
                 return Ok(None);
             }
             if self.rx.frame.is_none() {
-                match parse_header(self.rx.input.unconsumed(), &self.rx.decoder) {
+                let decoder = self.decoder_config();
+                match parse_header(self.rx.input.unconsumed(), &decoder) {
                     Err(e) => return Err(self.fail(e.into())),
                     Ok(HeaderParse::Incomplete(_)) => return Ok(self.end_of_input()),
                     Ok(HeaderParse::Complete(header, len)) => self.start_frame(header, len)?,
@@ -205,6 +206,7 @@ impl Connection {
     /// every input whole, where this path takes it, and split, where it cannot).
     #[inline(always)]
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
+        let decoder = self.decoder_config();
         let rx = &mut self.rx;
         rx.input.unlend();
         // Once closed, the input is dropped and no more is taken in, so an empty buffer
@@ -221,7 +223,7 @@ impl Connection {
         let input = rx.input.unconsumed();
         // The one header parser. A partial header or an error is left to the general path,
         // which parses the header again, to wait for the rest or to report the error.
-        let Ok(HeaderParse::Complete(header, header_len)) = parse_header(input, &rx.decoder) else {
+        let Ok(HeaderParse::Complete(header, header_len)) = parse_header(input, &decoder) else {
             return Ok(None);
         };
         let kind = match (header.fin, header.opcode) {

@@ -190,3 +190,14 @@ pub fn failure(conn: &mut rfc6455::connection::Connection) -> rfc6455::connectio
 pub fn client_frame(fin: bool, opcode: OpCode, payload: &[u8]) -> Vec<u8> {
     encode(b0(fin, 0, opcode as u8), Some(KEY), payload)
 }
+
+/// The header length of a frame with a `len`-byte payload, with a masking key or without
+/// (section 5.2: the shortest length form, then 4 key bytes).
+pub fn header_len(len: usize, masked: bool) -> usize {
+    let base = match len {
+        0..=125 => 2,
+        126..=0xFFFF => 4,
+        _ => 10,
+    };
+    base + if masked { 4 } else { 0 }
+}
