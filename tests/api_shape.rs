@@ -721,3 +721,109 @@ fn pending_input_counts_what_no_event_consumed() {
     conn.receive(&[0x82]);
     assert_eq!(conn.pending_input_len(), 0);
 }
+
+// ---- Gaps the mutation baseline found -------------------------------------------------
+
+#[test]
+fn the_connection_keeps_the_config_it_was_built_with() {
+    let config = Config::new()
+        .max_frame_size(1234)
+        .max_queued_output(99)
+        .receive_mode(ReceiveMode::Stream);
+    assert_eq!(Connection::upgraded_server(config).config(), &config);
+    assert_eq!(
+        Connection::upgraded_client(config, [1; 32]).config(),
+        &config
+    );
+    assert_eq!(Connection::server(config).config(), &config);
+}
+
+/// A writer that takes at most `step` bytes per call.
+struct Trickle {
+    out: Vec<u8>,
+    step: usize,
+}
+
+impl Write for Trickle {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.step);
+        self.out.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn write_to_returns_the_bytes_it_wrote() {
+    let (mut conn, expected) = mixed_output();
+    let mut socket = Trickle {
+        out: Vec::new(),
+        step: 1000,
+    };
+    assert_eq!(conn.write_to(&mut socket).unwrap(), expected.len());
+    assert_eq!(socket.out, expected);
+    assert_eq!(conn.write_to(&mut socket).unwrap(), 0, "nothing left");
+}
+
+#[test]
+fn a_client_accepts_an_extension_it_offered() {
+    let request = ClientRequest {
+        extensions: &["x-foo"],
+        ..ClientRequest::new("example.com", "/")
+    };
+    let mut client = Connection::client(Config::default(), [7; 32], &request).unwrap();
+    let sent = String::from_utf8(drain(&mut client)).unwrap();
+    assert!(sent.contains("\r\nSec-WebSocket-Extensions: x-foo\r\n"));
+    let mut server = Connection::server(Config::default());
+    server.receive(sent.as_bytes());
+    let Some(Event::Request(offer)) = server.poll_event().unwrap() else {
+        panic!("no request");
+    };
+    assert_eq!(
+        offer.extensions().map(|e| e.name()).collect::<Vec<_>>(),
+        ["x-foo"]
+    );
+    server
+        .accept(&ServerResponse {
+            extensions: &["x-foo"],
+            ..ServerResponse::default()
+        })
+        .unwrap();
+    client.receive(&drain(&mut server));
+    match client.poll_event().unwrap() {
+        Some(Event::Accepted(accepted)) => {
+            assert_eq!(accepted.extensions.as_deref(), Some("x-foo"));
+            assert_eq!(accepted.protocol, None);
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(client.state(), State::Open);
+}
+
+#[test]
+fn should_close_transport_for_each_way_of_ending() {
+    for role in [Role::Server, Role::Client] {
+        let key = (role == Role::Server).then_some([3, 1, 4, 1]);
+        // Open, and closing: never.
+        let mut conn = open(role, Config::default());
+        assert!(!conn.should_close_transport());
+        conn.close(CloseCode::NORMAL, "").unwrap();
+        drain(&mut conn);
+        assert!(!conn.should_close_transport(), "{role:?} closing");
+        // Failed: both roles, once the close frame is written.
+        let mut conn = open(role, Config::default());
+        conn.receive(&oracle::encode(0x83, key, b""));
+        conn.poll_event().unwrap_err();
+        assert!(!conn.should_close_transport());
+        drain(&mut conn);
+        assert!(conn.should_close_transport(), "{role:?} failed");
+        // The transport ended: both roles.
+        let mut conn = open(role, Config::default());
+        conn.receive_eof();
+        assert!(matches!(conn.poll_event().unwrap(), Some(Event::Closed(_))));
+        assert!(conn.should_close_transport(), "{role:?} ended");
+    }
+}
