@@ -105,7 +105,7 @@ pub struct BackoffConfig {
     /// How the delay is picked below the ceiling (default [`Jitter::Full`]).
     pub jitter: Jitter,
     /// Whether to reconnect after a close code that is neither
-    /// [retryable](CloseCode::is_retryable) nor [non-retryable](CloseCode::is_non_retryable)
+    /// [retryable](CloseCode::is_retryable) nor [permanent](CloseCode::is_permanent)
     /// (1005, 1014, 1015, application codes 3000-4999; default true).
     pub retry_other_codes: bool,
 }
@@ -129,7 +129,9 @@ impl Default for BackoffConfig {
 pub enum Reconnect {
     /// Wait this long, then connect again.
     After(Duration),
-    /// The close code says retrying will not help (see [`CloseCode::is_non_retryable`]).
+    /// The close code says retrying will not help (see [`CloseCode::is_permanent`]), or it
+    /// is neither permanent nor retryable and
+    /// [`retry_other_codes`](BackoffConfig::retry_other_codes) is off.
     DoNotRetry(CloseCode),
     /// [`max_attempts`](BackoffConfig::max_attempts) failures in a row.
     GiveUp {
@@ -231,12 +233,12 @@ impl Backoff {
 
     /// Whether a connection that ended with `code` should be reconnected:
     /// [retryable](CloseCode::is_retryable) codes yes,
-    /// [non-retryable](CloseCode::is_non_retryable) codes no, others as
+    /// [permanent](CloseCode::is_permanent) codes no, others as
     /// [`retry_other_codes`](BackoffConfig::retry_other_codes) says.
     pub fn should_retry(&self, code: CloseCode) -> bool {
         if code.is_retryable() {
             true
-        } else if code.is_non_retryable() {
+        } else if code.is_permanent() {
             false
         } else {
             self.config.retry_other_codes

@@ -77,25 +77,27 @@ impl CloseCode {
         matches!(self.0, 1001 | 1006 | 1011 | 1012 | 1013)
     }
 
-    /// Whether a connection that ended with this code should **not** be reconnected
-    /// automatically: 1000 normal closure (the peer is done with us), and the codes that say
-    /// this client's own behaviour was refused, which a new connection would repeat: 1002
-    /// protocol error, 1003 unsupported data, 1007 invalid payload, 1008 policy violation,
-    /// 1009 too big, 1010 mandatory extension.
+    /// Whether the reason a connection ended with this code would hold for a new
+    /// connection too, so it should **not** be reconnected automatically: 1000 normal
+    /// closure (the peer is done with us), and the codes that say this endpoint's own
+    /// behaviour was refused, which a new connection would repeat: 1002 protocol error,
+    /// 1003 unsupported data, 1007 invalid payload, 1008 policy violation, 1009 too big,
+    /// 1010 mandatory extension.
     ///
-    /// Codes that are neither this nor [retryable](Self::is_retryable) (1005, 1014, 1015,
-    /// 3000-4999) are the application's call; see
+    /// This is not `!is_retryable()`: codes that are neither permanent nor
+    /// [retryable](Self::is_retryable) (1005, 1014, 1015, 3000-4999, and codes no
+    /// registry defines) say nothing about a retry and are the application's call; see
     /// [`BackoffConfig::retry_other_codes`](crate::backoff::BackoffConfig::retry_other_codes).
     ///
     /// ```
     /// use rfc6455::close::CloseCode;
     ///
     /// assert!(CloseCode::SERVICE_RESTART.is_retryable());
-    /// assert!(CloseCode::POLICY_VIOLATION.is_non_retryable());
+    /// assert!(CloseCode::POLICY_VIOLATION.is_permanent());
     /// let app = CloseCode(4000);
-    /// assert!(!app.is_retryable() && !app.is_non_retryable());
+    /// assert!(!app.is_retryable() && !app.is_permanent());
     /// ```
-    pub const fn is_non_retryable(self) -> bool {
+    pub const fn is_permanent(self) -> bool {
         matches!(self.0, 1000 | 1002 | 1003 | 1007 | 1008 | 1009 | 1010)
     }
 }
@@ -265,11 +267,7 @@ mod tests {
         for code in 0..=u16::MAX {
             let c = CloseCode(code);
             assert_eq!(c.is_retryable(), retry.contains(&code), "code {code}");
-            assert_eq!(
-                c.is_non_retryable(),
-                no_retry.contains(&code),
-                "code {code}"
-            );
+            assert_eq!(c.is_permanent(), no_retry.contains(&code), "code {code}");
         }
     }
 

@@ -110,6 +110,11 @@ pub mod utf8;
 mod error;
 mod role;
 
+/// The `bytes` crate this one builds on ([`connection::Message`] payloads are
+/// [`bytes::Bytes`]), re-exported so callers need no version-matched dependency of their own.
+#[cfg(feature = "alloc")]
+#[cfg_attr(docsrs, doc(cfg(feature = "alloc")))]
+pub use bytes;
 pub use error::Error;
 pub use role::Role;
 

@@ -6,7 +6,7 @@ mod support;
 
 use rfc6455::handshake::{
     BuildError, ClientHandshake, ClientKey, ClientRequest, HandshakeError as E, Limits,
-    ServerHandshake, ServerResponse, Status, SyntaxError, generate_key, parse_ws_url,
+    ServerHandshake, ServerResponse, Status, SyntaxError, parse_ws_url,
 };
 use support::heads::{self, ACCEPT, CONNECTION, NONCE, OK, UPGRADE};
 
@@ -333,7 +333,6 @@ fn frames_after_the_head_are_returned() {
         }
     };
     assert_eq!(n, head.len());
-    assert_eq!(h.bytes_scanned(), head.len());
     assert_eq!(response.protocol(), Some("chat"));
     assert_eq!(
         response.header("sec-websocket-protocol"),
@@ -347,29 +346,32 @@ fn frames_after_the_head_are_returned() {
     assert_eq!(&input[consumed..], frames);
 }
 
+// That the scan reads each byte once however the response is split is counted where the
+// bytes are read: the unit tests in `src/handshake/work.rs`.
 #[test]
-fn response_scanning_is_linear() {
+fn long_responses_complete_at_their_last_byte() {
     let request = request();
     let key = ClientKey::from_nonce(NONCE);
     let limits = Limits {
         max_head_bytes: 64 * 1024,
         ..Limits::default()
     };
-    let scanned = |pad: usize| {
+    let completed_at = |pad: usize| {
         let line = format!("X-Pad: {}", "p".repeat(pad));
         let input = heads::response(&[], &[&line]);
         let mut h = ClientHandshake::with_limits(&request, &key, limits);
         for n in 1..=input.len() {
-            if h.parse_response(&input[..n]).unwrap().is_complete() {
-                return (input.len(), h.bytes_scanned());
+            if let Some((_, consumed)) = h.parse_response(&input[..n]).unwrap().complete() {
+                assert_eq!(consumed, n);
+                return (input.len(), n);
             }
         }
         panic!("incomplete");
     };
-    let (len1, s1) = scanned(900);
-    let (len16, s16) = scanned(900 + 15 * len1);
+    let (len1, at1) = completed_at(900);
+    let (len16, at16) = completed_at(900 + 15 * len1);
     assert_eq!(len16, 16 * len1);
-    assert_eq!((s1, s16), (len1, len16));
+    assert_eq!((at1, at16), (len1, len16));
 }
 
 #[test]
@@ -418,7 +420,7 @@ fn request_bytes() {
 
 #[test]
 fn invalid_requests_are_refused() {
-    let key = generate_key([7; 16]);
+    let key = ClientKey::from_nonce([7; 16]);
     let mut out = [0u8; 512];
     let base = ClientRequest::new("h", "/");
     let cases = [
@@ -519,7 +521,7 @@ fn invalid_requests_are_refused() {
 #[test]
 fn round_trip_through_the_server() {
     let url = parse_ws_url("ws://127.0.0.1:9001/echo?agent=t").unwrap();
-    let key = generate_key(*b"0123456789abcdef");
+    let key = ClientKey::from_nonce(*b"0123456789abcdef");
     let request = ClientRequest {
         origin: Some("http://127.0.0.1"),
         protocols: &["v1", "v2"],
@@ -572,7 +574,10 @@ fn rfc_key_and_accept() {
     let h = ClientHandshake::new(&request, &key);
     assert_eq!(h.expected_accept().as_str(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     // Different nonces give different keys.
-    assert_ne!(generate_key([0; 16]), generate_key([1; 16]));
+    assert_ne!(
+        ClientKey::from_nonce([0; 16]),
+        ClientKey::from_nonce([1; 16])
+    );
 }
 
 #[test]

@@ -3,9 +3,10 @@
 // file (its `#[cfg(test)]` part drops out there).
 //
 // For any input: no panic; parsing it whole and parsing it fed in pieces (one byte at a
-// time, and in input-derived chunks) agree; every byte is scanned once; a complete head's
-// header fields read back exactly as `httparse` parsed them; and what was accepted can be
-// answered.
+// time, and in input-derived chunks) agree; a complete head's header fields read back
+// exactly as `httparse` parsed them; and what was accepted can be answered. (That every
+// byte is scanned once is checked inside the crate, where the bytes are read:
+// `src/handshake/work.rs`, on generated inputs of the same kind.)
 
 use rfc6455::handshake::{
     ClientHandshake, ClientKey, ClientRequest, HandshakeError, Limits, ServerHandshake,
@@ -117,21 +118,21 @@ fn server_outcome(parser: &mut ServerHandshake, buf: &[u8]) -> Outcome {
 }
 
 /// Feeds `data` to a fresh parser in pieces ending at `ends`; returns the first outcome
-/// that is not `Partial` (or `Partial`) and the parser.
+/// that is not `Partial` (or `Partial`).
 #[allow(dead_code)]
 fn feed<P>(
     mut parser: P,
     data: &[u8],
     ends: impl IntoIterator<Item = usize>,
     mut step: impl FnMut(&mut P, &[u8]) -> Outcome,
-) -> (Outcome, P) {
+) -> Outcome {
     for end in ends {
         let outcome = step(&mut parser, &data[..end]);
         if outcome != Outcome::Partial {
-            return (outcome, parser);
+            return outcome;
         }
     }
-    (Outcome::Partial, parser)
+    Outcome::Partial
 }
 
 /// The request parser's checks.
@@ -140,15 +141,10 @@ pub fn check_request(data: &[u8]) {
     let limits = fuzz_limits(data);
     let mut whole_parser = ServerHandshake::new(limits);
     let whole = server_outcome(&mut whole_parser, data);
-    assert!(whole_parser.bytes_scanned() <= data.len());
 
     for ends in [(1..=data.len()).collect::<Vec<_>>(), chunk_ends(data)] {
-        let (split, parser) = feed(ServerHandshake::new(limits), data, ends, server_outcome);
+        let split = feed(ServerHandshake::new(limits), data, ends, server_outcome);
         assert_eq!(split, whole, "split and whole input disagree");
-        assert!(
-            parser.bytes_scanned() <= data.len(),
-            "a byte was scanned twice"
-        );
     }
 
     match &whole {
@@ -221,16 +217,11 @@ pub fn check_response(data: &[u8]) {
     };
     let mut whole_handshake = ClientHandshake::with_limits(&request, &key, limits);
     let whole = client_outcome(&mut whole_handshake, data);
-    assert!(whole_handshake.bytes_scanned() <= data.len());
 
     for ends in [(1..=data.len()).collect::<Vec<_>>(), chunk_ends(data)] {
         let fresh = ClientHandshake::with_limits(&request, &key, limits);
-        let (split, handshake) = feed(fresh, data, ends, client_outcome);
+        let split = feed(fresh, data, ends, client_outcome);
         assert_eq!(split, whole, "split and whole input disagree");
-        assert!(
-            handshake.bytes_scanned() <= data.len(),
-            "a byte was scanned twice"
-        );
     }
 
     if let Outcome::Complete {

@@ -4,8 +4,8 @@
 mod support;
 
 use rfc6455::handshake::{
-    BuildError, HandshakeError as E, Limits, ServerHandshake, ServerResponse, Status,
-    UPGRADE_REQUIRED, write_response,
+    AcceptKey, BuildError, HandshakeError as E, Limits, ServerHandshake, ServerResponse, Status,
+    UPGRADE_REQUIRED,
 };
 use support::heads::{self, CONNECTION, HOST, KEY, KEY_LINE, UPGRADE, VERSION};
 
@@ -160,23 +160,40 @@ fn rfc_response_and_selection() {
 }
 
 #[test]
-fn response_without_offer_check() {
-    let accept = rfc6455::handshake::accept_key(KEY.as_bytes());
+fn the_response_carries_the_accept_value_and_only_offered_protocols() {
+    let input = heads::request(&[], &["Sec-WebSocket-Protocol: chat"]);
+    let request = parsed(&input);
+    let accept = AcceptKey::from_key(KEY.as_bytes());
+    assert_eq!(request.accept_key(), accept);
     let mut out = [0u8; 256];
-    let response = ServerResponse {
-        protocol: Some("anything"),
-        ..Default::default()
-    };
-    let n = write_response(&accept, &response, &mut out).unwrap();
-    assert!(out[..n].ends_with(b"Sec-WebSocket-Protocol: anything\r\n\r\n"));
-    let bad = ServerResponse {
-        protocol: Some("not a token"),
-        ..Default::default()
-    };
-    assert_eq!(
-        write_response(&accept, &bad, &mut out),
-        Err(BuildError::InvalidProtocol { index: 0 })
+    let n = request
+        .write_response(&ServerResponse::default(), &mut out)
+        .unwrap();
+    let head = std::str::from_utf8(&out[..n]).unwrap();
+    assert!(
+        head.contains(&format!("\r\nSec-WebSocket-Accept: {accept}\r\n")),
+        "{head}"
     );
+    // The one way to write a 101 checks the selection against the offers, so a
+    // subprotocol the client did not offer never reaches the wire, a non-token or a header
+    // injection included.
+    for protocol in ["anything", "not a token", "chat\r\nX-Injected: 1"] {
+        let response = ServerResponse {
+            protocol: Some(protocol),
+            ..Default::default()
+        };
+        assert_eq!(
+            request.write_response(&response, &mut out),
+            Err(BuildError::ProtocolNotOffered),
+            "{protocol:?}"
+        );
+        #[cfg(feature = "alloc")]
+        assert_eq!(
+            request.response_to_vec(&response),
+            Err(BuildError::ProtocolNotOffered),
+            "{protocol:?}"
+        );
+    }
 }
 
 #[test]

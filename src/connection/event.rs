@@ -1,11 +1,26 @@
 use alloc::string::String;
+use alloc::vec::Vec;
 use core::fmt;
 
 use bytes::Bytes;
 
 use crate::close::CloseCode;
+use crate::utf8::Utf8Error;
 
 /// Bytes known to be valid UTF-8: the payload of a text message, shared without a copy.
+///
+/// It derefs to `str`, compares with `str` and `&str`, and is built from a `String` (no
+/// copy), a `&'static str` ([`from_static`](Self::from_static), no copy), any `&str`
+/// (copied), or [`Bytes`] checked as UTF-8 (`Utf8Bytes::try_from(bytes)`, no copy).
+///
+/// ```
+/// use rfc6455::bytes::Bytes;
+/// use rfc6455::connection::Utf8Bytes;
+///
+/// let text = Utf8Bytes::try_from(Bytes::from_static("κόσμε".as_bytes())).unwrap();
+/// assert_eq!(text, "κόσμε");
+/// assert_eq!(text.chars().count(), 5); // a `str` method, through `Deref`
+/// ```
 #[derive(Clone, PartialEq, Eq, Hash, Default)]
 pub struct Utf8Bytes(Bytes);
 
@@ -16,10 +31,29 @@ impl Utf8Bytes {
         Utf8Bytes(bytes)
     }
 
+    /// Text from a string literal (or any `&'static str`), without copying or allocating.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// const GREETING: Utf8Bytes = Utf8Bytes::from_static("hello");
+    /// assert_eq!(GREETING.as_str(), "hello");
+    /// ```
+    pub const fn from_static(text: &'static str) -> Self {
+        Utf8Bytes(Bytes::from_static(text.as_bytes()))
+    }
+
     /// The text.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// let text = Utf8Bytes::from(String::from("héllo"));
+    /// assert_eq!(text.as_str(), "héllo");
+    /// ```
     pub fn as_str(&self) -> &str {
-        // Built only from validated text (`from_validated`, `&str`, `String`), and `Bytes`
-        // is immutable.
+        // Built only from validated text (`from_validated`, `TryFrom<Bytes>`, `&str`,
+        // `String`), and `Bytes` is immutable.
         crate::utf8::from_validated(&self.0)
     }
 
@@ -44,15 +78,134 @@ impl Utf8Bytes {
     }
 }
 
+impl core::ops::Deref for Utf8Bytes {
+    type Target = str;
+
+    /// The text, as [`as_str`](Utf8Bytes::as_str): every `str` method works on
+    /// `Utf8Bytes`.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// let text = Utf8Bytes::from("Hello, world");
+    /// assert!(text.starts_with("Hello"));
+    /// assert_eq!(text.to_uppercase(), "HELLO, WORLD");
+    /// ```
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl TryFrom<Bytes> for Utf8Bytes {
+    type Error = Utf8Error;
+
+    /// Checks that `bytes` is UTF-8 and keeps them as they are: no copy, the same buffer.
+    ///
+    /// # Errors
+    ///
+    /// A [`Utf8Error`] whose [`offset`](Utf8Error::offset) is where the first invalid
+    /// character starts (and [`is_incomplete`](Utf8Error::is_incomplete) when the bytes end
+    /// inside a character).
+    ///
+    /// ```
+    /// use rfc6455::bytes::Bytes;
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// let bytes = Bytes::from(b"caf\xc3\xa9".to_vec());
+    /// let text = Utf8Bytes::try_from(bytes.clone()).unwrap();
+    /// assert_eq!(text, "café");
+    /// assert_eq!(text.as_bytes().as_ptr(), bytes.as_ptr()); // the same buffer
+    ///
+    /// let err = Utf8Bytes::try_from(Bytes::from_static(b"ok\xff")).unwrap_err();
+    /// assert_eq!(err.offset(), 2);
+    /// ```
+    fn try_from(bytes: Bytes) -> Result<Self, Utf8Error> {
+        crate::utf8::validate(&bytes)?;
+        Ok(Utf8Bytes(bytes))
+    }
+}
+
 impl From<&str> for Utf8Bytes {
+    /// Copies the text into a new buffer (for a `&'static str` without the copy, see
+    /// [`Utf8Bytes::from_static`]).
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// let name = String::from("chat");
+    /// let text = Utf8Bytes::from(name.as_str());
+    /// assert_eq!(text, "chat");
+    /// ```
     fn from(s: &str) -> Self {
         Utf8Bytes(Bytes::copy_from_slice(s.as_bytes()))
     }
 }
 
 impl From<String> for Utf8Bytes {
+    /// Takes over the string's buffer, without copying the text.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// let text = Utf8Bytes::from(format!("{} + {}", 1, 2));
+    /// assert_eq!(text, "1 + 2");
+    /// ```
     fn from(s: String) -> Self {
         Utf8Bytes(Bytes::from(s))
+    }
+}
+
+impl From<Utf8Bytes> for Bytes {
+    /// The text's bytes, shared (as [`Utf8Bytes::into_bytes`]).
+    fn from(text: Utf8Bytes) -> Self {
+        text.0
+    }
+}
+
+impl PartialEq<str> for Utf8Bytes {
+    /// Compares the text with a string slice.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// assert!(Utf8Bytes::from("hi") == *"hi");
+    /// ```
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialEq<&str> for Utf8Bytes {
+    /// Compares the text with a string slice.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// assert_eq!(Utf8Bytes::from("hi"), "hi");
+    /// assert_ne!(Utf8Bytes::from("hi"), "ho");
+    /// ```
+    fn eq(&self, other: &&str) -> bool {
+        self.as_str() == *other
+    }
+}
+
+impl PartialEq<Utf8Bytes> for str {
+    /// Compares a string slice with the text.
+    fn eq(&self, other: &Utf8Bytes) -> bool {
+        self == other.as_str()
+    }
+}
+
+impl PartialEq<Utf8Bytes> for &str {
+    /// Compares a string slice with the text.
+    ///
+    /// ```
+    /// use rfc6455::connection::Utf8Bytes;
+    ///
+    /// assert_eq!("hi", Utf8Bytes::from("hi"));
+    /// ```
+    fn eq(&self, other: &Utf8Bytes) -> bool {
+        *self == other.as_str()
     }
 }
 
@@ -69,6 +222,17 @@ impl fmt::Display for Utf8Bytes {
 }
 
 /// A complete data message.
+///
+/// Build one with [`Message::text`] / [`Message::binary`] or `From`/`Into`: a `String`,
+/// `&str` or [`Utf8Bytes`] gives text, a `Vec<u8>` or [`Bytes`] gives binary.
+///
+/// ```
+/// use rfc6455::connection::Message;
+///
+/// assert_eq!(Message::from("hello"), Message::text("hello"));
+/// assert_eq!(Message::from(vec![1, 2, 3]), Message::binary(vec![1, 2, 3]));
+/// assert!(matches!(Message::from(String::from("hi")), Message::Text(_)));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Message {
     /// A text message, validated as UTF-8.
@@ -78,10 +242,56 @@ pub enum Message {
 }
 
 impl Message {
+    /// A text message.
+    ///
+    /// ```
+    /// use rfc6455::connection::{Message, Utf8Bytes};
+    ///
+    /// let owned = Message::text(String::from("hello")); // takes the String's buffer
+    /// let copied = Message::text("hello"); // copies the &str
+    /// let literal = Message::text(Utf8Bytes::from_static("hello")); // no copy, no allocation
+    /// assert_eq!(owned, copied);
+    /// assert_eq!(copied, literal);
+    /// assert_eq!(owned.as_bytes(), b"hello");
+    /// ```
+    pub fn text(text: impl Into<Utf8Bytes>) -> Self {
+        Message::Text(text.into())
+    }
+
+    /// A binary message.
+    ///
+    /// ```
+    /// use rfc6455::bytes::Bytes;
+    /// use rfc6455::connection::Message;
+    ///
+    /// let from_vec = Message::binary(vec![0xde, 0xad]); // takes the Vec's buffer
+    /// let from_static = Message::binary(Bytes::from_static(&[0xde, 0xad]));
+    /// assert_eq!(from_vec, from_static);
+    /// assert!(matches!(from_vec, Message::Binary(_)));
+    /// ```
+    pub fn binary(data: impl Into<Bytes>) -> Self {
+        Message::Binary(data.into())
+    }
+
     /// The payload bytes.
     pub fn as_bytes(&self) -> &[u8] {
         match self {
             Message::Text(t) => t.as_bytes(),
+            Message::Binary(b) => b,
+        }
+    }
+
+    /// The payload, text or binary, as shared bytes (no copy).
+    ///
+    /// ```
+    /// use rfc6455::connection::Message;
+    ///
+    /// assert_eq!(Message::text("hi").into_bytes(), &b"hi"[..]);
+    /// assert_eq!(Message::binary(vec![7u8]).into_bytes(), &[7u8][..]);
+    /// ```
+    pub fn into_bytes(self) -> Bytes {
+        match self {
+            Message::Text(t) => t.into_bytes(),
             Message::Binary(b) => b,
         }
     }
@@ -94,6 +304,71 @@ impl Message {
     /// Whether the payload is empty.
     pub fn is_empty(&self) -> bool {
         self.as_bytes().is_empty()
+    }
+}
+
+impl From<Utf8Bytes> for Message {
+    /// A text message.
+    fn from(text: Utf8Bytes) -> Self {
+        Message::Text(text)
+    }
+}
+
+impl From<String> for Message {
+    /// A text message that takes over the string's buffer.
+    ///
+    /// ```
+    /// use rfc6455::connection::Message;
+    ///
+    /// let message: Message = format!("{}!", "hi").into();
+    /// assert_eq!(message, Message::text("hi!"));
+    /// ```
+    fn from(text: String) -> Self {
+        Message::Text(text.into())
+    }
+}
+
+impl From<&str> for Message {
+    /// A text message holding a copy of the text (see [`Utf8Bytes::from_static`] for one
+    /// without the copy).
+    ///
+    /// ```
+    /// use rfc6455::connection::Message;
+    ///
+    /// let message: Message = "hi".into();
+    /// assert!(matches!(&message, Message::Text(t) if t == "hi"));
+    /// ```
+    fn from(text: &str) -> Self {
+        Message::Text(text.into())
+    }
+}
+
+impl From<Vec<u8>> for Message {
+    /// A binary message that takes over the vector's buffer.
+    ///
+    /// ```
+    /// use rfc6455::connection::Message;
+    ///
+    /// let message: Message = vec![1u8, 2, 3].into();
+    /// assert!(matches!(&message, Message::Binary(b) if b == &[1u8, 2, 3][..]));
+    /// ```
+    fn from(data: Vec<u8>) -> Self {
+        Message::Binary(data.into())
+    }
+}
+
+impl From<Bytes> for Message {
+    /// A binary message sharing the bytes.
+    ///
+    /// ```
+    /// use rfc6455::bytes::Bytes;
+    /// use rfc6455::connection::Message;
+    ///
+    /// let message = Message::from(Bytes::from_static(b"\x00\x01"));
+    /// assert_eq!(message, Message::binary(vec![0u8, 1]));
+    /// ```
+    fn from(data: Bytes) -> Self {
+        Message::Binary(data)
     }
 }
 

@@ -1,7 +1,5 @@
 //! The send path: calls in, frames queued for the caller to write.
 
-use bytes::Bytes;
-
 use super::{Connection, DataKind, Message, Phase, SendError};
 use crate::Role;
 use crate::close::{CloseCode, CloseFrame};
@@ -189,11 +187,5 @@ impl Connection {
             Role::Server => None,
         };
         FrameHeader::new(fin, opcode, mask, len as u64)
-    }
-}
-
-impl From<Bytes> for Message {
-    fn from(data: Bytes) -> Self {
-        Message::Binary(data)
     }
 }

@@ -92,11 +92,6 @@ impl fmt::Display for ClientKey {
     }
 }
 
-/// Shorthand for [`ClientKey::from_nonce`].
-pub fn generate_key(nonce: [u8; 16]) -> ClientKey {
-    ClientKey::from_nonce(nonce)
-}
-
 /// A `Sec-WebSocket-Accept` value: base64 of SHA-1(key ‖ GUID), 28 characters.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct AcceptKey([u8; ACCEPT_LEN]);
@@ -145,11 +140,6 @@ impl fmt::Display for AcceptKey {
     }
 }
 
-/// Shorthand for [`AcceptKey::from_key`].
-pub fn accept_key(key: &[u8]) -> AcceptKey {
-    AcceptKey::from_key(key)
-}
-
 /// Whether `key` (already trimmed) is a valid `Sec-WebSocket-Key`: base64 that decodes to
 /// exactly 16 bytes (RFC 6455 section 4.2.1, item 5).
 pub(crate) fn is_valid_key(key: &[u8]) -> bool {
@@ -167,13 +157,13 @@ mod tests {
 
     #[test]
     fn rfc_example_accept() {
-        let accept = accept_key(b"dGhlIHNhbXBsZSBub25jZQ==");
+        let accept = AcceptKey::from_key(b"dGhlIHNhbXBsZSBub25jZQ==");
         assert_eq!(accept.as_str(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
 
     #[test]
     fn rfc_example_key_from_nonce() {
-        let key = generate_key(*b"the sample nonce");
+        let key = ClientKey::from_nonce(*b"the sample nonce");
         assert_eq!(key.as_str(), "dGhlIHNhbXBsZSBub25jZQ==");
         assert_eq!(key.accept_key().as_str(), "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=");
     }
@@ -184,7 +174,7 @@ mod tests {
         // 'x3JJHMbDL1EzLkh9GBhXDw==258EAFA5-E914-47DA-95CA-C5AB0DC85B11' |
         // openssl sha1 -binary | base64`.
         assert_eq!(
-            accept_key(b"x3JJHMbDL1EzLkh9GBhXDw==").as_str(),
+            AcceptKey::from_key(b"x3JJHMbDL1EzLkh9GBhXDw==").as_str(),
             "HSmrc0sMlYUkAGmm5OPpG2HaGWk="
         );
     }
@@ -192,7 +182,7 @@ mod tests {
     #[test]
     fn key_validation() {
         assert!(is_valid_key(b"dGhlIHNhbXBsZSBub25jZQ=="));
-        assert!(is_valid_key(generate_key([0xff; 16]).as_bytes()));
+        assert!(is_valid_key(ClientKey::from_nonce([0xff; 16]).as_bytes()));
         // 15 bytes encoded (no padding needed: 20 chars).
         assert!(!is_valid_key(b"dGhlIHNhbXBsZSBub25j"));
         // 17 bytes -> 24 chars with one '=': wrong decoded length.

@@ -183,10 +183,10 @@ impl<'a> ClientHandshake<'a> {
     }
 
     /// The bytes the head scanner has moved past since creation: its own position
-    /// bookkeeping, so a rescan would not change it (the crate's unit tests count the
-    /// bytes read and the `httparse` calls where they happen).
-    #[doc(hidden)]
-    pub fn bytes_scanned(&self) -> usize {
+    /// bookkeeping, so a rescan would not change it (the unit tests in `work.rs` count the
+    /// bytes read and the `httparse` calls where they happen). Test-only.
+    #[cfg(test)]
+    pub(crate) fn bytes_scanned(&self) -> usize {
         self.scanner.examined()
     }
 

@@ -4,7 +4,7 @@
 use ::http as h;
 use h::header::{HeaderMap, HeaderName, HeaderValue};
 
-use super::accept::{AcceptKey, ClientKey};
+use super::accept::ClientKey;
 use super::client::{ClientHandshake, ClientRequest, Response};
 use super::error::{BuildError, HandshakeError};
 use h::header::{
@@ -13,9 +13,9 @@ use h::header::{
     SEC_WEBSOCKET_PROTOCOL as SEC_PROTOCOL, SEC_WEBSOCKET_VERSION as SEC_VERSION, UPGRADE,
 };
 
-use super::headers::{HeaderSource, is_token};
+use super::headers::HeaderSource;
 use super::server::{Request, ServerResponse, validate_request};
-use super::write::{check_extensions, check_extra_headers};
+use super::write::check_extra_headers;
 
 fn insert(
     map: &mut HeaderMap,
@@ -103,70 +103,56 @@ impl<'b> Request<'b> {
         &self,
         response: &ServerResponse<'_>,
     ) -> Result<h::Response<()>, BuildError> {
+        // `check_offered` leaves a subprotocol that is a token (one of the offers, all
+        // checked when the request was parsed) and valid extensions.
         self.check_offered(response)?;
-        http_response(&self.accept_key(), response)
-    }
-}
-
-/// A `101 Switching Protocols` response as an `http::Response`, without checking the
-/// selection against the client's offers (see [`write_response`](super::write_response)).
-///
-/// # Errors
-///
-/// As [`write_response`](super::write_response), without `BufferTooSmall`.
-pub fn http_response(
-    accept: &AcceptKey,
-    response: &ServerResponse<'_>,
-) -> Result<h::Response<()>, BuildError> {
-    check_extensions(response.extensions)?;
-    check_extra_headers(response.extra_headers)?;
-    let mut map = HeaderMap::new();
-    insert(
-        &mut map,
-        UPGRADE,
-        "websocket",
-        BuildError::InvalidField { field: "upgrade" },
-    )?;
-    insert(
-        &mut map,
-        CONNECTION,
-        "Upgrade",
-        BuildError::InvalidField {
-            field: "connection",
-        },
-    )?;
-    insert(
-        &mut map,
-        SEC_ACCEPT,
-        accept.as_str(),
-        BuildError::InvalidField { field: "accept" },
-    )?;
-    if let Some(p) = response.protocol {
-        if !is_token(p.as_bytes()) {
-            return Err(BuildError::InvalidProtocol { index: 0 });
+        check_extra_headers(response.extra_headers)?;
+        let accept = self.accept_key();
+        let mut map = HeaderMap::new();
+        insert(
+            &mut map,
+            UPGRADE,
+            "websocket",
+            BuildError::InvalidField { field: "upgrade" },
+        )?;
+        insert(
+            &mut map,
+            CONNECTION,
+            "Upgrade",
+            BuildError::InvalidField {
+                field: "connection",
+            },
+        )?;
+        insert(
+            &mut map,
+            SEC_ACCEPT,
+            accept.as_str(),
+            BuildError::InvalidField { field: "accept" },
+        )?;
+        if let Some(p) = response.protocol {
+            insert(
+                &mut map,
+                SEC_PROTOCOL,
+                p,
+                BuildError::InvalidProtocol { index: 0 },
+            )?;
         }
-        insert(
-            &mut map,
-            SEC_PROTOCOL,
-            p,
-            BuildError::InvalidProtocol { index: 0 },
-        )?;
+        if !response.extensions.is_empty() {
+            let list = joined(response.extensions);
+            insert(
+                &mut map,
+                SEC_EXTENSIONS,
+                &list,
+                BuildError::InvalidExtension { index: 0 },
+            )?;
+        }
+        extras(&mut map, response.extra_headers)?;
+        let mut out = h::Response::new(());
+        *out.status_mut() = h::StatusCode::SWITCHING_PROTOCOLS;
+        *out.version_mut() = h::Version::HTTP_11;
+        *out.headers_mut() = map;
+        Ok(out)
     }
-    if !response.extensions.is_empty() {
-        let list = joined(response.extensions);
-        insert(
-            &mut map,
-            SEC_EXTENSIONS,
-            &list,
-            BuildError::InvalidExtension { index: 0 },
-        )?;
-    }
-    extras(&mut map, response.extra_headers)?;
-    let mut out = h::Response::new(());
-    *out.status_mut() = h::StatusCode::SWITCHING_PROTOCOLS;
-    *out.version_mut() = h::Version::HTTP_11;
-    *out.headers_mut() = map;
-    Ok(out)
 }
 
 impl HandshakeError {

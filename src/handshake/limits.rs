@@ -4,14 +4,17 @@
 use super::error::{HandshakeError, SyntaxError};
 
 /// The most header lines any [`Limits`] can allow: the size of the stack array handed to
-/// `httparse`. A larger [`Limits::max_headers`] acts as this value.
-pub const HEADER_CAPACITY: usize = 128;
+/// `httparse`. A larger [`Limits::max_headers`] acts as this value (documented there as
+/// 128: keep the two in step).
+pub(crate) const HEADER_CAPACITY: usize = 128;
 
 /// Limits on a peer's HTTP head, checked while its bytes arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Limits {
-    /// The most header lines (not counting the start line). Default 64; values above
-    /// [`HEADER_CAPACITY`] act as [`HEADER_CAPACITY`].
+    /// The most header lines (not counting the start line). Default 64. Values above 128
+    /// act as 128: the parser keeps the header fields in a stack array of 128 entries, so
+    /// the handshake needs no heap; a head with more lines fails with
+    /// [`HandshakeError::TooManyHeaders`] `{ limit: 128 }` (HTTP 431).
     pub max_headers: usize,
     /// The most bytes of the head: start line, header lines and the blank line that ends
     /// them. Default 8 KiB.
@@ -33,7 +36,7 @@ impl Limits {
     }
 
     /// The header count limit in force: `max_headers` capped at [`HEADER_CAPACITY`].
-    pub const fn effective_max_headers(&self) -> usize {
+    pub(crate) const fn effective_max_headers(&self) -> usize {
         if self.max_headers < HEADER_CAPACITY {
             self.max_headers
         } else {
@@ -112,6 +115,7 @@ impl HeadScanner {
         self.examined = examined;
     }
 
+    #[cfg(test)]
     pub(crate) fn examined(&self) -> usize {
         self.examined
     }

@@ -99,12 +99,7 @@ mod url;
 pub(crate) mod work;
 mod write;
 
-#[cfg(feature = "http")]
-#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
-pub use self::http::http_response;
-pub use accept::{
-    ACCEPT_LEN, AcceptKey, ClientKey, KEY_LEN, WEBSOCKET_GUID, accept_key, generate_key,
-};
+pub use accept::{ACCEPT_LEN, AcceptKey, ClientKey, KEY_LEN, WEBSOCKET_GUID};
 pub use client::{ClientHandshake, ClientRequest, Response};
 pub use error::{BuildError, HandshakeError, SyntaxError};
 pub use extensions::{
@@ -112,10 +107,10 @@ pub use extensions::{
     parse_extension_list,
 };
 pub use headers::{Extensions, HeaderIter, Protocols};
-pub use limits::{HEADER_CAPACITY, Limits};
+pub use limits::Limits;
 #[cfg(feature = "alloc")]
 pub(crate) use server::RequestSpans;
-pub use server::{Request, ServerHandshake, ServerResponse, write_response};
+pub use server::{Request, ServerHandshake, ServerResponse};
 pub use url::{UrlError, WsUrl, parse_ws_url};
 pub use write::{BAD_REQUEST, HEADERS_TOO_LARGE, UPGRADE_REQUIRED, write_rejection};
 

@@ -48,10 +48,10 @@ impl ServerHandshake {
     }
 
     /// The bytes the head scanner has moved past since creation: its own position
-    /// bookkeeping, so a rescan would not change it (the crate's unit tests count the
-    /// bytes read and the `httparse` calls where they happen).
-    #[doc(hidden)]
-    pub fn bytes_scanned(&self) -> usize {
+    /// bookkeeping, so a rescan would not change it (the unit tests in `work.rs` count the
+    /// bytes read and the `httparse` calls where they happen). Test-only.
+    #[cfg(test)]
+    pub(crate) fn bytes_scanned(&self) -> usize {
         self.scanner.examined()
     }
 
@@ -211,15 +211,18 @@ impl<'b> Request<'b> {
     /// # Errors
     ///
     /// [`BuildError::ProtocolNotOffered`] / [`BuildError::ExtensionNotOffered`] if the
-    /// response selects something the client did not offer, and the errors of
-    /// [`write_response`].
+    /// response selects something the client did not offer,
+    /// [`BuildError::InvalidExtension`] for an extension that is not a valid
+    /// `Sec-WebSocket-Extensions` value, [`BuildError::InvalidHeader`] /
+    /// [`BuildError::ReservedHeader`] for an extra header that is malformed or one the
+    /// handshake writes itself, and [`BuildError::BufferTooSmall`] with the length needed.
     pub fn write_response(
         &self,
         response: &ServerResponse<'_>,
         out: &mut [u8],
     ) -> Result<usize, BuildError> {
         self.check_offered(response)?;
-        write_response(&self.accept_key(), response, out)
+        write_accept(&self.accept_key(), response, out)
     }
 
     /// [`write_response`](Self::write_response) into a new vector.
@@ -234,7 +237,7 @@ impl<'b> Request<'b> {
         response: &ServerResponse<'_>,
     ) -> Result<alloc::vec::Vec<u8>, BuildError> {
         self.check_offered(response)?;
-        super::to_vec(|out| write_response(&self.accept_key(), response, out))
+        super::to_vec(|out| write_accept(&self.accept_key(), response, out))
     }
 }
 
@@ -303,26 +306,15 @@ pub struct ServerResponse<'a> {
     pub extra_headers: &'a [(&'a str, &'a str)],
 }
 
-/// Writes a `101 Switching Protocols` response with the given accept value into `out`;
-/// returns the bytes written. Unlike [`Request::write_response`], this does not check the
-/// selection against the client's offers.
-///
-/// # Errors
-///
-/// [`BuildError::InvalidProtocol`] (index 0) for a subprotocol that is not a token,
-/// [`BuildError::InvalidExtension`], [`BuildError::InvalidHeader`],
-/// [`BuildError::ReservedHeader`], [`BuildError::BufferTooSmall`].
-pub fn write_response(
+/// Writes the `101 Switching Protocols` response with the given accept value into `out`;
+/// returns the bytes written. The selection must have passed [`Request::check_offered`]:
+/// an offered subprotocol is a token (the request's offers were checked when it was
+/// parsed) and the extensions were checked there, so only the extra headers are left.
+fn write_accept(
     accept: &AcceptKey,
     response: &ServerResponse<'_>,
     out: &mut [u8],
 ) -> Result<usize, BuildError> {
-    if let Some(p) = response.protocol {
-        if !is_token(p.as_bytes()) {
-            return Err(BuildError::InvalidProtocol { index: 0 });
-        }
-    }
-    check_extensions(response.extensions)?;
     check_extra_headers(response.extra_headers)?;
     let mut w = Out::new(out);
     w.put(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n");

@@ -320,6 +320,262 @@ mod tests {
         }
     }
 
+    /// The bound from the module comment for a scan that stopped after `scanned` (an error
+    /// or a partial head): every byte up to there read, no byte after it beyond the line
+    /// search's word, and `httparse` never called.
+    fn check_stopped(work: Work, scanned: &[u8], how: &str) {
+        let n = scanned.len();
+        let lf = scanned.iter().filter(|&&b| b == b'\n').count();
+        assert!(work.read >= n, "{how}: {work:?}, stopped at {n}");
+        assert!(
+            work.read <= n + 7 * lf,
+            "{how}: {work:?}, stopped at {n}, {lf} LF"
+        );
+        assert_eq!(work.parses, 0, "{how}: {work:?}");
+    }
+
+    /// A start line and `lines` header lines `a:b`, then the blank line.
+    fn tiny_headers(start: &[u8], lines: usize) -> Vec<u8> {
+        let mut input = start.to_vec();
+        for _ in 0..lines {
+            input.extend_from_slice(b"a:b\r\n");
+        }
+        input.extend_from_slice(b"\r\n");
+        input
+    }
+
+    #[test]
+    fn a_head_over_the_header_limit_is_read_up_to_the_line_over_it_and_no_further() {
+        // 10,000 header lines, shown whole: the scan stops at the first byte of the line
+        // over the limit (or at the head limit) instead of reading the 50 KB.
+        let input = tiny_headers(b"GET / HTTP/1.1\r\n", 10_000);
+        let big = 1 << 20;
+        let cases = [
+            (
+                Limits::default(),
+                HandshakeError::TooManyHeaders { limit: 64 },
+                16 + 64 * 5 + 1,
+            ),
+            // Any larger count acts as the parser's capacity, 128.
+            (
+                Limits {
+                    max_headers: 10_000,
+                    max_head_bytes: big,
+                },
+                HandshakeError::TooManyHeaders { limit: 128 },
+                16 + 128 * 5 + 1,
+            ),
+            (
+                Limits {
+                    max_headers: 64,
+                    max_head_bytes: 256,
+                },
+                HandshakeError::HeadTooLarge { limit: 256 },
+                256,
+            ),
+        ];
+        for (limits, err, at) in cases {
+            let mut p = ServerHandshake::new(limits);
+            take();
+            assert_eq!(p.parse(&input).map(|_| ()), Err(err), "{limits:?}");
+            check_stopped(take(), &input[..at], "whole");
+            assert_eq!(p.bytes_scanned(), at, "{limits:?}");
+            // Asked again with all of it: the error sticks and nothing more is read.
+            for _ in 0..100 {
+                assert_eq!(p.parse(&input).map(|_| ()), Err(err));
+            }
+            assert_eq!(take(), Work::default());
+            assert_eq!(p.bytes_scanned(), at);
+        }
+        // A server's response with 10,000 headers.
+        let status = b"HTTP/1.1 101 Switching Protocols\r\n";
+        let response = tiny_headers(status, 10_000);
+        let request = ClientRequest::new("server.example.com", "/chat");
+        let key = ClientKey::from_nonce(NONCE);
+        let mut h = ClientHandshake::new(&request, &key);
+        take();
+        assert_eq!(
+            h.parse_response(&response).map(|_| ()),
+            Err(HandshakeError::TooManyHeaders { limit: 64 })
+        );
+        let at = status.len() + 64 * 5 + 1;
+        check_stopped(take(), &response[..at], "client, whole");
+        assert_eq!(h.bytes_scanned(), at);
+    }
+
+    /// `start`, then `filler` repeated, `len` bytes in all.
+    fn endless(start: &[u8], filler: &[u8], len: usize) -> Vec<u8> {
+        let mut v = start.to_vec();
+        while v.len() < len {
+            v.extend_from_slice(filler);
+        }
+        v.truncate(len);
+        v
+    }
+
+    #[test]
+    fn a_head_that_never_ends_is_read_once_up_to_the_limit() {
+        let max = Limits::DEFAULT_MAX_HEAD_BYTES;
+        let err = HandshakeError::HeadTooLarge { limit: max };
+        let cases: [(&[u8], &[u8]); 3] = [
+            (b"GET / HTTP/1.1\r\nHost: a\r\nX-Slow: ", b"a"),
+            (b"GET /", b"a"),
+            (b"\r\n", b"\r\n"),
+        ];
+        for (start, filler) in cases {
+            let input = endless(start, filler, 3 * max);
+            let how = core::str::from_utf8(start).unwrap();
+            // Whole.
+            let mut p = ServerHandshake::default();
+            take();
+            assert_eq!(p.parse(&input).map(|_| ()), Err(err), "{how:?}");
+            check_stopped(take(), &input[..max], how);
+            assert_eq!(p.bytes_scanned(), max, "{how:?}");
+            // One byte per call: each byte read exactly once, the error at the limit.
+            let mut p = ServerHandshake::default();
+            let failed_at = (1..=input.len()).find(|&n| p.parse(&input[..n]).is_err());
+            assert_eq!(failed_at, Some(max), "{how:?}");
+            let work = take();
+            check_stopped(work, &input[..max], how);
+            assert_eq!(work.read, max, "{how:?}: {work:?}");
+            // However much more arrives, nothing more is read.
+            assert_eq!(p.parse(&input).map(|_| ()), Err(err), "{how:?}");
+            assert_eq!(take(), Work::default(), "{how:?}");
+            assert_eq!(p.bytes_scanned(), max, "{how:?}");
+        }
+        // A client reading a server's endless header.
+        let input = endless(
+            b"HTTP/1.1 101 Switching Protocols\r\nX-Slow: ",
+            b"z",
+            2 * max,
+        );
+        let request = ClientRequest::new("server.example.com", "/chat");
+        let key = ClientKey::from_nonce(NONCE);
+        let mut h = ClientHandshake::new(&request, &key);
+        take();
+        let failed_at = (1..=input.len()).find(|&n| h.parse_response(&input[..n]).is_err());
+        assert_eq!(failed_at, Some(max));
+        let work = take();
+        check_stopped(work, &input[..max], "client");
+        assert_eq!((work.read, h.bytes_scanned()), (max, max));
+    }
+
+    /// One parse call: the outcome, without the borrowed value.
+    type Outcome = Result<Option<usize>, HandshakeError>;
+
+    /// Feeds `data` growing by `next()` bytes per call until an outcome other than
+    /// partial, or the end of the data; returns it and the work counted.
+    fn run(
+        data: &[u8],
+        mut next: impl FnMut() -> usize,
+        parse: &mut dyn FnMut(&[u8]) -> Outcome,
+    ) -> (Outcome, Work) {
+        take();
+        let mut shown = 0;
+        loop {
+            shown = data.len().min(shown + next().max(1));
+            let outcome = parse(&data[..shown]);
+            if outcome != Ok(None) || shown == data.len() {
+                return (outcome, take());
+            }
+        }
+    }
+
+    /// What the fuzz targets check on the public API (`tests/handshake_fuzz_checks.rs`),
+    /// with the work counted here: on generated heads, valid, broken and unfinished,
+    /// under small limits, fed whole, one byte per call and in random pieces, the outcome
+    /// and the bytes scanned agree, the scan never passes the input, every byte up to
+    /// where it stopped is read and none again beyond the line search's word, and
+    /// `httparse` runs at most once, on exactly the head.
+    #[test]
+    fn generated_heads_are_read_once_whole_or_split() {
+        const PIECES: &[&[u8]] = &[
+            b"GET /chat HTTP/1.1\r\n",
+            b"HTTP/1.1 101 Switching Protocols\r\n",
+            b"Host: server.example.com\r\n",
+            b"Upgrade: websocket\r\n",
+            b"Connection: Upgrade\r\n",
+            b"Sec-WebSocket-Version: 13\r\n",
+            b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n",
+            b"Sec-WebSocket-Accept: s3pPLMBiTxaQ9kYGzzhZRbK+xOo=\r\n",
+            b"X-Long-Header: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
+            b"\r\n",
+            b"\n",
+            b"\r",
+            b"a",
+            b": ",
+        ];
+        let request = ClientRequest::new("server.example.com", "/chat");
+        let key = ClientKey::from_nonce(NONCE);
+        for seed in 1..=400u64 {
+            let mut rng = Rng(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+            let mut data = Vec::new();
+            match rng.below(3) {
+                // Any sequence of the pieces.
+                0 => {
+                    for _ in 0..1 + rng.below(40) {
+                        data.extend_from_slice(PIECES[rng.below(PIECES.len())]);
+                    }
+                }
+                // A valid request or response with padding lines, maybe cut short.
+                mode => {
+                    let start = if mode == 1 { REQUEST } else { RESPONSE };
+                    let line = 16 + rng.below(100);
+                    let len = start.len() + 2 + (1 + rng.below(6)) * line;
+                    data = padded(start, len, line);
+                    if rng.below(2) == 0 {
+                        data.truncate(rng.below(data.len()));
+                    }
+                    data.extend_from_slice(TRAILER);
+                }
+            }
+            let limits = Limits {
+                max_headers: rng.below(14),
+                max_head_bytes: 32 + rng.below(900),
+            };
+            for side in ["server", "client"] {
+                let mut results = Vec::new();
+                for split in 0..3 {
+                    let mut server = ServerHandshake::new(limits);
+                    let mut client = ClientHandshake::with_limits(&request, &key, limits);
+                    let mut parse = |buf: &[u8]| -> Outcome {
+                        if side == "server" {
+                            Ok(server.parse(buf)?.complete().map(|(_, n)| n))
+                        } else {
+                            Ok(client.parse_response(buf)?.complete().map(|(_, n)| n))
+                        }
+                    };
+                    let (outcome, work) = match split {
+                        0 => run(&data, || usize::MAX / 2, &mut parse),
+                        1 => run(&data, || 1, &mut parse),
+                        _ => run(&data, || 1 + rng.below(50), &mut parse),
+                    };
+                    let scanned = if side == "server" {
+                        server.bytes_scanned()
+                    } else {
+                        client.bytes_scanned()
+                    };
+                    let how = format!("seed {seed}, {side}, split {split}: {outcome:?}");
+                    assert!(scanned <= data.len(), "{how}");
+                    let stopped = &data[..scanned];
+                    let lf = stopped.iter().filter(|&&b| b == b'\n').count();
+                    assert!(work.read >= scanned, "{how}: {work:?}, {scanned}");
+                    assert!(work.read <= scanned + 7 * lf, "{how}: {work:?}, {scanned}");
+                    assert!(work.parses <= 1, "{how}: {work:?}");
+                    if let Ok(Some(consumed)) = outcome {
+                        assert_eq!((work.parses, work.parsed), (1, consumed), "{how}");
+                        assert_eq!(scanned, consumed, "{how}");
+                    }
+                    results.push((outcome, scanned));
+                }
+                assert!(
+                    results.iter().all(|r| *r == results[0]),
+                    "seed {seed}, {side}: {results:?}"
+                );
+            }
+        }
+    }
+
     /// The same heads through the connection's opening handshake, one byte per
     /// `receive`, then `poll_event`.
     #[cfg(feature = "alloc")]

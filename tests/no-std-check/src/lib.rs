@@ -13,8 +13,8 @@ use rfc6455::frame::{
     Decoded, Decoder, DecoderConfig, FrameHeader, OpCode, Rsv, encode_frame, encode_frame_in_place,
 };
 use rfc6455::handshake::{
-    ClientHandshake, ClientKey, ClientRequest, Limits, ServerHandshake, ServerResponse, Status,
-    accept_key,
+    AcceptKey, ClientHandshake, ClientKey, ClientRequest, Limits, ServerHandshake, ServerResponse,
+    Status,
 };
 use rfc6455::mask;
 use rfc6455::utf8::Utf8Validator;
@@ -135,7 +135,7 @@ pub struct ServerIo {
     pub path: [u8; 64],
     /// Out: the length of `path`.
     pub path_len: u32,
-    /// Out: `accept_key` applied to the key found.
+    /// Out: `AcceptKey::from_key` applied to the key found.
     pub accept: [u8; 28],
     /// Out: the head's length; the rest of `request` belongs to the connection.
     pub consumed: u32,
@@ -173,7 +173,7 @@ pub extern "C" fn rfc6455_no_std_server(io: &mut ServerIo) -> u32 {
         return 33;
     };
     (io.key_len, io.path_len) = (key_len, path_len);
-    io.accept = *accept_key(request.key().as_bytes()).as_bytes();
+    io.accept = *AcceptKey::from_key(request.key().as_bytes()).as_bytes();
     io.consumed = consumed as u32;
     let response = ServerResponse {
         protocol: request.protocols().find(|p| *p == "chat"),
