@@ -152,7 +152,11 @@ impl Pair {
                 Ok(Some(rec)) => rec,
                 Err(e) => {
                     assert!(self.receiver_close.is_none(), "error after close: {e:?}");
-                    self.receiver_close = Some(Some(e.close_code().0));
+                    self.receiver_close = Some(Some(
+                        e.close_code()
+                            .expect("errors after the handshake have a close code")
+                            .0,
+                    ));
                     self.got.push(Ev::Error(Fail::from(e)));
                     continue;
                 }
@@ -417,8 +421,14 @@ fuzz_target!(|data: &[u8]| {
         config.max_message_size = u64::from(message) * 64;
     }
     let mut pair = Pair {
-        sender: match sender_role { rfc6455::Role::Server => Connection::upgraded_server(Config::default()), rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0xC3; 32]) },
-        receiver: match receiver_role { rfc6455::Role::Server => Connection::upgraded_server(config), rfc6455::Role::Client => Connection::upgraded_client(config, [0x3C; 32]) },
+        sender: match sender_role {
+            rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+            rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [0xC3; 32]),
+        },
+        receiver: match receiver_role {
+            rfc6455::Role::Server => Connection::upgraded_server(config),
+            rfc6455::Role::Client => Connection::upgraded_client(config, [0x3C; 32]),
+        },
         model: SendModel::default(),
         expect: Expect {
             config,

@@ -154,7 +154,9 @@ impl Rec {
             Event::Pong(p) => Rec::Pong(p.to_vec()),
             Event::Closed(c) => Rec::Closed(c.code.0, c.reason),
             // The targets build open connections (`Connection::new`): no handshake events.
-            Event::Accepted(_) | Event::Request(_) => panic!("handshake event on an open connection"),
+            Event::Accepted(_) | Event::Request(_) => {
+                panic!("handshake event on an open connection")
+            }
         }
     }
 
