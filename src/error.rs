@@ -63,16 +63,16 @@ layers! {
     /// [`http_status`](Self::http_status) say what the peer was, or must be, told.
     ///
     /// ```
-    /// use rfc6455::connection::{Config, Connection};
-    /// use rfc6455::handshake::ClientRequest;
+    /// use rfc6455::handshake::parse_ws_url;
     ///
-    /// fn first_bytes(host: &str) -> Result<usize, rfc6455::Error> {
-    ///     let request = ClientRequest::new(host, "/");
-    ///     let client = Connection::client(Config::default(), [7; 32], &request)?; // BuildError
-    ///     Ok(client.pending_output_len())
+    /// // A `UrlError` here; a `BuildError` from `Connection::client`, a `ProtocolError` from
+    /// // `poll_event`: all through the same `?`.
+    /// fn host_of(url: &str) -> Result<&str, rfc6455::Error> {
+    ///     Ok(parse_ws_url(url)?.host)
     /// }
-    /// assert!(first_bytes("example.com").is_ok());
-    /// assert!(first_bytes("bad host").is_err());
+    /// assert_eq!(host_of("ws://example.com/chat")?, "example.com");
+    /// assert!(host_of("http://example.com/").is_err());
+    /// # Ok::<(), rfc6455::Error>(())
     /// ```
     pub enum Error {
         /// The peer broke the protocol or a limit after the opening handshake, on a

@@ -258,8 +258,12 @@ impl<'b> Request<'b> {
     /// Where this request's parts lie in `head`, the bytes it was parsed from; `None` for
     /// a request built from an `http` header map.
     pub(crate) fn spans(&self, head: &[u8]) -> Option<RequestSpans> {
-        let HeaderSource::Raw(block) = self.headers else {
-            return None;
+        // A single pattern without the `http` feature, two with it.
+        #[allow(clippy::infallible_destructuring_match)]
+        let block = match self.headers {
+            HeaderSource::Raw(block) => block,
+            #[cfg(feature = "http")]
+            HeaderSource::Http(_) => return None,
         };
         let base = head.as_ptr() as usize;
         let span = |part: &[u8]| {
