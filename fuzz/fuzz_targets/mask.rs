@@ -22,8 +22,13 @@ fuzz_target!(|data: &[u8]| {
     let start = (shape & 15) as usize;
     let len = payload.len();
 
-    let mut want = payload.to_vec();
-    mask::apply_bytewise(&mut want, key, offset);
+    // The byte loop of RFC 6455 section 5.3 (`offset % 4` first: `offset + i` could
+    // overflow).
+    let want: Vec<u8> = payload
+        .iter()
+        .enumerate()
+        .map(|(i, b)| b ^ key[(offset % 4 + i) % 4])
+        .collect();
 
     // In place, starting at a chosen alignment inside a larger buffer.
     let mut buf = vec![0xA5u8; start + len + 8];

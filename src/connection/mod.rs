@@ -29,7 +29,6 @@
 #![forbid(unsafe_code)]
 
 mod control;
-mod copy;
 mod error;
 mod event;
 mod input;

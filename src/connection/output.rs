@@ -12,37 +12,12 @@ use alloc::vec::Vec;
 use bytes::{Buf, Bytes};
 
 use crate::frame::FrameHeader;
-use crate::mask;
+use crate::frame::header::write_header;
+use crate::frame::write_frame;
 
 /// Payloads at least this large are queued by reference instead of copied, when they
 /// need no masking.
 const SHARE_THRESHOLD: usize = 4096;
-
-/// Write `header` at the start of `dst` (at least `header.encoded_len()` bytes long).
-#[inline(always)]
-fn put_header(dst: &mut [u8], header: &FrameHeader) {
-    dst[0] = header.first_byte();
-    let mask_bit = if header.mask.is_some() { 0x80 } else { 0 };
-    let at = match header.payload_len {
-        n @ 0..=125 => {
-            dst[1] = mask_bit | n as u8;
-            2
-        }
-        n @ 126..=0xFFFF => {
-            dst[1] = mask_bit | 126;
-            dst[2..4].copy_from_slice(&(n as u16).to_be_bytes());
-            4
-        }
-        n => {
-            dst[1] = mask_bit | 127;
-            dst[2..10].copy_from_slice(&n.to_be_bytes());
-            10
-        }
-    };
-    if let Some(key) = header.mask {
-        dst[at..at + 4].copy_from_slice(&key);
-    }
-}
 
 /// A stretch of pending output, in order.
 #[derive(Debug)]
@@ -122,47 +97,16 @@ impl Output {
         self.head = 0;
     }
 
-    /// Append a frame whose payload is copied (and masked, when the header has a key).
+    /// Append a frame whose payload is copied (and masked, when the header has a key),
+    /// with the frame layer's writer; a small frame into existing room is inlined into the
+    /// caller.
     #[inline]
     pub(crate) fn push_frame(&mut self, header: &FrameHeader, payload: &[u8]) {
-        // The common small frame, when the buffer has room: a two-byte header (six with
-        // a masking key) and a short copy, inlined into the caller.
-        let head_len = if header.mask.is_some() { 6 } else { 2 };
-        let total = head_len + payload.len();
-        if payload.len() <= 32 && self.buf.len() - self.end >= total {
-            debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
-            let dst = &mut self.buf[self.end..self.end + total];
-            dst[0] = header.first_byte();
-            match header.mask {
-                Some(key) => {
-                    dst[1] = 0x80 | payload.len() as u8;
-                    dst[2..6].copy_from_slice(&key);
-                    mask::copy_masked_short(&mut dst[6..], payload, key);
-                }
-                None => {
-                    dst[1] = payload.len() as u8;
-                    mask::copy(&mut dst[2..], payload);
-                }
-            }
-            self.commit(total);
-            return;
-        }
-        self.push_frame_any(header, payload);
-    }
-
-    fn push_frame_any(&mut self, header: &FrameHeader, payload: &[u8]) {
         // The connection builds headers from checked parts only.
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
-        let head_len = header.encoded_len();
-        let total = head_len + payload.len();
+        let total = header.encoded_len() + payload.len();
         let dst = self.room(total);
-        put_header(dst, header);
-        let body = &mut dst[head_len..];
-        match header.mask {
-            // One pass over the source: copy and mask together.
-            Some(key) => mask::copy_masked(body, payload, key, 0),
-            None => mask::copy(body, payload),
-        }
+        write_frame(dst, header, payload);
         self.commit(total);
     }
 
@@ -180,7 +124,7 @@ impl Output {
         }
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
         let head_len = header.encoded_len();
-        put_header(self.room(head_len), header);
+        write_header(self.room(head_len), header);
         self.commit(head_len);
         self.len += payload.len();
         self.pieces.push_back(Piece::Own(self.end));
@@ -311,30 +255,6 @@ mod tests {
     use super::*;
     use crate::frame::{OpCode, Rsv};
 
-    #[test]
-    fn put_header_writes_what_encode_writes() {
-        for len in [0u64, 1, 125, 126, 65535, 65536, u32::MAX as u64 + 7] {
-            for mask in [None, Some([1, 2, 3, 4])] {
-                for (fin, opcode) in [
-                    (true, OpCode::Text),
-                    (false, OpCode::Binary),
-                    (true, OpCode::Ping),
-                ] {
-                    if opcode.is_control() && len > 125 {
-                        continue;
-                    }
-                    let mut header = FrameHeader::new(fin, opcode, mask, len);
-                    header.rsv = Rsv::RSV1;
-                    let mut buf = [0xEEu8; 20];
-                    put_header(&mut buf, &header);
-                    let n = header.encoded_len();
-                    assert_eq!(&buf[..n], header.encode().unwrap().as_bytes(), "{header:?}");
-                    assert!(buf[n..].iter().all(|&b| b == 0xEE), "wrote past the header");
-                }
-            }
-        }
-    }
-
     /// Numbers below `bound` from a xorshift generator started at `seed`.
     fn xorshift(mut rng: u64) -> impl FnMut(usize) -> usize {
         move |bound| {
@@ -373,7 +293,7 @@ mod tests {
             let mut expected = header.encode().unwrap().as_bytes().to_vec();
             let mut body = payload.to_vec();
             if let Some(key) = mask {
-                mask::apply(&mut body, key, 0);
+                crate::mask::apply(&mut body, key, 0);
             }
             expected.extend_from_slice(&body);
             let head_before_push = out.head;
