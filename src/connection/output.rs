@@ -37,13 +37,18 @@ pub(crate) struct Output {
     buf: Vec<u8>,
     head: usize,
     end: usize,
-    len: usize,
+    /// The bytes of the shared payloads in `pieces` not yet written. The pending count is
+    /// `end - head + shared`, computed rather than kept beside `end`: updating both on
+    /// every push let the compiler pair them into one 16-byte store and load, which the
+    /// CPU could not forward from the separate 8-byte stores of `advance`, and cost about
+    /// 2.5 ns per small frame (`perf annotate` of the compare bench's encode rows).
+    shared: usize,
 }
 
 impl Output {
     #[inline]
     pub(crate) fn len(&self) -> usize {
-        self.len
+        self.end - self.head + self.shared
     }
 
     /// `n` bytes of room at the end of the pending bytes, to be filled and then counted
@@ -59,7 +64,6 @@ impl Output {
     #[inline]
     fn commit(&mut self, n: usize) {
         self.end += n;
-        self.len += n;
     }
 
     #[cold]
@@ -126,7 +130,7 @@ impl Output {
         let head_len = header.encoded_len();
         write_header(self.room(head_len), header);
         self.commit(head_len);
-        self.len += payload.len();
+        self.shared += payload.len();
         self.pieces.push_back(Piece::Own(self.end));
         self.pieces.push_back(Piece::Shared(payload));
     }
@@ -141,10 +145,9 @@ impl Output {
     #[inline]
     pub(crate) fn slices(&self) -> Slices<'_> {
         Slices {
-            pieces: self.pieces.iter(),
+            pieces: (!self.pieces.is_empty()).then(|| self.pieces.iter()),
             buf: &self.buf[..self.end],
             at: self.head,
-            tail_done: false,
         }
     }
 
@@ -152,7 +155,7 @@ impl Output {
     /// reference) and the buffer if it holds more than `keep` bytes. Returns the bytes
     /// given back.
     pub(crate) fn shrink(&mut self, keep: usize) -> usize {
-        if self.len > 0 {
+        if self.len() > 0 {
             return 0;
         }
         let mut freed = self.pieces.capacity() * core::mem::size_of::<Piece>();
@@ -169,9 +172,9 @@ impl Output {
     /// reuse unless it grew past `retain` bytes.
     #[inline]
     pub(crate) fn advance(&mut self, n: usize, retain: usize) {
-        if n >= self.len {
+        if n >= self.len() {
             // All written (the common case): no need to walk the pieces.
-            self.len = 0;
+            self.shared = 0;
             self.head = 0;
             self.end = 0;
             if !self.pieces.is_empty() {
@@ -182,7 +185,6 @@ impl Output {
             }
             return;
         }
-        self.len -= n;
         self.advance_partly(n);
     }
 
@@ -200,6 +202,7 @@ impl Output {
                 Some(Piece::Shared(payload)) => {
                     let step = n.min(payload.len());
                     payload.advance(step);
+                    self.shared -= step;
                     n -= step;
                     if payload.is_empty() {
                         self.pieces.pop_front();
@@ -216,12 +219,13 @@ impl Output {
 
 /// The iterator behind [`Output::slices`]: non-empty slices, in order.
 pub(crate) struct Slices<'a> {
-    pieces: alloc::collections::vec_deque::Iter<'a, Piece>,
-    /// The buffer up to the end of the pending bytes.
+    /// The pieces still to go; `None` when there are none, the common case, which is then
+    /// one slice of the buffer with no walk over an empty queue.
+    pieces: Option<alloc::collections::vec_deque::Iter<'a, Piece>>,
+    /// The buffer up to the end of the pending bytes; empty once its tail was returned.
     buf: &'a [u8],
     /// Where the next stretch of the buffer starts.
     at: usize,
-    tail_done: bool,
 }
 
 impl<'a> Iterator for Slices<'a> {
@@ -229,24 +233,27 @@ impl<'a> Iterator for Slices<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<&'a [u8]> {
-        loop {
-            let slice: &'a [u8] = match self.pieces.next() {
-                Some(Piece::Own(offset)) => {
-                    let s = &self.buf[self.at..*offset];
-                    self.at = *offset;
-                    s
+        if let Some(pieces) = &mut self.pieces {
+            for piece in pieces {
+                let slice: &'a [u8] = match piece {
+                    Piece::Own(offset) => {
+                        let s = &self.buf[self.at..*offset];
+                        self.at = *offset;
+                        s
+                    }
+                    Piece::Shared(payload) => payload,
+                };
+                if !slice.is_empty() {
+                    return Some(slice);
                 }
-                Some(Piece::Shared(payload)) => payload,
-                None if self.tail_done => return None,
-                None => {
-                    self.tail_done = true;
-                    &self.buf[self.at..]
-                }
-            };
-            if !slice.is_empty() {
-                return Some(slice);
             }
+            self.pieces = None;
         }
+        // What follows the last piece, once.
+        let tail = self.buf.get(self.at..).unwrap_or_default();
+        self.buf = &[];
+        self.at = 0;
+        (!tail.is_empty()).then_some(tail)
     }
 }
 
