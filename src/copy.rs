@@ -224,6 +224,7 @@ mod tests {
 
     /// Appends into a `BytesMut` exactly, with the source placed in the slow window of
     /// the destination (the vector loop) and outside it (`memcpy`).
+    #[cfg(feature = "alloc")]
     #[test]
     fn extend_bytes_mut_appends_exactly_in_and_out_of_the_window() {
         let pool = pattern(4096 + 5000);

@@ -260,7 +260,7 @@ impl<'a> Iterator for Slices<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::frame::{OpCode, Rsv};
+    use crate::frame::OpCode;
 
     /// Numbers below `bound` from a xorshift generator started at `seed`.
     fn xorshift(mut rng: u64) -> impl FnMut(usize) -> usize {

@@ -154,7 +154,11 @@ fn name(work: &Work) -> String {
                 Role::Server => "server",
                 Role::Client => "client (masked)",
             };
-            let layer = if frames { " (frame layer, into a Vec)" } else { "" };
+            let layer = if frames {
+                " (frame layer, into a Vec)"
+            } else {
+                ""
+            };
             format!("encode{layer}, {who}: binary {}", size(len))
         }
         Work::Mask { len } => format!("mask in place, {}", size(len)),
