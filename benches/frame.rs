@@ -12,10 +12,11 @@
 //!   after a socket read.
 //! - `encode_unmasked` / `encode_masked`: a server and a client encoding one frame.
 //!   `encode_frame` writes header and payload into an output buffer (a copy, or a masking
-//!   copy); `encode_frame_in_place` only builds the header and, for a client, masks the
+//!   copy); `encode_frame_to_vec` appends them to a vector with room (no zeroing);
+//!   `encode_frame_in_place` only builds the header and, for a client, masks the
 //!   payload in place (the payload is re-masked every iteration: masking costs the same
 //!   whatever the bytes are).
-//! - `mask`: [`mask::apply`] in place against the byte loop [`mask::apply_bytewise`],
+//! - `mask`: [`mask::apply`] in place against a byte loop (`bytewise`, here),
 //!   [`mask::copy_masked`] into another buffer, and a plain `copy_from_slice` of the same
 //!   size as the memory-bandwidth yardstick.
 //!
@@ -31,6 +32,8 @@ use std::hint::black_box;
 
 use criterion::{BatchSize, BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use rfc6455::Role;
+#[cfg(feature = "alloc")]
+use rfc6455::frame::encode_frame_to_vec;
 use rfc6455::frame::{Decoded, Decoder, FrameHeader, OpCode, encode_frame, encode_frame_in_place};
 use rfc6455::mask;
 
@@ -118,6 +121,18 @@ fn encode(c: &mut Criterion, name: &str, mask: Option<[u8; 4]>, sizes: &[usize])
                 b.iter(|| encode_frame(black_box(&header), black_box(&data), &mut *out).unwrap());
             });
         }
+        // Appending to a vector with room, cleared every 64 frames (untimed share: small).
+        #[cfg(feature = "alloc")]
+        let mut vec = Vec::with_capacity(64 * total);
+        #[cfg(feature = "alloc")]
+        group.bench_function(BenchmarkId::new("encode_frame_to_vec", label(len)), |b| {
+            b.iter(|| {
+                if vec.len() + total > vec.capacity() {
+                    vec.clear();
+                }
+                encode_frame_to_vec(black_box(&header), black_box(&data), &mut vec).unwrap()
+            });
+        });
         let mut in_place = data.clone();
         group.bench_function(BenchmarkId::new("encode_frame_in_place", label(len)), |b| {
             b.iter(|| encode_frame_in_place(black_box(&header), black_box(&mut in_place)).unwrap());
@@ -134,6 +149,13 @@ fn encode_masked(c: &mut Criterion) {
     encode(c, "encode_masked", Some(KEY), &[16, 64 * KIB]);
 }
 
+/// Masking one byte at a time, the yardstick for `mask::apply`.
+fn bytewise(buf: &mut [u8], key: [u8; 4]) {
+    for (i, b) in buf.iter_mut().enumerate() {
+        *b ^= key[i % 4];
+    }
+}
+
 fn masking(c: &mut Criterion) {
     let mut group = c.benchmark_group("mask");
     for len in [16, 128, KIB, 16 * KIB, 64 * KIB, MIB] {
@@ -146,7 +168,7 @@ fn masking(c: &mut Criterion) {
             b.iter(|| mask::apply(black_box(&mut buf), black_box(KEY), 0));
         });
         group.bench_function(BenchmarkId::new("bytewise", label(len)), |b| {
-            b.iter(|| mask::apply_bytewise(black_box(&mut buf), black_box(KEY), 0));
+            b.iter(|| bytewise(black_box(&mut buf), black_box(KEY)));
         });
         group.bench_function(BenchmarkId::new("copy_masked", label(len)), |b| {
             b.iter(|| mask::copy_masked(black_box(&mut *dst), black_box(&src), black_box(KEY), 0));

@@ -87,6 +87,9 @@
 //! see (1002, 1007, 1009) or, in the handshake, the HTTP status (400, 426, 431).
 #![no_std]
 #![deny(missing_docs)]
+// `unsafe` only in the modules allowed below, each block with its `// SAFETY:` comment.
+#![deny(unsafe_code)]
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "alloc")]
@@ -104,7 +107,12 @@ pub mod frame;
 pub mod handshake;
 pub mod keepalive;
 pub mod keygen;
+// Calls of the AVX2 kernels after run-time detection.
+#[allow(unsafe_code)]
 pub mod mask;
+// The one bulk copy into a vector's uninitialised spare capacity.
+#[allow(unsafe_code)]
+mod copy;
 pub mod utf8;
 
 mod error;

@@ -19,9 +19,13 @@
 //! mask::apply(b, key, 2);
 //! assert_eq!(&data, b"Hello");
 //! ```
-// The only `unsafe` in the crate: calling the AVX2-compiled kernels after run-time
-// detection. Everything else here is safe code.
+// The `unsafe` here: calling the AVX2-compiled kernels after run-time detection.
+// Everything else is safe code; writing into uninitialised bytes goes through
+// `copy::Slot`.
+// (`unsafe_code` is allowed for this module in lib.rs.)
 #![deny(unsafe_op_in_unsafe_fn)]
+
+use crate::copy::{self, Slot};
 
 /// The key rotated so that its first byte applies to the byte at `offset`.
 #[inline(always)]
@@ -63,6 +67,12 @@ pub fn apply(buf: &mut [u8], key: [u8; 4], offset: usize) {
 /// If `dst` and `src` differ in length, like [`slice::copy_from_slice`].
 #[inline]
 pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
+    copy_masked_into(dst, src, key, offset);
+}
+
+/// [`copy_masked`] into bytes that may be uninitialised (a vector's spare capacity).
+#[inline]
+pub(crate) fn copy_masked_into<T: Slot>(dst: &mut [T], src: &[u8], key: [u8; 4], offset: usize) {
     assert_eq!(dst.len(), src.len(), "copy_masked: length mismatch");
     #[cfg(all(feature = "std", target_arch = "x86_64", not(target_feature = "avx2")))]
     if src.len() >= WIDE_MIN && std::is_x86_feature_detected!("avx2") {
@@ -73,68 +83,12 @@ pub fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4], offset: usize) {
     copy_masked_wide(dst, src, rotated(key, offset));
 }
 
-/// Copy `src` into `dst` (equal lengths). Large copies whose destination starts 1 to 63
-/// bytes after the source, modulo 4 KiB, go through the vector loop instead of `memcpy`:
-/// on AMD Zen, glibc's `memcpy` (`rep movsb`) runs about 17 times slower there.
-#[inline]
-pub(crate) fn copy(dst: &mut [u8], src: &[u8]) {
-    if src.len() <= 32 {
-        copy_short(dst, src);
-    } else if src.len() >= ALIASING_CHECK_MIN && in_aliasing_window(dst.as_ptr(), src.as_ptr()) {
-        // XOR with a zero key is a copy.
-        copy_masked(dst, src, [0; 4], 0);
-    } else {
-        dst.copy_from_slice(src);
-    }
-}
-
-/// Copy at most 32 bytes (equal lengths) with two overlapping fixed-size moves, which
-/// compile to a few loads and stores instead of a call to `memcpy`.
+/// [`copy_masked`] for at most 32 bytes at offset 0, inlined: word loads, XORs and
+/// stores, no dispatch.
 #[inline(always)]
-fn copy_short(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    debug_assert!(n <= 32 && dst.len() == n);
-    if n >= 16 {
-        copy_two::<16>(dst, src);
-    } else if n >= 8 {
-        copy_two::<8>(dst, src);
-    } else if n >= 4 {
-        copy_two::<4>(dst, src);
-    } else {
-        for (d, s) in dst.iter_mut().zip(src) {
-            *d = *s;
-        }
-    }
-}
-
-/// [`copy_masked`] for at most 32 bytes at offset 0, inlined: fixed-size moves and word
-/// XORs, no dispatch.
-#[cfg_attr(not(feature = "alloc"), allow(dead_code))]
-#[inline(always)]
-pub(crate) fn copy_masked_short(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
-    copy_short(dst, src);
-    apply_words(dst, key);
-}
-
-/// Copy the first and the last `N` bytes (`N <= len < 2 * N`), both loaded before either
-/// is stored, so that the compiler keeps them as fixed-size moves.
-#[inline(always)]
-fn copy_two<const N: usize>(dst: &mut [u8], src: &[u8]) {
-    let n = src.len();
-    let first: [u8; N] = src[..N].try_into().unwrap_or([0; N]);
-    let last: [u8; N] = src[n - N..].try_into().unwrap_or([0; N]);
-    dst[..N].copy_from_slice(&first);
-    dst[n - N..].copy_from_slice(&last);
-}
-
-/// Copies at least this long are checked for the slow window.
-pub(crate) const ALIASING_CHECK_MIN: usize = 2048;
-
-/// Whether `dst` starts 1 to 63 bytes after `src`, modulo 4 KiB.
-#[inline]
-pub(crate) fn in_aliasing_window(dst: *const u8, src: *const u8) -> bool {
-    let delta = (dst as usize).wrapping_sub(src as usize) % 4096;
-    (1..64).contains(&delta)
+pub(crate) fn copy_masked_short<T: Slot>(dst: &mut [T], src: &[u8], key: [u8; 4]) {
+    debug_assert!(src.len() <= 32);
+    copy_masked_words(dst, src, key);
 }
 
 /// The key repeated over a 64-bit word, in memory order.
@@ -152,7 +106,7 @@ fn load(chunk: &[u8]) -> u64 {
     u64::from_ne_bytes(word)
 }
 
-/// Word-at-a-time masking for short buffers; `key` is already rotated to byte 0.
+/// Word-at-a-time masking in place for short buffers; `key` is already rotated to byte 0.
 #[inline(always)]
 fn apply_words(buf: &mut [u8], key: [u8; 4]) {
     let word = key_word(key);
@@ -170,6 +124,29 @@ fn apply_words(buf: &mut [u8], key: [u8; 4]) {
     }
     for (b, k) in rest.iter_mut().zip(key) {
         *b ^= k;
+    }
+}
+
+/// [`apply_words`] while copying (equal lengths): each word is loaded from `src`, XORed
+/// and stored to `dst`, which is never read.
+#[inline(always)]
+fn copy_masked_words<T: Slot>(dst: &mut [T], src: &[u8], key: [u8; 4]) {
+    debug_assert_eq!(dst.len(), src.len());
+    let word = key_word(key);
+    let mut d = dst.chunks_exact_mut(8);
+    let mut s = src.chunks_exact(8);
+    for (dw, sw) in (&mut d).zip(&mut s) {
+        copy::put(dw, (load(sw) ^ word).to_ne_bytes());
+    }
+    let (mut dr, mut sr) = (d.into_remainder(), s.remainder());
+    if sr.len() >= 4 {
+        let value = u32::from_ne_bytes([sr[0], sr[1], sr[2], sr[3]]) ^ word as u32;
+        copy::put(dr, value.to_ne_bytes());
+        dr = &mut dr[4..];
+        sr = &sr[4..];
+    }
+    for ((d, s), k) in dr.iter_mut().zip(sr).zip(key) {
+        *d = T::from_byte(s ^ k);
     }
 }
 
@@ -195,18 +172,16 @@ fn apply_wide(buf: &mut [u8], key: [u8; 4]) {
 }
 
 #[inline(always)]
-fn copy_masked_wide(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+fn copy_masked_wide<T: Slot>(dst: &mut [T], src: &[u8], key: [u8; 4]) {
     let word = key_word(key);
     let mut d = dst.chunks_exact_mut(32);
     let mut s = src.chunks_exact(32);
     for (db, sb) in (&mut d).zip(&mut s) {
         for (dl, sl) in db.chunks_exact_mut(8).zip(sb.chunks_exact(8)) {
-            dl.copy_from_slice(&(load(sl) ^ word).to_ne_bytes());
+            copy::put(dl, (load(sl) ^ word).to_ne_bytes());
         }
     }
-    let (dr, sr) = (d.into_remainder(), s.remainder());
-    copy_short(dr, sr);
-    apply_words(dr, key);
+    copy_masked_words(d.into_remainder(), s.remainder(), key);
 }
 
 /// The same kernels compiled with AVX2 enabled, for run-time dispatch.
@@ -218,15 +193,14 @@ mod avx2 {
     }
 
     #[target_feature(enable = "avx2")]
-    pub(super) fn copy_masked(dst: &mut [u8], src: &[u8], key: [u8; 4]) {
+    pub(super) fn copy_masked<T: crate::copy::Slot>(dst: &mut [T], src: &[u8], key: [u8; 4]) {
         super::copy_masked_wide(dst, src, key);
     }
 }
 
-/// The reference implementation: one byte at a time. Used for short buffers and as the
-/// oracle in tests.
-#[inline]
-pub fn apply_bytewise(buf: &mut [u8], key: [u8; 4], offset: usize) {
+/// The reference: one byte at a time, the oracle of the tests.
+#[cfg(test)]
+fn apply_bytewise(buf: &mut [u8], key: [u8; 4], offset: usize) {
     // Reduce first: `offset + i` would overflow for offsets near `usize::MAX`.
     let phase = offset % 4;
     for (i, b) in buf.iter_mut().enumerate() {
@@ -256,7 +230,7 @@ mod tests {
                     let mut copied = std::vec![0u8; len];
                     copy_masked(&mut copied, &data[start..start + len], key, offset);
                     assert_eq!(&copied[..], &slow[start..start + len]);
-                    copy(&mut copied, &data[start..start + len]);
+                    crate::copy::copy(&mut copied, &data[start..start + len]);
                     assert_eq!(&copied[..], &data[start..start + len]);
                     if len <= 32 && offset == 0 {
                         copy_masked_short(&mut copied, &data[start..start + len], key);
@@ -264,6 +238,19 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// Regression: the byte loop computed `offset + i`, which overflowed (and panicked in
+    /// debug builds) for offsets near `usize::MAX` even though only `offset % 4` matters.
+    #[test]
+    fn bytewise_keeps_the_phase_for_offsets_near_usize_max() {
+        let key = [1, 2, 4, 8];
+        for offset in [usize::MAX, usize::MAX - 1, usize::MAX - 2, usize::MAX - 3] {
+            let mut a = [0u8; 5];
+            apply_bytewise(&mut a, key, offset);
+            let want: Vec<u8> = (0..5).map(|i| key[(offset % 4 + i) % 4]).collect();
+            assert_eq!(&a[..], &want[..], "offset {offset}");
         }
     }
 

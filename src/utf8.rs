@@ -96,7 +96,7 @@ fn is_utf8(bytes: &[u8]) -> bool {
     // Zero bytes after the text change nothing: NUL is ASCII, and a character cut off at
     // the end stays invalid when a NUL follows it.
     let mut padded = [0u8; VECTOR_MIN];
-    crate::mask::copy(&mut padded[..n], bytes);
+    crate::copy::copy(&mut padded[..n], bytes);
     simdutf8::basic::from_utf8(&padded).is_ok()
 }
 

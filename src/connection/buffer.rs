@@ -211,10 +211,10 @@ impl InputBuffer {
         self.make_room(data.len(), frame_end);
         let end = self.filled + data.len();
         if end <= self.buf.len() {
-            crate::mask::copy(&mut self.buf[self.filled..end], data);
+            crate::copy::copy(&mut self.buf[self.filled..end], data);
         } else {
             self.buf.truncate(self.filled);
-            super::copy::extend(&mut self.buf, data);
+            crate::copy::extend_bytes_mut(&mut self.buf, data);
         }
         self.filled = end;
     }

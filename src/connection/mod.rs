@@ -38,7 +38,6 @@
 
 mod buffer;
 mod control;
-mod copy;
 mod error;
 mod event;
 mod input;

@@ -5,7 +5,7 @@ use alloc::vec::Vec;
 
 use bytes::Bytes;
 
-use crate::mask;
+use crate::{copy, mask};
 
 /// `buf[..len]` is the message so far. Every byte of `buf` is initialised, so a buffer
 /// kept for the next message takes its fragments with no zeroing first.
@@ -72,8 +72,8 @@ impl Reassembly {
             self.buf.reserve_exact(target - start);
         }
         let dst = self.buf.as_ptr().wrapping_add(start);
-        if data.len() >= mask::ALIASING_CHECK_MIN && mask::in_aliasing_window(dst, data.as_ptr()) {
-            // Where `memcpy` is slow (see `copy`): zero, then the vector loop.
+        if copy::slow_memcpy(dst, data) {
+            // Where `memcpy` is slow (see the `copy` module): zero, then the vector loop.
             self.buf.resize(start + data.len(), 0);
             copy_unmasked(&mut self.buf[start..], data, key, offset);
             return;
@@ -98,7 +98,7 @@ impl Reassembly {
 fn copy_unmasked(dst: &mut [u8], data: &[u8], key: Option<[u8; 4]>, offset: usize) {
     match key {
         Some(key) => mask::copy_masked(dst, data, key, offset),
-        None => mask::copy(dst, data),
+        None => copy::copy(dst, data),
     }
 }
 
@@ -121,7 +121,7 @@ mod tests {
         let pool: Vec<u8> = (0..16_384u32).map(|i| (i % 253) as u8).collect();
         let at = dst.wrapping_sub(32).wrapping_sub(pool.as_ptr() as usize) % 4096;
         let data = &pool[at..at + 2500];
-        assert!(mask::in_aliasing_window(dst as *const u8, data.as_ptr()));
+        assert_eq!(copy::slow_memcpy(dst as *const u8, data), copy::WORKAROUND);
         let added = r.extend_masked(data, Some(key), 1, usize::MAX).to_vec();
         assert_eq!(
             r.buf.capacity(),

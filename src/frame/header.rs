@@ -1,6 +1,7 @@
 use core::fmt;
 
 use super::{DecoderConfig, EncodeError, FrameError, MAX_CONTROL_PAYLOAD};
+use crate::copy::{Slot, put};
 
 /// The longest frame header: 2 bytes, 8 bytes of extended length and a 4-byte mask key.
 pub const MAX_HEADER_LEN: usize = 14;
@@ -184,32 +185,48 @@ impl FrameHeader {
     #[inline(always)]
     pub(crate) fn encode_unchecked(&self) -> EncodedHeader {
         let mut bytes = [0u8; MAX_HEADER_LEN];
-        bytes[0] = self.first_byte();
-        let mask_bit = if self.mask.is_some() { 0x80 } else { 0 };
-        let mut len = match self.payload_len {
-            n @ 0..=125 => {
-                bytes[1] = mask_bit | n as u8;
-                2
-            }
-            n @ 126..=0xFFFF => {
-                bytes[1] = mask_bit | 126;
-                bytes[2..4].copy_from_slice(&(n as u16).to_be_bytes());
-                4
-            }
-            n => {
-                bytes[1] = mask_bit | 127;
-                bytes[2..10].copy_from_slice(&n.to_be_bytes());
-                10
-            }
-        };
-        if let Some(key) = self.mask {
-            bytes[len..len + 4].copy_from_slice(&key);
-            len += 4;
-        }
+        let len = write_header(&mut bytes, self);
         EncodedHeader {
             bytes,
             len: len as u8,
         }
+    }
+}
+
+/// Write `header` at the start of `dst` and return its length, [`FrameHeader::encoded_len`]
+/// (the length in its shortest form; `dst` must be at least that long). Every encoder
+/// writes headers with this: [`FrameHeader::encode`], the frame encoders and the
+/// connection's output queue, into initialised bytes or a vector's spare capacity alike.
+/// It writes exactly the header's bytes and nothing after them. The header is not
+/// validated here.
+#[inline(always)]
+pub(crate) fn write_header<T: Slot>(dst: &mut [T], header: &FrameHeader) -> usize {
+    let b0 = header.first_byte();
+    let mask_bit = (header.mask.is_some() as u8) << 7;
+    let at = match header.payload_len {
+        // The common small frame: two bytes (the branch folds away where the caller's
+        // payload is known to be short).
+        n @ 0..=125 => {
+            put(dst, [b0, mask_bit | n as u8]);
+            2
+        }
+        n @ 126..=0xFFFF => {
+            let [hi, lo] = (n as u16).to_be_bytes();
+            put(dst, [b0, mask_bit | 126, hi, lo]);
+            4
+        }
+        n => {
+            put(dst, [b0, mask_bit | 127]);
+            put(&mut dst[2..], n.to_be_bytes());
+            10
+        }
+    };
+    match header.mask {
+        Some(key) => {
+            put(&mut dst[at..], key);
+            at + 4
+        }
+        None => at,
     }
 }
 
@@ -349,4 +366,76 @@ pub(crate) fn parse_header(buf: &[u8], cfg: &DecoderConfig) -> Result<HeaderPars
         },
         pos,
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::vec::Vec;
+
+    /// The header of RFC 6455 section 5.2, byte by byte, written independently of the
+    /// writer.
+    fn reference(h: &FrameHeader) -> Vec<u8> {
+        let mut v = std::vec![(h.fin as u8) << 7 | h.rsv.bits() << 4 | h.opcode as u8];
+        let m = if h.mask.is_some() { 0x80 } else { 0 };
+        if h.payload_len < 126 {
+            v.push(m | h.payload_len as u8);
+        } else if h.payload_len < 65536 {
+            v.push(m | 126);
+            v.push((h.payload_len >> 8) as u8);
+            v.push(h.payload_len as u8);
+        } else {
+            v.push(m | 127);
+            for i in (0..8).rev() {
+                v.push((h.payload_len >> (8 * i)) as u8);
+            }
+        }
+        v.extend(
+            h.mask
+                .unwrap_or_default()
+                .iter()
+                .take(if h.mask.is_some() { 4 } else { 0 }),
+        );
+        v
+    }
+
+    /// Every length form at and around its bounds, with and without a key, every RSV bit
+    /// and FIN: the bytes of the reference,
+    /// exactly `encoded_len` of them, nothing written after them. (Writing into spare
+    /// capacity is checked through `encode_frame_to_vec`.)
+    #[test]
+    fn write_header_writes_the_reference_bytes_and_nothing_more() {
+        let lens = [
+            0u64,
+            1,
+            125,
+            126,
+            127,
+            65535,
+            65536,
+            u32::MAX as u64 + 7,
+            (1 << 63) - 1,
+        ];
+        for len in lens {
+            for mask in [None, Some([1, 0x80, 0xFE, 4])] {
+                for (fin, opcode) in [
+                    (true, OpCode::Text),
+                    (false, OpCode::Binary),
+                    (true, OpCode::Ping),
+                ] {
+                    for rsv in [Rsv::NONE, Rsv::RSV1, Rsv::ALL] {
+                        let mut header = FrameHeader::new(fin, opcode, mask, len);
+                        header.rsv = rsv;
+                        let want = reference(&header);
+                        let mut buf = [0xEEu8; 20];
+                        let n = write_header(&mut buf, &header);
+                        assert_eq!((n, header.encoded_len()), (want.len(), want.len()));
+                        assert_eq!(&buf[..n], &want[..], "{header:?}");
+                        assert!(buf[n..].iter().all(|&b| b == 0xEE), "wrote past the header");
+                        assert_eq!(header.encode_unchecked().as_bytes(), &want[..]);
+                    }
+                }
+            }
+        }
+    }
 }

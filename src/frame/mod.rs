@@ -21,14 +21,19 @@
 //!     other => panic!("unexpected {other:?}"),
 //! }
 //! ```
-#![forbid(unsafe_code)]
 
 mod decode;
+// One `unsafe` block: `encode_frame_to_vec` counts the spare capacity it wrote.
+#[allow(unsafe_code)]
 mod encode;
 mod error;
 pub(crate) mod header;
 
 pub use decode::{Decoded, Decoder, DecoderConfig, Frame};
+#[cfg(feature = "alloc")]
+pub use encode::encode_frame_to_vec;
+#[cfg(feature = "alloc")]
+pub(crate) use encode::write_frame;
 pub use encode::{EncodedHeader, encode_frame, encode_frame_in_place};
 pub use error::{EncodeError, FrameError};
 pub use header::{FrameHeader, MAX_HEADER_LEN, OpCode, Rsv};

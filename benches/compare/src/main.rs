@@ -41,8 +41,13 @@ enum Work {
         len: usize,
         fragment: Option<usize>,
     },
-    /// `role` sends binary messages of `len` bytes.
-    Encode { role: Role, len: usize },
+    /// `role` sends binary messages of `len` bytes (through the frame layer alone, into
+    /// a `Vec`, when `frames`).
+    Encode {
+        role: Role,
+        len: usize,
+        frames: bool,
+    },
     /// Masking alone, `len` bytes.
     Mask { len: usize },
 }
@@ -81,11 +86,25 @@ fn workloads() -> Vec<Work> {
     });
     for role in [Role::Server, Role::Client] {
         for len in [16, 64 * KIB] {
-            w.push(Work::Encode { role, len });
+            w.push(Work::Encode {
+                role,
+                len,
+                frames: false,
+            });
         }
     }
     for len in [16, 128, KIB, 16 * KIB, 64 * KIB, MIB] {
         w.push(Work::Mask { len });
+    }
+    // Last, so that the rows above keep their seeds (a row's index is its seed).
+    for role in [Role::Server, Role::Client] {
+        for len in [16, KIB] {
+            w.push(Work::Encode {
+                role,
+                len,
+                frames: true,
+            });
+        }
     }
     w
 }
@@ -130,12 +149,17 @@ fn name(work: &Work) -> String {
                 ),
             }
         }
-        Work::Encode { role, len } => {
+        Work::Encode { role, len, frames } => {
             let who = match role {
                 Role::Server => "server",
                 Role::Client => "client (masked)",
             };
-            format!("encode, {who}: binary {}", size(len))
+            let layer = if frames {
+                " (frame layer, into a Vec)"
+            } else {
+                ""
+            };
+            format!("encode{layer}, {who}: binary {}", size(len))
         }
         Work::Mask { len } => format!("mask in place, {}", size(len)),
     }
@@ -171,10 +195,10 @@ fn run(work: &Work, s: &Settings, seed: u64) -> Row {
                 reference,
             }
         }
-        Work::Encode { role, len } => {
+        Work::Encode { role, len, frames } => {
             let n = message_count(len + 14, s.target_bytes, s.min_messages, s.max_messages);
             let input = encode_input(rng, role, len, n);
-            let m = runner::encode(role, &input, s);
+            let m = runner::encode(role, &input, frames, s);
             Row {
                 name,
                 per_round: n,
@@ -386,7 +410,12 @@ fn legend(s: &Settings) -> String {
   tungstenite `WebSocket::read` / `send` (write + flush); fastwebsockets \
   `WebSocket::read_frame` (`FragmentCollector` for the fragmented row) / \
   `write_frame(Frame::binary(Payload::Borrowed))` on a tokio current-thread runtime. \
-  Default settings everywhere.
+  Default settings everywhere. Frame-layer encoding rows (\"frame layer, into a Vec\"): \
+  each frame appended to the sink by rfc6455 `frame::encode_frame_to_vec`, tungstenite \
+  `FrameHeader::format` + `extend_from_slice` (a client's payload then masked in place \
+  with the u64 loop, as tungstenite's masking is not public), fastwebsockets \
+  `Frame::fmt_head` + `extend_from_slice` (+ `fastwebsockets::unmask`); the same keys \
+  for all three.
 - Decoding: a fresh connection per round reads the pre-generated frames from an \
   in-memory socket (at most {} per read); the copy out of it is timed for all three. \
   Encoding: each message is written to a pre-reserved in-memory sink before the next.

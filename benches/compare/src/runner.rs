@@ -198,17 +198,21 @@ pub fn utf8_reference(input: &DecodeInput, s: &Settings) -> Measured {
 
 type EncodeFn = fn(Role, &EncodeInput, &mut Vec<u8>);
 
-fn encode_fn(imp: Imp) -> EncodeFn {
-    match imp {
-        Imp::Ours => ours::encode,
-        Imp::Tungstenite => tung::encode,
-        Imp::FastWebSockets => fws::encode,
+fn encode_fn(imp: Imp, frames: bool) -> EncodeFn {
+    match (imp, frames) {
+        (Imp::Ours, false) => ours::encode,
+        (Imp::Tungstenite, false) => tung::encode,
+        (Imp::FastWebSockets, false) => fws::encode,
+        (Imp::Ours, true) => ours::encode_frames,
+        (Imp::Tungstenite, true) => tung::encode_frames,
+        (Imp::FastWebSockets, true) => fws::encode_frames,
     }
 }
 
-/// A message-level encoding workload: `role` sends `input.messages` binary messages,
-/// each written to a pre-reserved sink before the next is queued.
-pub fn encode(role: Role, input: &EncodeInput, s: &Settings) -> Vec<Measured> {
+/// An encoding workload: `role` sends `input.messages` binary messages, each written to
+/// a pre-reserved sink before the next is queued (message level), or (`frames`) each
+/// frame appended to the sink by the frame layer.
+pub fn encode(role: Role, input: &EncodeInput, frames: bool, s: &Settings) -> Vec<Measured> {
     let mut sinks: Vec<Vec<u8>> = Imp::ALL
         .iter()
         .map(|_| Vec::with_capacity(input.wire_bytes + 64))
@@ -216,7 +220,7 @@ pub fn encode(role: Role, input: &EncodeInput, s: &Settings) -> Vec<Measured> {
     let round = |imp: Imp, sinks: &mut Vec<Vec<u8>>, full: bool| {
         let sink = &mut sinks[imp as usize];
         sink.clear();
-        let f = encode_fn(imp);
+        let f = encode_fn(imp, frames);
         let start = Instant::now();
         f(role, input, sink);
         let elapsed = start.elapsed();

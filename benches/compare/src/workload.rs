@@ -237,6 +237,13 @@ pub struct EncodeInput {
     pub expect: Expect,
 }
 
+/// The masking key of frame `i` in the frame-level encoding rows (the same for every
+/// implementation; a client's keys would come from a generator).
+#[inline(always)]
+pub fn frame_key(i: usize) -> [u8; 4] {
+    [i as u8, 0x5A, (i >> 8) as u8, 0xC3]
+}
+
 pub fn encode_input(rng: &mut Rng, sender: Role, len: usize, count: usize) -> EncodeInput {
     let payloads: Vec<Bytes> = (0..count.min(8))
         .map(|_| Bytes::from(payload(rng, Kind::Binary, len)))

@@ -8,7 +8,7 @@ use fastwebsockets::{FragmentCollector, Frame, OpCode, Payload, Role as FRole, W
 use tokio::runtime::Runtime;
 
 use crate::stream::{MemStream, Sink};
-use crate::workload::{EncodeInput, Tally};
+use crate::workload::{EncodeInput, Tally, frame_key};
 use rfc6455::Role;
 
 fn rt() -> &'static Runtime {
@@ -83,6 +83,24 @@ pub fn encode(r: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
                 .expect("fastwebsockets: write failed");
         }
     });
+}
+
+/// The frame layer: `Frame::fmt_head` into a 14-byte array, appended to the sink with the
+/// payload; for a client, masked in place afterwards with `fastwebsockets::unmask`.
+pub fn encode_frames(r: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
+    for i in 0..input.messages {
+        let payload = &input.payloads[i % input.payloads.len()][..];
+        let mask = (r == Role::Client).then(|| frame_key(i));
+        let mut frame = Frame::new(true, OpCode::Binary, mask, Payload::Borrowed(payload));
+        let mut head = [0u8; 14];
+        let n = frame.fmt_head(&mut head);
+        sink.extend_from_slice(&head[..n]);
+        let start = sink.len();
+        sink.extend_from_slice(payload);
+        if let Some(key) = mask {
+            fastwebsockets::unmask(&mut sink[start..], key);
+        }
+    }
 }
 
 /// `fastwebsockets::unmask`, in place.

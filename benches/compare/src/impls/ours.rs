@@ -3,8 +3,9 @@
 use bytes::Bytes;
 use rfc6455::Role;
 use rfc6455::connection::{Config, Connection, EventRef, Message};
+use rfc6455::frame::{FrameHeader, OpCode, encode_frame_to_vec};
 
-use crate::workload::{EncodeInput, Tally};
+use crate::workload::{EncodeInput, Tally, frame_key};
 
 const SEED: [u8; 32] = [0x5A; 32];
 
@@ -58,6 +59,18 @@ pub fn encode(role: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
             n += s.len();
         }
         conn.advance_output(n);
+    }
+}
+
+/// The frame layer: `frame::encode_frame_to_vec` appends each frame (header, then the
+/// payload, masked while copied for a client) to the sink.
+pub fn encode_frames(role: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
+    let payloads: &[Bytes] = &input.payloads;
+    for i in 0..input.messages {
+        let payload = &payloads[i % payloads.len()];
+        let mask = (role == Role::Client).then(|| frame_key(i));
+        let header = FrameHeader::new(true, OpCode::Binary, mask, payload.len() as u64);
+        encode_frame_to_vec(&header, payload, sink).expect("rfc6455: encode failed");
     }
 }
 

@@ -1,10 +1,13 @@
 //! tungstenite: `WebSocket::read` / `send` over an in-memory `Read + Write` stream.
 
 use tungstenite::protocol::Role as TRole;
+use tungstenite::protocol::frame::FrameHeader;
+use tungstenite::protocol::frame::coding::{Data, OpCode};
 use tungstenite::{Message, WebSocket};
 
+use crate::runner::xor_u64;
 use crate::stream::{MemStream, Sink};
-use crate::workload::{EncodeInput, Tally};
+use crate::workload::{EncodeInput, Tally, frame_key};
 use rfc6455::Role;
 
 fn role(r: Role) -> TRole {
@@ -39,5 +42,28 @@ pub fn encode(r: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
         let payload = input.payloads[i % input.payloads.len()].clone();
         ws.send(Message::Binary(payload))
             .expect("tungstenite: send failed");
+    }
+}
+
+/// The frame layer: `FrameHeader::format` into the sink, then the payload appended with
+/// `extend_from_slice`; for a client, masked in place afterwards with the plain u64 loop
+/// of the masking rows (tungstenite's masking is not public).
+pub fn encode_frames(r: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
+    for i in 0..input.messages {
+        let payload = &input.payloads[i % input.payloads.len()][..];
+        let mask = (r == Role::Client).then(|| frame_key(i));
+        let header = FrameHeader {
+            opcode: OpCode::Data(Data::Binary),
+            mask,
+            ..FrameHeader::default()
+        };
+        header
+            .format(payload.len() as u64, sink)
+            .expect("tungstenite: format failed");
+        let start = sink.len();
+        sink.extend_from_slice(payload);
+        if let Some(key) = mask {
+            xor_u64(&mut sink[start..], key);
+        }
     }
 }
