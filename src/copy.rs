@@ -141,14 +141,13 @@ fn copy_two<T: Slot, const N: usize>(dst: &mut [T], src: &[u8]) {
 #[cfg(feature = "alloc")]
 #[inline]
 pub(crate) fn extend_bytes_mut(buf: &mut bytes::BytesMut, data: &[u8]) {
-    if data.len() >= ALIASING_CHECK_MIN {
-        buf.reserve(data.len());
-        let start = buf.len();
-        if slow_memcpy(buf.as_ptr().wrapping_add(start), data) {
-            buf.resize(start + data.len(), 0);
-            copy(&mut buf[start..], data);
-            return;
-        }
+    // Room first (as `extend_from_slice` would make), so the check sees where the bytes go.
+    buf.reserve(data.len());
+    let start = buf.len();
+    if slow_memcpy(buf.as_ptr().wrapping_add(start), data) {
+        buf.resize(start + data.len(), 0);
+        copy(&mut buf[start..], data);
+        return;
     }
     buf.extend_from_slice(data);
 }
