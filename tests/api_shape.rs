@@ -827,3 +827,31 @@ fn should_close_transport_for_each_way_of_ending() {
         assert!(conn.should_close_transport(), "{role:?} ended");
     }
 }
+
+#[test]
+fn the_queue_bound_counts_each_length_form_exactly() {
+    // A payload in each length form (7-bit, 16-bit, 64-bit) exactly filling the room left,
+    // then one byte more: the header length of each form is counted as RFC 6455 5.2 writes it.
+    for role in [Role::Server, Role::Client] {
+        for payload in [0, 100, 125, 126, 1000, 65_535, 65_536, 70_000] {
+            let first = 10;
+            let queued = first + header_len(role, first);
+            let max = queued + payload + header_len(role, payload);
+            let mut conn = open(role, Config::new().max_queued_output(max));
+            conn.send_binary(&vec![1; first]).unwrap();
+            conn.send_binary(&vec![2; payload]).unwrap();
+            assert_eq!(conn.pending_output_len(), max, "{role:?} {payload}");
+            let mut conn = open(role, Config::new().max_queued_output(max - 1));
+            conn.send_binary(&vec![1; first]).unwrap();
+            assert_eq!(
+                conn.send_binary(&vec![2; payload]),
+                Err(SendError::QueueFull {
+                    queued,
+                    frame: payload + header_len(role, payload),
+                    max: max - 1
+                }),
+                "{role:?} {payload}"
+            );
+        }
+    }
+}
