@@ -42,6 +42,48 @@ fn joined(items: &[&str]) -> alloc::string::String {
     items.join(", ")
 }
 
+/// `Upgrade: websocket` and `Connection: Upgrade`, in both directions.
+fn upgrade_fields(map: &mut HeaderMap) -> Result<(), BuildError> {
+    insert(
+        map,
+        UPGRADE,
+        "websocket",
+        BuildError::InvalidField { field: "upgrade" },
+    )?;
+    let connection = BuildError::InvalidField {
+        field: "connection",
+    };
+    insert(map, CONNECTION, "Upgrade", connection)
+}
+
+/// The headers both directions carry: the subprotocols (offered, or the one selected), the
+/// extensions, and the caller's own fields.
+fn negotiation(
+    map: &mut HeaderMap,
+    protocols: &[&str],
+    extensions: &[&str],
+    extra: &[(&str, &str)],
+) -> Result<(), BuildError> {
+    let lists = [
+        (
+            SEC_PROTOCOL,
+            protocols,
+            BuildError::InvalidProtocol { index: 0 },
+        ),
+        (
+            SEC_EXTENSIONS,
+            extensions,
+            BuildError::InvalidExtension { index: 0 },
+        ),
+    ];
+    for (name, items, err) in lists {
+        if !items.is_empty() {
+            insert(map, name, &joined(items), err)?;
+        }
+    }
+    extras(map, extra)
+}
+
 impl<'b> Request<'b> {
     /// Validates a request another HTTP implementation already parsed, exactly as
     /// [`ServerHandshake::parse`](super::ServerHandshake::parse) validates bytes.
@@ -109,44 +151,19 @@ impl<'b> Request<'b> {
         check_extra_headers(response.extra_headers)?;
         let accept = self.accept_key();
         let mut map = HeaderMap::new();
-        insert(
-            &mut map,
-            UPGRADE,
-            "websocket",
-            BuildError::InvalidField { field: "upgrade" },
-        )?;
-        insert(
-            &mut map,
-            CONNECTION,
-            "Upgrade",
-            BuildError::InvalidField {
-                field: "connection",
-            },
-        )?;
+        upgrade_fields(&mut map)?;
         insert(
             &mut map,
             SEC_ACCEPT,
             accept.as_str(),
             BuildError::InvalidField { field: "accept" },
         )?;
-        if let Some(p) = response.protocol {
-            insert(
-                &mut map,
-                SEC_PROTOCOL,
-                p,
-                BuildError::InvalidProtocol { index: 0 },
-            )?;
-        }
-        if !response.extensions.is_empty() {
-            let list = joined(response.extensions);
-            insert(
-                &mut map,
-                SEC_EXTENSIONS,
-                &list,
-                BuildError::InvalidExtension { index: 0 },
-            )?;
-        }
-        extras(&mut map, response.extra_headers)?;
+        negotiation(
+            &mut map,
+            response.protocol.as_slice(),
+            response.extensions,
+            response.extra_headers,
+        )?;
         let mut out = h::Response::new(());
         *out.status_mut() = h::StatusCode::SWITCHING_PROTOCOLS;
         *out.version_mut() = h::Version::HTTP_11;
@@ -209,20 +226,7 @@ impl ClientRequest<'_> {
             self.host,
             BuildError::InvalidField { field: "host" },
         )?;
-        insert(
-            &mut map,
-            UPGRADE,
-            "websocket",
-            BuildError::InvalidField { field: "upgrade" },
-        )?;
-        insert(
-            &mut map,
-            CONNECTION,
-            "Upgrade",
-            BuildError::InvalidField {
-                field: "connection",
-            },
-        )?;
+        upgrade_fields(&mut map)?;
         insert(
             &mut map,
             SEC_KEY,
@@ -243,25 +247,12 @@ impl ClientRequest<'_> {
                 BuildError::InvalidField { field: "origin" },
             )?;
         }
-        if !self.protocols.is_empty() {
-            let list = joined(self.protocols);
-            insert(
-                &mut map,
-                SEC_PROTOCOL,
-                &list,
-                BuildError::InvalidProtocol { index: 0 },
-            )?;
-        }
-        if !self.extensions.is_empty() {
-            let list = joined(self.extensions);
-            insert(
-                &mut map,
-                SEC_EXTENSIONS,
-                &list,
-                BuildError::InvalidExtension { index: 0 },
-            )?;
-        }
-        extras(&mut map, self.extra_headers)?;
+        negotiation(
+            &mut map,
+            self.protocols,
+            self.extensions,
+            self.extra_headers,
+        )?;
         let mut out = h::Request::new(());
         *out.uri_mut() = uri;
         *out.version_mut() = h::Version::HTTP_11;

@@ -161,15 +161,22 @@ mod tests {
         }
     }
 
+    /// Every byte of `bytes` read, and past each line end no more than the line search's
+    /// word (the bound from the module comment).
+    fn check_read(work: Work, bytes: &[u8], how: &str) {
+        let n = bytes.len();
+        let lf = bytes.iter().filter(|&&b| b == b'\n').count();
+        assert!(work.read >= n, "{how}: {work:?}, {n} bytes");
+        assert!(
+            work.read <= n + 7 * lf,
+            "{how}: {work:?}, {n} bytes, {lf} LF"
+        );
+    }
+
     /// The bound from the module comment, and one `httparse` call on exactly the head.
     fn check(work: Work, head: &[u8], how: &str) {
         let n = head.len();
-        let lf = head.iter().filter(|&&b| b == b'\n').count();
-        assert!(work.read >= n, "{how}: {work:?}, head {n}");
-        assert!(
-            work.read <= n + 7 * lf,
-            "{how}: {work:?}, head {n}, {lf} LF"
-        );
+        check_read(work, head, how);
         assert!(work.read <= 2 * n, "{how}: {work:?}, head {n}");
         assert_eq!((work.parses, work.parsed), (1, n), "{how}: {work:?}");
     }
@@ -324,13 +331,7 @@ mod tests {
     /// or a partial head): every byte up to there read, no byte after it beyond the line
     /// search's word, and `httparse` never called.
     fn check_stopped(work: Work, scanned: &[u8], how: &str) {
-        let n = scanned.len();
-        let lf = scanned.iter().filter(|&&b| b == b'\n').count();
-        assert!(work.read >= n, "{how}: {work:?}, stopped at {n}");
-        assert!(
-            work.read <= n + 7 * lf,
-            "{how}: {work:?}, stopped at {n}, {lf} LF"
-        );
+        check_read(work, scanned, how);
         assert_eq!(work.parses, 0, "{how}: {work:?}");
     }
 
@@ -349,31 +350,27 @@ mod tests {
         // 10,000 header lines, shown whole: the scan stops at the first byte of the line
         // over the limit (or at the head limit) instead of reading the 50 KB.
         let input = tiny_headers(b"GET / HTTP/1.1\r\n", 10_000);
-        let big = 1 << 20;
+        // (max_headers, max_head_bytes, the error, where the scan stops): any count over
+        // the parser's capacity acts as 128; whichever limit is reached first wins.
         let cases = [
-            (
-                Limits::default(),
-                HandshakeError::TooManyHeaders { limit: 64 },
-                16 + 64 * 5 + 1,
-            ),
-            // Any larger count acts as the parser's capacity, 128.
-            (
-                Limits {
-                    max_headers: 10_000,
-                    max_head_bytes: big,
-                },
-                HandshakeError::TooManyHeaders { limit: 128 },
-                16 + 128 * 5 + 1,
-            ),
-            (
-                Limits {
-                    max_headers: 64,
-                    max_head_bytes: 256,
-                },
-                HandshakeError::HeadTooLarge { limit: 256 },
-                256,
-            ),
+            (64, 8 << 10, 64, 16 + 64 * 5 + 1),
+            (10_000, 1 << 20, 128, 16 + 128 * 5 + 1),
+            (64, 256, 0, 256),
         ];
+        let cases = cases.map(|(max_headers, max_head_bytes, limit, at)| {
+            let err = if limit > 0 {
+                HandshakeError::TooManyHeaders { limit }
+            } else {
+                HandshakeError::HeadTooLarge {
+                    limit: max_head_bytes,
+                }
+            };
+            let limits = Limits {
+                max_headers,
+                max_head_bytes,
+            };
+            (limits, err, at)
+        });
         for (limits, err, at) in cases {
             let mut p = ServerHandshake::new(limits);
             take();
@@ -405,12 +402,12 @@ mod tests {
 
     /// `start`, then `filler` repeated, `len` bytes in all.
     fn endless(start: &[u8], filler: &[u8], len: usize) -> Vec<u8> {
-        let mut v = start.to_vec();
-        while v.len() < len {
-            v.extend_from_slice(filler);
-        }
-        v.truncate(len);
-        v
+        start
+            .iter()
+            .chain(filler.iter().cycle())
+            .take(len)
+            .copied()
+            .collect()
     }
 
     #[test]
