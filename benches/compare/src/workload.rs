@@ -269,7 +269,10 @@ pub fn tally_wire(sender: Role, wire: &[u8]) -> Result<Tally, String> {
         Role::Client => Role::Server,
         Role::Server => Role::Client,
     };
-    let mut conn = match receiver { rfc6455::Role::Server => Connection::upgraded_server(Config::default()), rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [7; 32]) };
+    let mut conn = match receiver {
+        rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+        rfc6455::Role::Client => Connection::upgraded_client(Config::default(), [7; 32]),
+    };
     conn.receive(wire);
     let mut t = Tally::new(true);
     while let Some(ev) = conn.poll_event().map_err(|e| e.to_string())? {

@@ -15,7 +15,10 @@ const SEED: [u8; 32] = [0x5A; 32];
 /// "socket" is read straight into the connection's buffer (`receive_buffer`), as the
 /// peers read into theirs: one copy of each byte, like `MemStream`'s.
 pub fn decode(role: Role, mut input: &[u8], read: usize, _messages: u64, t: &mut Tally) {
-    let mut conn = match role { rfc6455::Role::Server => Connection::upgraded_server(Config::default()), rfc6455::Role::Client => Connection::upgraded_client(Config::default(), SEED) };
+    let mut conn = match role {
+        rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+        rfc6455::Role::Client => Connection::upgraded_client(Config::default(), SEED),
+    };
     while !input.is_empty() {
         let room = conn.receive_buffer(read);
         let n = room.len().min(input.len());
@@ -43,7 +46,10 @@ pub fn decode_fragmented(role: Role, input: &[u8], read: usize, messages: u64, t
 /// reference; a client copies and masks in one pass); then write the pending slices out
 /// as a vectored write would.
 pub fn encode(role: Role, input: &EncodeInput, sink: &mut Vec<u8>) {
-    let mut conn = match role { rfc6455::Role::Server => Connection::upgraded_server(Config::default()), rfc6455::Role::Client => Connection::upgraded_client(Config::default(), SEED) };
+    let mut conn = match role {
+        rfc6455::Role::Server => Connection::upgraded_server(Config::default()),
+        rfc6455::Role::Client => Connection::upgraded_client(Config::default(), SEED),
+    };
     let payloads: &[Bytes] = &input.payloads;
     for i in 0..input.messages {
         let payload = &payloads[i % payloads.len()];
