@@ -372,7 +372,8 @@ impl Run {
         if !self.full {
             return;
         }
-        let want = self.model.data(self.conn.state(), kind, fragment);
+        let room = self.room(&got, payload.len());
+        let want = self.model.data(self.conn.state(), kind, fragment, room);
         assert_eq!(got, want.map(|_| ()), "data send result");
         if let Ok(opcode) = want {
             self.expected_out.push(OutFrame::Data {
@@ -384,11 +385,26 @@ impl Run {
         self.check_state();
     }
 
+    /// The queue bound's verdict on a send of `payload` bytes that answered `got`: the
+    /// unwritten output before it is what is pending now, less the frame if it was queued.
+    fn room(&self, got: &Result<(), SendError>, payload: usize) -> Result<(), SendError> {
+        let client = self.role == Role::Client;
+        let now = self.conn.pending_output_len();
+        let queued = match got {
+            Ok(()) => now
+                .checked_sub(payload + rfc6455_fuzz::queue_frame_header(client, payload))
+                .expect("a queued frame adds its length to the output"),
+            Err(_) => now,
+        };
+        rfc6455_fuzz::queue_room(client, queued, payload, self.cfg.max_queued_output)
+    }
+
     fn sent_control(&mut self, got: Result<(), SendError>, opcode: OpCode, payload: &[u8]) {
         if !self.full {
             return;
         }
-        let want = self.model.control(self.conn.state(), payload.len());
+        let room = self.room(&got, payload.len());
+        let want = self.model.control(self.conn.state(), payload.len(), room);
         assert_eq!(got, want, "control send result");
         if want.is_ok() {
             self.expected_out.push(if opcode == OpCode::Ping {

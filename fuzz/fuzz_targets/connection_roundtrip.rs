@@ -249,11 +249,36 @@ impl Pair {
                 .send_text(core::str::from_utf8(payload).expect("text")),
             (None, false) => self.sender.send_binary(payload),
         };
-        let want = self.model.data(state, kind, fragment);
+        let room = self.room(&got, payload.len());
+        let want = self.model.data(state, kind, fragment, room);
         assert_eq!(got, want.map(|_| ()));
         if want.is_ok() {
             self.expect.data(kind, fragment.unwrap_or(true), payload);
         }
+    }
+
+    /// The queue bound's verdict on the sender's send of `payload` bytes that answered
+    /// `got`: the unwritten output before it is what is pending now, less the frame if it
+    /// was queued.
+    fn room(
+        &self,
+        got: &Result<(), rfc6455::connection::SendError>,
+        payload: usize,
+    ) -> Result<(), rfc6455::connection::SendError> {
+        let client = self.sender.role() == Role::Client;
+        let now = self.sender.pending_output_len();
+        let queued = match got {
+            Ok(()) => now
+                .checked_sub(payload + rfc6455_fuzz::queue_frame_header(client, payload))
+                .expect("a queued frame adds its length to the output"),
+            Err(_) => now,
+        };
+        rfc6455_fuzz::queue_room(
+            client,
+            queued,
+            payload,
+            self.sender.config().max_queued_output,
+        )
     }
 
     fn step(&mut self, input: &mut Input<'_>) -> Option<()> {
@@ -286,7 +311,8 @@ impl Pair {
                 } else {
                     self.sender.send_pong(data)
                 };
-                let want = self.model.control(state, data.len());
+                let room = self.room(&got, data.len());
+                let want = self.model.control(state, data.len(), room);
                 assert_eq!(got, want);
                 if want.is_ok() {
                     self.expect.control(tag % 10 == 3, data);

@@ -515,14 +515,46 @@ pub struct SendModel {
     pub tx_fragment: Option<DataKind>,
 }
 
+/// The header length of a frame with a `payload`-byte payload (RFC 6455 section 5.2: the
+/// shortest length form, then the key a client adds).
+pub fn queue_frame_header(client: bool, payload: usize) -> usize {
+    let length = match payload {
+        0..=125 => 2,
+        126..=0xFFFF => 4,
+        _ => 10,
+    };
+    length + if client { 4 } else { 0 }
+}
+
+/// `Config::max_queued_output`'s rule, by its documentation: a frame of `payload` bytes
+/// (its header as RFC 6455 section 5.2 writes it, with a key from a client) is refused when
+/// `queued` bytes are unwritten and it would take them past `max`; any frame fits an empty
+/// queue.
+pub fn queue_room(
+    client: bool,
+    queued: usize,
+    payload: usize,
+    max: usize,
+) -> Result<(), rfc6455::connection::SendError> {
+    let frame = payload + queue_frame_header(client, payload);
+    if queued == 0 || queued + frame <= max {
+        Ok(())
+    } else {
+        Err(rfc6455::connection::SendError::QueueFull { queued, frame, max })
+    }
+}
+
 impl SendModel {
-    /// A data send in `state`: whole (`fragment` `None`) or one fragment (kind, fin).
-    /// On success returns the opcode of the frame and updates the fragment state.
+    /// A data send in `state`: whole (`fragment` `None`) or one fragment (kind, fin), with
+    /// `room` the queue bound's verdict ([`queue_room`]), which comes after the state and
+    /// order checks. On success returns the opcode of the frame and updates the fragment
+    /// state.
     pub fn data(
         &mut self,
         state: rfc6455::connection::State,
         kind: DataKind,
         fragment: Option<bool>,
+        room: Result<(), rfc6455::connection::SendError>,
     ) -> Result<u8, rfc6455::connection::SendError> {
         use rfc6455::connection::{SendError, State};
         if state != State::Open || self.close_sent {
@@ -530,7 +562,7 @@ impl SendModel {
         }
         let opcode = if kind == DataKind::Text { 1 } else { 2 };
         match (fragment, self.tx_fragment) {
-            (None, None) => Ok(opcode),
+            (None, None) => room.map(|()| opcode),
             (None, Some(_)) => Err(SendError::FragmentOrder),
             (Some(fin), current) => {
                 let opcode = match current {
@@ -538,17 +570,19 @@ impl SendModel {
                     Some(k) if k == kind => 0,
                     Some(_) => return Err(SendError::FragmentOrder),
                 };
+                room?;
                 self.tx_fragment = if fin { None } else { Some(kind) };
                 Ok(opcode)
             }
         }
     }
 
-    /// A ping or pong of `len` bytes in `state`.
+    /// A ping or pong of `len` bytes in `state`, with `room` as for [`data`](Self::data).
     pub fn control(
         &self,
         state: rfc6455::connection::State,
         len: usize,
+        room: Result<(), rfc6455::connection::SendError>,
     ) -> Result<(), rfc6455::connection::SendError> {
         use rfc6455::connection::{SendError, State};
         if state != State::Open || self.close_sent {
@@ -556,7 +590,7 @@ impl SendModel {
         } else if len > 125 {
             Err(SendError::ControlTooLong { len })
         } else {
-            Ok(())
+            room
         }
     }
 

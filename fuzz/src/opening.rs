@@ -23,7 +23,7 @@
 
 use rfc6455::Role;
 use rfc6455::connection::{Config, Connection, Event, EventRef, ProtocolError, State};
-use rfc6455::handshake::{ClientRequest, Limits, ServerResponse};
+use rfc6455::handshake::{ClientRequest, ServerResponse};
 
 use crate::{Ev, Fail, Input, Rec, agrees, decode_output, rank, reference, rfc};
 
