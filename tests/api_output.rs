@@ -16,19 +16,12 @@ use rfc6455::Role;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, DataKind, Event, Message, SendError};
 use rfc6455::handshake::{ClientRequest, ServerResponse};
+use support::conn::{self, take_output as drain};
 use support::oracle;
 
+/// An open connection in `role` (a client draws its keys from `[9; 32]`).
 fn open(role: Role, config: Config) -> Connection {
-    match role {
-        Role::Server => Connection::upgraded_server(config),
-        Role::Client => Connection::upgraded_client(config, [9; 32]),
-    }
-}
-
-fn drain(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    conn.write_to(&mut out).unwrap();
-    out
+    conn::open(role, config, [9; 32])
 }
 
 /// The header length of a `len`-byte frame from `role` (section 5.2).

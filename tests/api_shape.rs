@@ -11,6 +11,7 @@ use rfc6455::connection::{
     Config, Connection, Event, EventRef, Message, ProtocolError, ReceiveMode, SendError, State,
 };
 use rfc6455::handshake::{BuildError, ClientRequest, HandshakeError, Limits, ServerResponse};
+use support::conn::{self, take_output as drain};
 use support::oracle;
 
 const REQUEST: &[u8] = b"GET /chat?room=7 HTTP/1.1\r\nHost: example.com\r\nUpgrade: websocket\r\n\
@@ -18,17 +19,9 @@ const REQUEST: &[u8] = b"GET /chat?room=7 HTTP/1.1\r\nHost: example.com\r\nUpgra
     Sec-WebSocket-Version: 13\r\nOrigin: https://example.com\r\nCookie: session=abc\r\n\
     Sec-WebSocket-Protocol: v2.chat, v1.chat\r\n\r\n";
 
+/// An open connection in `role` (a client draws its keys from `[9; 32]`).
 fn open(role: Role, config: Config) -> Connection {
-    match role {
-        Role::Server => Connection::upgraded_server(config),
-        Role::Client => Connection::upgraded_client(config, [9; 32]),
-    }
-}
-
-fn drain(conn: &mut Connection) -> Vec<u8> {
-    let mut out = Vec::new();
-    conn.write_to(&mut out).unwrap();
-    out
+    conn::open(role, config, [9; 32])
 }
 
 // ---- The upgrade request --------------------------------------------------------------
