@@ -217,7 +217,6 @@ impl Connection {
     /// `tests/limits_every_path.rs`.
     #[inline(always)]
     fn small_message(&mut self) -> Result<Option<(DataKind, usize, usize)>, ProtocolError> {
-        let decoder = self.decoder_config();
         let rx = &mut self.rx;
         rx.input.unlend();
         // Once closed, the input is dropped and no more is taken in, so an empty buffer
@@ -254,8 +253,8 @@ impl Connection {
             _ => return Ok(None),
         };
         let header_len = 2 + length_len + if masked { 4 } else { 0 };
-        if masked != decoder.role.expects_masked_incoming()
-            || len as u64 > self.config.max_message_size.min(decoder.max_frame_size)
+        if masked != self.role.expects_masked_incoming()
+            || len as u64 > self.config.max_message_size.min(self.config.max_frame_size)
             || input.len() < header_len + len
         {
             return Ok(None);
