@@ -385,18 +385,15 @@ impl Run {
         self.check_state();
     }
 
-    /// The queue bound's verdict on a send of `payload` bytes that answered `got`: the
-    /// unwritten output before it is what is pending now, less the frame if it was queued.
-    fn room(&self, got: &Result<(), SendError>, payload: usize) -> Result<(), SendError> {
+    /// The queue bound's verdict on a send of `payload` bytes that answered `got`.
+    fn room(
+        &self,
+        got: &Result<(), rfc6455::connection::SendError>,
+        payload: usize,
+    ) -> Result<(), rfc6455::connection::SendError> {
         let client = self.role == Role::Client;
         let now = self.conn.pending_output_len();
-        let queued = match got {
-            Ok(()) => now
-                .checked_sub(payload + rfc6455_fuzz::queue_frame_header(client, payload))
-                .expect("a queued frame adds its length to the output"),
-            Err(_) => now,
-        };
-        rfc6455_fuzz::queue_room(client, queued, payload, self.cfg.max_queued_output)
+        rfc6455_fuzz::queue_verdict(client, now, got, payload, self.cfg.max_queued_output)
     }
 
     fn sent_control(&mut self, got: Result<(), SendError>, opcode: OpCode, payload: &[u8]) {

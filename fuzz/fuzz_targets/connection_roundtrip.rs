@@ -257,9 +257,7 @@ impl Pair {
         }
     }
 
-    /// The queue bound's verdict on the sender's send of `payload` bytes that answered
-    /// `got`: the unwritten output before it is what is pending now, less the frame if it
-    /// was queued.
+    /// The queue bound's verdict on a send of `payload` bytes that answered `got`.
     fn room(
         &self,
         got: &Result<(), rfc6455::connection::SendError>,
@@ -267,15 +265,10 @@ impl Pair {
     ) -> Result<(), rfc6455::connection::SendError> {
         let client = self.sender.role() == Role::Client;
         let now = self.sender.pending_output_len();
-        let queued = match got {
-            Ok(()) => now
-                .checked_sub(payload + rfc6455_fuzz::queue_frame_header(client, payload))
-                .expect("a queued frame adds its length to the output"),
-            Err(_) => now,
-        };
-        rfc6455_fuzz::queue_room(
+        rfc6455_fuzz::queue_verdict(
             client,
-            queued,
+            now,
+            got,
             payload,
             self.sender.config().max_queued_output,
         )

@@ -544,6 +544,25 @@ pub fn queue_room(
     }
 }
 
+/// The queue bound's verdict on a send of `payload` bytes that answered `got`, with `now`
+/// bytes pending after it: the unwritten output before the send is `now`, less the frame if
+/// it was queued (a refused send queues nothing).
+pub fn queue_verdict(
+    client: bool,
+    now: usize,
+    got: &Result<(), rfc6455::connection::SendError>,
+    payload: usize,
+    max: usize,
+) -> Result<(), rfc6455::connection::SendError> {
+    let queued = match got {
+        Ok(()) => now
+            .checked_sub(payload + queue_frame_header(client, payload))
+            .expect("a queued frame adds its length to the output"),
+        Err(_) => now,
+    };
+    queue_room(client, queued, payload, max)
+}
+
 impl SendModel {
     /// A data send in `state`: whole (`fragment` `None`) or one fragment (kind, fin), with
     /// `room` the queue bound's verdict ([`queue_room`]), which comes after the state and
