@@ -103,6 +103,9 @@ pub mod blocking;
 pub mod close;
 #[cfg(feature = "alloc")]
 pub mod connection;
+#[cfg(feature = "deflate")]
+#[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+pub mod deflate;
 pub mod frame;
 pub mod handshake;
 pub mod keepalive;

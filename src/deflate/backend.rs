@@ -1,0 +1,1 @@
+//! The DEFLATE backends behind a small trait. SKELETON: written by the backend work.
