@@ -31,6 +31,16 @@ pub enum ProtocolError {
     },
     /// The opening handshake failed (a server has queued its 400, 426 or 431 reply).
     Handshake(crate::handshake::HandshakeError),
+    /// A compressed message's payload is not valid DEFLATE data (RFC 7692 section 7.2.2);
+    /// close code 1007, as for any payload that does not match its message's type.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    InvalidCompressedData,
+    /// The server's permessage-deflate response broke RFC 7692 section 7.1 (a client's
+    /// opening handshake failed: close the transport; no frame is sent).
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    Negotiation(crate::deflate::NegotiationError),
 }
 
 impl ProtocolError {
@@ -46,6 +56,10 @@ impl ProtocolError {
             ProtocolError::UnexpectedContinuation | ProtocolError::ExpectedContinuation => {
                 CloseCode::PROTOCOL_ERROR
             }
+            #[cfg(feature = "deflate")]
+            ProtocolError::InvalidCompressedData => CloseCode::INVALID_PAYLOAD,
+            #[cfg(feature = "deflate")]
+            ProtocolError::Negotiation(_) => return None,
             ProtocolError::Handshake(_) => return None,
         })
     }
@@ -74,6 +88,10 @@ impl ProtocolError {
             ProtocolError::ExpectedContinuation => "expected a continuation frame",
             ProtocolError::MessageTooLarge { .. } => "message too large",
             ProtocolError::Handshake(_) => "opening handshake failed",
+            #[cfg(feature = "deflate")]
+            ProtocolError::InvalidCompressedData => "invalid compressed data",
+            #[cfg(feature = "deflate")]
+            ProtocolError::Negotiation(_) => "permessage-deflate negotiation failed",
         }
     }
 }
@@ -94,6 +112,12 @@ impl fmt::Display for ProtocolError {
                 write!(f, "message of {size} bytes exceeds the limit of {max}")
             }
             ProtocolError::Handshake(e) => write!(f, "opening handshake: {e}"),
+            #[cfg(feature = "deflate")]
+            ProtocolError::InvalidCompressedData => {
+                f.write_str("compressed message is not valid DEFLATE data")
+            }
+            #[cfg(feature = "deflate")]
+            ProtocolError::Negotiation(e) => write!(f, "permessage-deflate response: {e}"),
         }
     }
 }
@@ -106,6 +130,8 @@ impl std::error::Error for ProtocolError {
             ProtocolError::Utf8(e) => Some(e),
             ProtocolError::Close(e) => Some(e),
             ProtocolError::Handshake(e) => Some(e),
+            #[cfg(feature = "deflate")]
+            ProtocolError::Negotiation(e) => Some(e),
             _ => None,
         }
     }

@@ -58,6 +58,14 @@ pub(super) struct RxMessage {
     pub(super) size: u64,
     /// A chunk of this message was already delivered (stream mode).
     pub(super) started: bool,
+    #[cfg(feature = "deflate")]
+    /// The message is compressed (permessage-deflate: RSV1 on its first frame); its
+    /// payload goes through the inflater.
+    pub(super) compressed: bool,
+    #[cfg(feature = "deflate")]
+    /// Bytes inflated so far, for a compressed message: checked against the limit as
+    /// they are produced.
+    pub(super) inflated: u64,
 }
 
 impl Rx {

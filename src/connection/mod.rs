@@ -38,6 +38,8 @@
 
 mod buffer;
 mod control;
+#[cfg(feature = "deflate")]
+mod deflate;
 mod error;
 mod event;
 mod input;
@@ -143,6 +145,14 @@ pub struct Config {
     /// Limits on the peer's HTTP head in the opening handshake, for
     /// [`Connection::server`] (the request) and [`Connection::client`] (the response).
     pub handshake_limits: Limits,
+    /// permessage-deflate (RFC 7692, feature `deflate`): off by default. When enabled, a
+    /// [`Connection::client`] offers it and a [`Connection::server`] accepts the first
+    /// offer it can honour, by these settings; compressed messages are then inflated
+    /// within [`max_message_size`](Self::max_message_size), which limits the
+    /// decompressed size.
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub deflate: crate::deflate::DeflateConfig,
 }
 
 impl Config {
@@ -158,7 +168,17 @@ impl Config {
             active_buffer_capacity: 128 << 10,
             idle_buffer_capacity: 512,
             handshake_limits: Limits::new(),
+            #[cfg(feature = "deflate")]
+            deflate: crate::deflate::DeflateConfig::new(),
         }
+    }
+
+    /// Sets [`deflate`](Self::deflate).
+    #[cfg(feature = "deflate")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub const fn deflate(mut self, value: crate::deflate::DeflateConfig) -> Self {
+        self.deflate = value;
+        self
     }
 
     setters! {
@@ -209,6 +229,9 @@ pub struct Connection {
     keys: MaskKeyGen,
     /// Bytes fed to `receive`, for keep-alive.
     bytes_received: u64,
+    /// permessage-deflate, once negotiated.
+    #[cfg(feature = "deflate")]
+    deflate: Option<Box<deflate::PerMessage>>,
 }
 
 /// The lifecycle with each stage's own data; the public [`State`] is derived from it.
@@ -284,6 +307,8 @@ impl Connection {
             out: Output::default(),
             keys: MaskKeyGen::new(mask_seed),
             bytes_received: 0,
+            #[cfg(feature = "deflate")]
+            deflate: None,
         }
     }
 
@@ -292,7 +317,7 @@ impl Connection {
     fn decoder_config(&self) -> DecoderConfig {
         DecoderConfig {
             role: self.role,
-            allowed_rsv: crate::frame::Rsv::NONE,
+            allowed_rsv: self.allowed_rsv(),
             max_frame_size: self.config.max_frame_size,
         }
     }
@@ -343,6 +368,20 @@ impl Connection {
     /// back (approximately: a buffer's capacity as `bytes` reports it).
     pub fn shrink_buffers(&mut self) -> usize {
         let keep = self.config.idle_buffer_capacity;
-        self.rx.shrink(keep) + self.out.shrink(keep)
+        let freed = self.rx.shrink(keep) + self.out.shrink(keep);
+        #[cfg(feature = "deflate")]
+        let freed = freed + self.deflate.as_deref_mut().map_or(0, |d| d.shrink(keep));
+        freed
+    }
+
+    /// The reserved bits incoming frames may carry: RSV1 once permessage-deflate is
+    /// negotiated (RFC 7692 section 6), none otherwise.
+    #[inline]
+    fn allowed_rsv(&self) -> crate::frame::Rsv {
+        #[cfg(feature = "deflate")]
+        if self.deflate.is_some() {
+            return crate::frame::Rsv::RSV1;
+        }
+        crate::frame::Rsv::NONE
     }
 }

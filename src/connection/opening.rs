@@ -75,6 +75,20 @@ impl Connection {
             chunk.copy_from_slice(&rng.next_key());
         }
         let key = ClientKey::from_nonce(nonce);
+        #[cfg(feature = "deflate")]
+        let offer = config.deflate.enabled.then(|| config.deflate.offer());
+        #[cfg(feature = "deflate")]
+        let extensions: Vec<&str> = request
+            .extensions
+            .iter()
+            .copied()
+            .chain(offer.as_deref())
+            .collect();
+        #[cfg(feature = "deflate")]
+        let request = &ClientRequest {
+            extensions: &extensions,
+            ..*request
+        };
         let bytes = request.encode_to_vec(&key)?;
         let mut conn = Connection::upgraded_client(config, mask_seed);
         conn.out.push_raw(&bytes);
@@ -153,12 +167,32 @@ impl Connection {
     /// is malformed. Nothing is queued then, and the request is still pending.
     pub fn accept(&mut self, response: &ServerResponse<'_>) -> Result<(), SendError> {
         let request = self.request().ok_or(SendError::NoPendingRequest)?;
+        #[cfg(feature = "deflate")]
+        let (negotiated, extensions);
+        #[cfg(feature = "deflate")]
+        let response = {
+            negotiated = self.negotiate_deflate(request, response)?;
+            extensions = response
+                .extensions
+                .iter()
+                .copied()
+                .chain(negotiated.as_ref().map(|(_, element)| element.as_str()))
+                .collect::<Vec<&str>>();
+            &ServerResponse {
+                extensions: &extensions,
+                ..*response
+            }
+        };
         let reply = request
             .as_request()
             .response_to_vec(response)
             .map_err(SendError::Handshake)?;
         self.out.push_raw(&reply);
         self.phase = Phase::open();
+        #[cfg(feature = "deflate")]
+        if let Some((params, _)) = negotiated {
+            self.install_deflate(params);
+        }
         Ok(())
     }
 
@@ -217,7 +251,18 @@ impl Connection {
                                 .header("sec-websocket-extensions")
                                 .map(|v| String::from_utf8_lossy(v).into_owned()),
                         };
-                        Some((Opened::Client(accepted), head.len))
+                        #[cfg(feature = "deflate")]
+                        let deflate = if self.config.deflate.enabled {
+                            crate::deflate::validate_response(
+                                &self.config.deflate,
+                                value.extensions(),
+                            )
+                        } else {
+                            Ok(None)
+                        };
+                        #[cfg(not(feature = "deflate"))]
+                        let deflate = ();
+                        Some((Opened::Client(accepted), head.len, deflate))
                     })
                 }
             },
@@ -247,8 +292,19 @@ impl Connection {
             }
         };
         match step {
-            Ok(Some((opened, consumed))) => {
+            Ok(Some((opened, consumed, deflate))) => {
                 self.rx.input.consume_head(consumed);
+                #[cfg(feature = "deflate")]
+                match deflate {
+                    Ok(Some(params)) => self.install_deflate(params),
+                    Ok(None) => {}
+                    Err(e) => {
+                        self.end_opening();
+                        return Err(ProtocolError::Negotiation(e));
+                    }
+                }
+                #[cfg(not(feature = "deflate"))]
+                let () = deflate;
                 self.phase = Phase::open();
                 Ok(Some(opened))
             }
@@ -258,6 +314,33 @@ impl Connection {
                 Err(ProtocolError::Handshake(e))
             }
         }
+    }
+
+    /// Server: the permessage-deflate parameters to accept, and the response element
+    /// that says so, when [`Config::deflate`] enables it and the client offered one we can
+    /// honour.
+    #[cfg(feature = "deflate")]
+    fn negotiate_deflate(
+        &self,
+        request: &UpgradeRequest,
+        response: &ServerResponse<'_>,
+    ) -> Result<Option<(crate::deflate::DeflateParams, String)>, SendError> {
+        if !self.config.deflate.enabled {
+            return Ok(None);
+        }
+        // The application may not accept the extension itself as well: the connection
+        // would not know what it agreed to.
+        if let Some(index) = response.extensions.iter().position(|element| {
+            crate::handshake::parse_extension_list(element).is_some_and(|mut list| {
+                list.any(|e| e.name().eq_ignore_ascii_case("permessage-deflate"))
+            })
+        }) {
+            return Err(SendError::Handshake(BuildError::InvalidExtension { index }));
+        }
+        Ok(crate::deflate::accept_offers(
+            &self.config.deflate,
+            request.as_request().extensions(),
+        ))
     }
 
     /// The handshake failed or was refused: nothing more is read or sent.

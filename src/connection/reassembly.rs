@@ -84,6 +84,30 @@ impl Reassembly {
         }
     }
 
+    #[cfg(feature = "deflate")]
+    /// Initialised room after the message so far for up to `max` more bytes (at least one
+    /// when `max` is not 0), to be filled and counted with [`commit`](Self::commit): a
+    /// full buffer doubles (from 4 KiB), but never past `max` bytes of room, so a caller
+    /// that bounds `max` by its budget bounds the buffer.
+    pub(crate) fn spare(&mut self, max: usize) -> &mut [u8] {
+        if self.buf.len() == self.len {
+            let grow = self.len.max(4096).min(max);
+            self.buf.resize(self.len + grow, 0);
+        }
+        let end = self.buf.len().min(self.len.saturating_add(max));
+        &mut self.buf[self.len..end]
+    }
+
+    #[cfg(feature = "deflate")]
+    /// Count `n` bytes written into [`spare`](Self::spare) room as part of the message;
+    /// returns them.
+    pub(crate) fn commit(&mut self, n: usize) -> &[u8] {
+        let start = self.len;
+        self.len += n;
+        debug_assert!(self.len <= self.buf.len());
+        &self.buf[start..self.len]
+    }
+
     /// The message, as shared bytes (the buffer goes with it, without a copy).
     pub(crate) fn take(&mut self) -> Bytes {
         let mut buf = core::mem::take(&mut self.buf);

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::close::CloseCode;
 use crate::frame::header::{HeaderParse, parse_header};
-use crate::frame::{FrameHeader, OpCode};
+use crate::frame::{FrameError, FrameHeader, OpCode, Rsv};
 use crate::mask;
 use crate::utf8;
 
@@ -39,6 +39,13 @@ pub(super) enum Ready {
         kind: DataKind,
         start: usize,
         end: usize,
+        first: bool,
+        last: bool,
+    },
+    /// A piece of a compressed message, inflated into `assembled` (stream mode).
+    #[cfg(feature = "deflate")]
+    Inflated {
+        kind: DataKind,
         first: bool,
         last: bool,
     },
@@ -104,6 +111,13 @@ impl Connection {
                 first,
                 last,
             }),
+            #[cfg(feature = "deflate")]
+            Ready::Inflated { kind, first, last } => Event::Chunk(Chunk {
+                kind,
+                data: rx.assembled.take(),
+                first,
+                last,
+            }),
             Ready::Ping { start, end } => Event::Ping(rx.input.take(start, end)),
             Ready::Pong { start, end } => Event::Pong(rx.input.take(start, end)),
             Ready::Closed(closed) => Event::Closed(closed),
@@ -152,6 +166,13 @@ impl Connection {
             } => EventRef::Chunk(ChunkRef {
                 kind,
                 data: rx.input.slice(start, end),
+                first,
+                last,
+            }),
+            #[cfg(feature = "deflate")]
+            Ready::Inflated { kind, first, last } => EventRef::Chunk(ChunkRef {
+                kind,
+                data: rx.assembled.as_slice(),
                 first,
                 last,
             }),
@@ -313,6 +334,15 @@ impl Connection {
         };
         let mut text = false;
         let mut whole_text = false;
+        // RSV1 reaches here only once permessage-deflate is negotiated (the header parser
+        // refuses it otherwise), and then only the first frame of a data message may carry
+        // it (RFC 7692 section 6.1).
+        let compressed = header.rsv.contains(Rsv::RSV1);
+        if compressed && !matches!(header.opcode, OpCode::Text | OpCode::Binary) {
+            return Err(self.fail(ProtocolError::Frame(FrameError::ReservedBits(
+                Rsv::RSV1.bits(),
+            ))));
+        }
         if header.opcode.is_data() {
             let stream = self.config.receive_mode == ReceiveMode::Stream;
             match (header.opcode, self.rx.message.as_mut()) {
@@ -331,16 +361,20 @@ impl Connection {
                         DataKind::Binary
                     };
                     text = kind == DataKind::Text;
-                    whole_text = text && header.fin;
+                    whole_text = text && header.fin && !compressed;
                     self.rx.utf8.reset();
-                    if !header.fin && !stream {
+                    if (!header.fin || compressed) && !stream {
                         self.rx.assembled.clear();
                     }
-                    if !header.fin || stream {
+                    if !header.fin || stream || compressed {
                         self.rx.message = Some(RxMessage {
                             kind,
                             size: header.payload_len,
                             started: false,
+                            #[cfg(feature = "deflate")]
+                            compressed,
+                            #[cfg(feature = "deflate")]
+                            inflated: 0,
                         });
                     }
                 }
@@ -377,6 +411,10 @@ impl Connection {
         let Some(frame) = rx.frame.as_mut() else {
             return Ok(Step::NeedMore);
         };
+        #[cfg(feature = "deflate")]
+        if frame.header.opcode.is_data() && rx.message.as_ref().is_some_and(|m| m.compressed) {
+            return self.inflate_frame();
+        }
         let base = rx.input.pos() + frame.header_len;
         let available = (rx.input.filled() - base).min(frame.remaining);
         if !stream && frame.header.opcode.is_data() && rx.message.is_some() {

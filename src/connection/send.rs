@@ -39,13 +39,32 @@ impl Connection {
     }
 
     /// Queue a message in one frame. A server queues a large payload by reference, without
-    /// copying it. Queues bytes and fails as [`send_text`](Self::send_text) does.
+    /// copying it (unless it is compressed: permessage-deflate compresses messages of at
+    /// least [`DeflateConfig::threshold`](crate::deflate::DeflateConfig::threshold) bytes).
+    /// Queues bytes and fails as [`send_text`](Self::send_text) does.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
+        self.send_message(message, true)
+    }
+
+    /// Queue a message in one frame, uncompressed even when permessage-deflate is
+    /// negotiated (e.g. an image that is compressed already). Otherwise as
+    /// [`send`](Self::send).
+    pub fn send_uncompressed(&mut self, message: Message) -> Result<(), SendError> {
+        self.send_message(message, false)
+    }
+
+    fn send_message(&mut self, message: Message, compress: bool) -> Result<(), SendError> {
         self.check_message_allowed()?;
         let (kind, payload) = match message {
             Message::Text(text) => (DataKind::Text, text.into_bytes()),
             Message::Binary(data) => (DataKind::Binary, data),
         };
+        #[cfg(feature = "deflate")]
+        if compress && self.compresses(payload.len()) {
+            return self.send_compressed(kind.opcode(), &payload, true);
+        }
+        #[cfg(not(feature = "deflate"))]
+        let _ = compress;
         self.check_room(payload.len())?;
         let header = self.header(true, kind.opcode(), payload.len());
         self.out.push_shared(&header, payload);
@@ -59,6 +78,10 @@ impl Connection {
     ///
     /// For text, each fragment need not end on a character boundary, but the whole
     /// message must be UTF-8: the peer checks.
+    ///
+    /// With permessage-deflate negotiated, a fragmented message is always compressed:
+    /// each fragment is compressed and flushed as it is queued, so the peer can inflate
+    /// it without waiting for the rest.
     ///
     /// Queues bytes and fails as [`send_text`](Self::send_text) does (a fragment that
     /// breaks the order is [`SendError::FragmentOrder`]).
@@ -76,6 +99,14 @@ impl Connection {
             Some(current) if current == kind => OpCode::Continuation,
             Some(_) => return Err(SendError::FragmentOrder),
         };
+        #[cfg(feature = "deflate")]
+        if self.deflate.is_some() {
+            self.send_compressed(opcode, data, fin)?;
+            if let Phase::Open { sending, .. } = &mut self.phase {
+                *sending = if fin { None } else { Some(kind) };
+            }
+            return Ok(());
+        }
         self.check_room(data.len())?;
         if let Phase::Open { sending, .. } = &mut self.phase {
             *sending = if fin { None } else { Some(kind) };
@@ -122,6 +153,10 @@ impl Connection {
     #[inline]
     fn send_message_bytes(&mut self, kind: DataKind, data: &[u8]) -> Result<(), SendError> {
         self.check_message_allowed()?;
+        #[cfg(feature = "deflate")]
+        if self.compresses(data.len()) {
+            return self.send_compressed(kind.opcode(), data, true);
+        }
         self.check_room(data.len())?;
         let header = self.header(true, kind.opcode(), data.len());
         self.out.push_frame(&header, data);
@@ -155,7 +190,7 @@ impl Connection {
     /// A frame with a `payload_len`-byte payload fits under `max_queued_output`, or the
     /// queue is empty (any one frame is accepted into an empty queue).
     #[inline]
-    fn check_room(&self, payload_len: usize) -> Result<(), SendError> {
+    pub(super) fn check_room(&self, payload_len: usize) -> Result<(), SendError> {
         let queued = self.out.len();
         if queued == 0 {
             return Ok(());

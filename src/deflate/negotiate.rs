@@ -100,3 +100,11 @@ pub(crate) fn validate_response<'a>(
 ) -> Result<Option<DeflateParams>, NegotiationError> {
     todo!()
 }
+
+impl core::fmt::Display for NegotiationError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("invalid permessage-deflate response")
+    }
+}
+
+impl core::error::Error for NegotiationError {}

@@ -1,0 +1,252 @@
+//! permessage-deflate in the connection (RFC 7692): negotiation in the opening handshake,
+//! inflation of compressed messages within the message limit as their bytes arrive, and
+//! compression of the messages we send.
+
+use alloc::vec::Vec;
+
+use super::input::RxFrame;
+use super::receive::{Ready, Step};
+use super::{Connection, DataKind, ProtocolError, ReceiveMode};
+use crate::Role;
+use crate::deflate::{DeflateConfig, DeflateParams, Deflater, Inflater};
+use crate::frame::{FrameHeader, OpCode, Rsv};
+use crate::mask;
+
+/// The most a compressed message's piece inflates to before it is handed out, in stream
+/// mode: the memory that mode needs for inflation beyond the inflater's own state.
+pub(super) const INFLATE_STEP: usize = 16 << 10;
+
+/// The negotiated extension's state: both directions' codecs and the scratch buffer
+/// messages are compressed into.
+#[derive(Debug)]
+pub(crate) struct PerMessage {
+    pub(super) params: DeflateParams,
+    deflater: Deflater,
+    inflater: Inflater,
+    /// Messages shorter than this are sent uncompressed.
+    threshold: usize,
+    /// What `deflater` wrote for the frame being queued.
+    scratch: Vec<u8>,
+}
+
+impl PerMessage {
+    pub(super) fn new(params: DeflateParams, role: Role, config: &DeflateConfig) -> Self {
+        let (own_bits, own_no_takeover, peer_bits, peer_no_takeover) = match role {
+            Role::Server => (
+                params.server_max_window_bits,
+                params.server_no_context_takeover,
+                params.client_max_window_bits,
+                params.client_no_context_takeover,
+            ),
+            Role::Client => (
+                params.client_max_window_bits,
+                params.client_no_context_takeover,
+                params.server_max_window_bits,
+                params.server_no_context_takeover,
+            ),
+        };
+        PerMessage {
+            params,
+            deflater: Deflater::new(config.level, own_bits, !own_no_takeover),
+            inflater: Inflater::new(peer_bits, !peer_no_takeover),
+            threshold: config.threshold,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Release what an idle connection does not need; returns the bytes given back.
+    pub(super) fn shrink(&mut self, keep: usize) -> usize {
+        let mut freed = self.deflater.release_idle() + self.inflater.release_idle();
+        if self.scratch.capacity() > keep {
+            freed += self.scratch.capacity();
+            self.scratch = Vec::new();
+        }
+        freed
+    }
+}
+
+impl Connection {
+    /// The permessage-deflate parameters agreed in the opening handshake, if it was
+    /// negotiated (feature `deflate`).
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn deflate_params(&self) -> Option<DeflateParams> {
+        self.deflate.as_ref().map(|d| d.params)
+    }
+
+    /// Start compressing and inflating as `params` say: the handshake agreed on them.
+    pub(super) fn install_deflate(&mut self, params: DeflateParams) {
+        self.deflate = Some(alloc::boxed::Box::new(PerMessage::new(
+            params,
+            self.role,
+            &self.config.deflate,
+        )));
+    }
+
+    /// Whether a message of `len` bytes goes out compressed.
+    #[inline]
+    pub(super) fn compresses(&self, len: usize) -> bool {
+        self.deflate.as_ref().is_some_and(|d| len >= d.threshold)
+    }
+
+    /// Compress `data` as the next frame of a message (all of it with `fin` on its
+    /// first frame) and queue that frame, RSV1 set on a message's first frame. The room
+    /// is checked against the compressor's bound, before anything is compressed, so a
+    /// refused send leaves the compressor's context as it was.
+    pub(super) fn send_compressed(
+        &mut self,
+        opcode: OpCode,
+        data: &[u8],
+        fin: bool,
+    ) -> Result<(), super::SendError> {
+        self.check_room(Deflater::bound(data.len()))?;
+        let mask = match self.role {
+            Role::Client => Some(self.keys.next_key()),
+            Role::Server => None,
+        };
+        let reuse = self.config.active_buffer_capacity;
+        let Some(d) = self.deflate.as_deref_mut() else {
+            unreachable!("only called once negotiated");
+        };
+        d.scratch.clear();
+        d.deflater.compress(data, fin, &mut d.scratch);
+        let mut header = FrameHeader::new(fin, opcode, mask, d.scratch.len() as u64);
+        if opcode != OpCode::Continuation {
+            header.rsv = Rsv::RSV1;
+        }
+        self.out.push_frame(&header, &d.scratch);
+        if d.scratch.capacity() > reuse {
+            d.scratch = Vec::new();
+        }
+        Ok(())
+    }
+
+    /// The current frame belongs to a compressed message: unmask its new bytes in place,
+    /// inflate them into the reassembly buffer (stream mode: a piece of at most
+    /// [`INFLATE_STEP`] bytes), and drop them from the input. The output is bounded by
+    /// what is left of `max_message_size` (plus one byte, to tell "at the limit" from
+    /// "past it"), so a message that inflates past the limit fails with 1009 as soon as
+    /// it does, having cost at most the limit.
+    pub(super) fn inflate_frame(&mut self) -> Result<Step, ProtocolError> {
+        let stream = self.config.receive_mode == ReceiveMode::Stream;
+        let limit = self.config.max_message_size;
+        let Connection { rx, deflate, .. } = self;
+        let (Some(d), Some(frame), Some(msg)) = (
+            deflate.as_deref_mut(),
+            rx.frame.as_mut(),
+            rx.message.as_mut(),
+        ) else {
+            unreachable!("a compressed message's frame, once negotiated");
+        };
+        let RxFrame { header, .. } = *frame;
+        let base = rx.input.pos() + frame.header_len;
+        let available = (rx.input.filled() - base).min(frame.remaining);
+        if available > frame.ready {
+            let fresh = rx.input.slice_mut(base + frame.ready, base + available);
+            if let Some(key) = header.mask {
+                mask::apply(fresh, key, frame.taken + frame.ready);
+            }
+            frame.ready = available;
+        }
+        // The message's last compressed byte is here: the inflater appends the tail.
+        let last = header.fin && frame.ready == frame.remaining;
+        if stream {
+            rx.assembled.clear();
+        }
+        let mut consumed = 0;
+        let mut failure = None;
+        let mut done = false;
+        loop {
+            let left = limit.saturating_sub(msg.inflated).saturating_add(1);
+            let mut max = usize::try_from(left).unwrap_or(usize::MAX);
+            if stream {
+                max = max.min(INFLATE_STEP - rx.assembled.as_slice().len());
+            }
+            if max == 0 {
+                break; // stream mode: a full piece, handed out below
+            }
+            let input = rx.input.slice(base + consumed, base + frame.ready);
+            let room = rx.assembled.spare(max);
+            let progress = match d.inflater.inflate(input, room, last) {
+                Ok(p) => p,
+                Err(_) => {
+                    failure = Some(ProtocolError::InvalidCompressedData);
+                    break;
+                }
+            };
+            consumed += progress.consumed;
+            let produced = rx.assembled.commit(progress.produced);
+            msg.inflated += produced.len() as u64;
+            if msg.inflated > limit {
+                failure = Some(ProtocolError::MessageTooLarge {
+                    size: msg.inflated,
+                    max: limit,
+                });
+                break;
+            }
+            if msg.kind == DataKind::Text {
+                if let Err(e) = rx.utf8.feed(produced) {
+                    failure = Some(e.into());
+                    break;
+                }
+            }
+            if progress.done {
+                done = true;
+                break;
+            }
+            if progress.consumed == 0 && progress.produced == 0 {
+                // No progress with room given: the inflater wants more input.
+                debug_assert!(false, "the inflater stalled");
+                break;
+            }
+        }
+        if let Some(e) = failure {
+            return Err(self.fail(e));
+        }
+        rx.input.consume_to(base + consumed);
+        frame.header_len = 0;
+        frame.remaining -= consumed;
+        frame.taken += consumed;
+        frame.ready -= consumed;
+        let frame_done = frame.remaining == 0 && done;
+        let message_done = frame_done && header.fin;
+        if frame_done {
+            rx.frame = None;
+        }
+        if message_done && msg.kind == DataKind::Text {
+            if let Err(e) = rx.utf8.finish() {
+                return Err(self.fail(e.into()));
+            }
+        }
+        if stream {
+            let have = !rx.assembled.as_slice().is_empty();
+            if !(have || message_done) {
+                return Ok(if frame_done {
+                    Step::Continue
+                } else {
+                    Step::NeedMore
+                });
+            }
+            let first = !msg.started;
+            msg.started = true;
+            let kind = msg.kind;
+            if message_done {
+                rx.message = None;
+            }
+            return Ok(Step::Ready(Ready::Inflated {
+                kind,
+                first,
+                last: message_done,
+            }));
+        }
+        if message_done {
+            let kind = msg.kind;
+            rx.message = None;
+            return Ok(Step::Ready(Ready::Assembled { kind }));
+        }
+        Ok(if frame_done {
+            Step::Continue
+        } else {
+            Step::NeedMore
+        })
+    }
+}
