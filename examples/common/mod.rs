@@ -11,7 +11,9 @@ use std::time::{Duration, Instant};
 
 use rfc6455::blocking::{self, Error, WebSocket};
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Event, Message};
+use rfc6455::connection::{Config, Event, Message};
+use rfc6455::deflate::DeflateConfig;
+use rfc6455::handshake::{ClientRequest, ServerResponse, parse_ws_url};
 
 /// 32 bytes from the OS for the handshake nonce and masking keys.
 pub fn seed() -> [u8; 32] {
@@ -20,6 +22,20 @@ pub fn seed() -> [u8; 32] {
         .and_then(|mut f| f.read_exact(&mut seed))
         .expect("reading /dev/urandom");
     seed
+}
+
+/// The examples' connection settings: the defaults, with permessage-deflate offered
+/// (client) and accepted (server) unless `RFC6455_DEFLATE=0` is set.
+pub fn config() -> Config {
+    let deflate = std::env::var("RFC6455_DEFLATE").map_or(true, |v| v != "0");
+    Config::new().deflate(DeflateConfig::new().enabled(deflate))
+}
+
+/// A client handshake for `url` with [`config`].
+pub fn connect<S: Read + Write>(stream: S, url: &str) -> Result<WebSocket<S>, Error> {
+    let url = parse_ws_url(url)?;
+    let request = ClientRequest::new(url.authority, url.resource);
+    blocking::connect_with(stream, config(), seed(), &request)
 }
 
 /// A random `u64` from the OS, e.g. for backoff jitter.
@@ -105,7 +121,7 @@ pub fn echo(stream: TcpStream) -> Result<(), Error> {
     stream.set_nodelay(true)?;
     // A client that stalls mid-handshake or mid-frame cannot hold a thread forever.
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    let mut ws = blocking::accept(stream)?;
+    let mut ws = blocking::accept_with(stream, config(), |_| ServerResponse::default())?;
     let result = loop {
         match ws.read() {
             Ok(Event::Message(message)) => {
@@ -143,7 +159,7 @@ pub fn echo_client(url: &str) -> Result<(), String> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .map_err(|e| e.to_string())?;
-    let mut ws = blocking::connect(stream, url, seed()).map_err(|e| format!("handshake: {e}"))?;
+    let mut ws = connect(stream, url).map_err(|e| format!("handshake: {e}"))?;
     println!("connected to {url}");
 
     let big: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
@@ -198,5 +214,5 @@ pub fn open(url: &str) -> Result<WebSocket<TcpStream>, Error> {
     let stream = TcpStream::connect(addr)?;
     stream.set_nodelay(true)?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
-    blocking::connect(stream, url, seed())
+    connect(stream, url)
 }
