@@ -7,6 +7,7 @@
 //! - `events`: lent events turned into owned ones.
 //! - `heads`: HTTP heads of the opening handshake written out by hand.
 //! - `counting`: a counting global allocator (each binary installs it itself).
+//! - `deflate`: Python's zlib as the permessage-deflate oracle, negotiated connections.
 //! - `cases`: the proptest case count, from `PROPTEST_CASES` when set.
 //! - `noise`: deterministic incompressible bytes (xorshift64).
 //! - `splitmix`: a small deterministic random generator.
@@ -17,6 +18,8 @@ pub mod cases;
 #[cfg(feature = "alloc")]
 pub mod conn;
 pub mod counting;
+#[cfg(feature = "deflate")]
+pub mod deflate;
 #[cfg(feature = "alloc")]
 pub mod events;
 pub mod heads;
