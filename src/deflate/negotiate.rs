@@ -1,13 +1,47 @@
 //! Negotiation of permessage-deflate (RFC 7692 sections 5 and 7.1): the client's offer,
 //! the server's choice among offers and its response, the client's check of the response.
 //!
-//! SKELETON: the signatures are fixed; the bodies are written by the negotiation work.
+//! Names are compared ASCII case-insensitively, the extension's as the handshake's check of
+//! accepted extensions does (`extension_offered` in `handshake/client.rs`) and the
+//! parameters' as [`ExtensionOffer::param`] does: `Permessage-Deflate;
+//! Server_No_Context_Takeover` is the same offer as its lowercase spelling. Values are
+//! compared after quoted-string unescaping (section 7.1: a quoted value must be a token
+//! once unescaped), so `server_max_window_bits="10"` is `server_max_window_bits=10`.
 
 use alloc::string::String;
+use core::fmt::{self, Write as _};
 
-use crate::handshake::ExtensionOffer;
+use crate::Role;
+use crate::handshake::{ExtensionOffer, ParamValue};
+
+/// The extension's name (RFC 7692 section 7).
+const NAME: &str = "permessage-deflate";
+const SERVER_NO_CONTEXT_TAKEOVER: &str = "server_no_context_takeover";
+const CLIENT_NO_CONTEXT_TAKEOVER: &str = "client_no_context_takeover";
+const SERVER_MAX_WINDOW_BITS: &str = "server_max_window_bits";
+const CLIENT_MAX_WINDOW_BITS: &str = "client_max_window_bits";
+
+/// The smallest and largest window, log2 (RFC 7692 section 7.1.2).
+const MIN_BITS: u8 = 8;
+const MAX_BITS: u8 = 15;
 
 /// The permessage-deflate settings of one endpoint, in [`Config::deflate`](crate::connection::Config::deflate).
+///
+/// Build it with the `const fn` builder methods, each named after the field it sets.
+/// Window sizes outside 8..=15 are taken as the nearest of the two bounds.
+///
+/// ```
+/// use rfc6455::deflate::DeflateConfig;
+///
+/// const DEFLATE: DeflateConfig = DeflateConfig::new()
+///     .enabled(true)
+///     .peer_max_window_bits(10)
+///     .own_no_context_takeover(true);
+/// assert_eq!(
+///     DEFLATE.offer(),
+///     "permessage-deflate; client_no_context_takeover; server_max_window_bits=10; client_max_window_bits"
+/// );
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct DeflateConfig {
@@ -16,6 +50,9 @@ pub struct DeflateConfig {
     /// The largest LZ77 window (log2, 8..=15) we let the peer compress with: a client puts
     /// `server_max_window_bits` in its offer, a server `client_max_window_bits` in its response
     /// when the client allowed it, when this is below 15. Default 15.
+    ///
+    /// A client that does not offer `client_max_window_bits` cannot be limited: a server
+    /// still accepts its offer, and that client's window is 15.
     pub peer_max_window_bits: u8,
     /// The window (log2, 8..=15) we compress with, at most: we may announce it (a server sends
     /// `server_max_window_bits`, a client offers `client_max_window_bits=N`). Default 15.
@@ -48,12 +85,146 @@ pub struct DeflateParams {
     pub client_max_window_bits: u8,
 }
 
-/// Why a server's permessage-deflate response is not acceptable to the client.
+impl DeflateParams {
+    /// What `role` compresses with: its window (log2, 8..=15) and whether it must drop
+    /// its LZ77 context after each message (`true`: no context takeover).
+    ///
+    /// ```
+    /// use rfc6455::Role;
+    /// use rfc6455::deflate::DeflateParams;
+    ///
+    /// let params = DeflateParams {
+    ///     server_no_context_takeover: true,
+    ///     client_no_context_takeover: false,
+    ///     server_max_window_bits: 10,
+    ///     client_max_window_bits: 15,
+    /// };
+    /// assert_eq!(params.ours(Role::Server), (10, true));
+    /// assert_eq!(params.theirs(Role::Server), (15, false));
+    /// ```
+    pub const fn ours(&self, role: Role) -> (u8, bool) {
+        match role {
+            Role::Client => (self.client_max_window_bits, self.client_no_context_takeover),
+            Role::Server => (self.server_max_window_bits, self.server_no_context_takeover),
+        }
+    }
+
+    /// What the peer of `role` compresses with, so what `role` decompresses: the peer's
+    /// window (log2) and whether the peer drops its context after each message.
+    pub const fn theirs(&self, role: Role) -> (u8, bool) {
+        self.ours(role.peer())
+    }
+}
+
+/// Why a server's permessage-deflate response is not acceptable to the client (RFC 7692
+/// section 7.1: the client must then fail the WebSocket connection).
+///
+/// `param` names the parameter, as RFC 7692 spells it (e.g. `server_max_window_bits`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum NegotiationError {
-    /// SKELETON: the variants are defined by the negotiation work.
-    Invalid,
+    /// A parameter RFC 7692 does not define for a response.
+    UnknownParameter,
+    /// A parameter more than once in the element.
+    DuplicateParameter {
+        /// The repeated parameter.
+        param: &'static str,
+    },
+    /// A parameter with an invalid value: a window size that is not 8..=15 written without
+    /// a leading zero (or no value at all), or a value on a parameter that takes none.
+    InvalidValue {
+        /// The parameter.
+        param: &'static str,
+    },
+    /// `client_max_window_bits` in a response to an offer without it.
+    NotOffered {
+        /// The parameter.
+        param: &'static str,
+    },
+    /// A window size in the response larger than the one offered.
+    WindowLargerThanOffered {
+        /// The parameter (`server_max_window_bits` or `client_max_window_bits`).
+        param: &'static str,
+    },
+    /// A parameter the offer had, which an accepting response must repeat
+    /// (`server_no_context_takeover`, `server_max_window_bits`), missing from it.
+    MissingParameter {
+        /// The parameter.
+        param: &'static str,
+    },
+    /// permessage-deflate accepted more than once.
+    RepeatedExtension,
+    /// permessage-deflate accepted although it was not offered (the config is disabled).
+    ExtensionNotOffered,
+}
+
+/// The section of RFC 7692 that defines `param`.
+fn section(param: &str) -> &'static str {
+    match param {
+        SERVER_NO_CONTEXT_TAKEOVER => "7.1.1.1",
+        CLIENT_NO_CONTEXT_TAKEOVER => "7.1.1.2",
+        SERVER_MAX_WINDOW_BITS => "7.1.2.1",
+        _ => "7.1.2.2",
+    }
+}
+
+impl fmt::Display for NegotiationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            NegotiationError::UnknownParameter => f.write_str(
+                "permessage-deflate response with a parameter not defined for use in a \
+                 response (RFC 7692 section 7.1)",
+            ),
+            NegotiationError::DuplicateParameter { param } => write!(
+                f,
+                "permessage-deflate response with {param} more than once (RFC 7692 section 7.1)"
+            ),
+            NegotiationError::InvalidValue { param } => write!(
+                f,
+                "permessage-deflate response with an invalid value for {param} (RFC 7692 \
+                 section {})",
+                section(param)
+            ),
+            NegotiationError::NotOffered { param } => write!(
+                f,
+                "permessage-deflate response with {param}, which the offer did not have \
+                 (RFC 7692 section {})",
+                section(param)
+            ),
+            NegotiationError::WindowLargerThanOffered { param } => write!(
+                f,
+                "permessage-deflate response with a larger {param} than offered (RFC 7692 \
+                 section {})",
+                section(param)
+            ),
+            NegotiationError::MissingParameter { param } => write!(
+                f,
+                "permessage-deflate response without {param}, which the offer had (RFC 7692 \
+                 section {})",
+                section(param)
+            ),
+            NegotiationError::RepeatedExtension => f.write_str(
+                "permessage-deflate accepted more than once: both would use RSV1 (RFC 7692 \
+                 section 5)",
+            ),
+            NegotiationError::ExtensionNotOffered => {
+                f.write_str("permessage-deflate accepted but not offered (RFC 7692 section 5)")
+            }
+        }
+    }
+}
+
+impl core::error::Error for NegotiationError {}
+
+/// A `const fn` builder method for each named field of [`DeflateConfig`].
+macro_rules! setters {
+    ($($field:ident: $ty:ty),* $(,)?) => {$(
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub const fn $field(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+    )*};
 }
 
 impl DeflateConfig {
@@ -70,10 +241,154 @@ impl DeflateConfig {
         }
     }
 
+    setters! {
+        enabled: bool,
+        peer_max_window_bits: u8,
+        own_max_window_bits: u8,
+        peer_no_context_takeover: bool,
+        own_no_context_takeover: bool,
+        level: u8,
+        threshold: usize,
+    }
+
     /// The client's offer, a `Sec-WebSocket-Extensions` element (e.g.
     /// `permessage-deflate; client_max_window_bits`).
+    ///
+    /// It always has `client_max_window_bits` (we compress with whatever window the server
+    /// asks for), with the value [`own_max_window_bits`](Self::own_max_window_bits) when that
+    /// is below 15; `server_max_window_bits` when
+    /// [`peer_max_window_bits`](Self::peer_max_window_bits) is below 15; and the two
+    /// `*_no_context_takeover` parameters as the config asks.
     pub fn offer(&self) -> String {
-        todo!()
+        self.offered().to_element()
+    }
+
+    /// What [`offer`](Self::offer) offers.
+    fn offered(&self) -> Params {
+        let own = clamp_bits(self.own_max_window_bits);
+        let peer = clamp_bits(self.peer_max_window_bits);
+        Params {
+            server_no_context_takeover: self.peer_no_context_takeover,
+            client_no_context_takeover: self.own_no_context_takeover,
+            server_max_window_bits: (peer < MAX_BITS).then_some(peer),
+            client_max_window_bits: Some((own < MAX_BITS).then_some(own)),
+        }
+    }
+
+    /// Server: the first permessage-deflate offer among `offers` (a client's
+    /// `Sec-WebSocket-Extensions` elements, in its order of preference) that this config can
+    /// honour, as the agreed parameters and the response element to send; `None` when the
+    /// config is disabled or it declines them all.
+    ///
+    /// Other extensions are skipped. An offer with a parameter RFC 7692 does not define, a
+    /// parameter twice or an invalid value is declined (section 7.1). The response:
+    /// - `server_no_context_takeover` if offered or if
+    ///   [`own_no_context_takeover`](Self::own_no_context_takeover);
+    /// - `client_no_context_takeover` if offered or if
+    ///   [`peer_no_context_takeover`](Self::peer_no_context_takeover);
+    /// - `server_max_window_bits`: the smaller of the offered value and
+    ///   [`own_max_window_bits`](Self::own_max_window_bits) if offered, else
+    ///   `own_max_window_bits` when that is below 15;
+    /// - `client_max_window_bits` only if offered: the smaller of the offered value (15 if
+    ///   none) and [`peer_max_window_bits`](Self::peer_max_window_bits), when that is below
+    ///   15. An offered value is echoed even when we would not limit the client, so that the
+    ///   client is bound to it (a response without the parameter would let it use 15).
+    ///
+    /// ```
+    /// use rfc6455::deflate::DeflateConfig;
+    /// use rfc6455::handshake::parse_extension_list;
+    ///
+    /// let offers = parse_extension_list(
+    ///     "x-webkit-deflate-frame, permessage-deflate; client_max_window_bits; server_max_window_bits=10",
+    /// )
+    /// .unwrap();
+    /// let (params, response) = DeflateConfig::new().enabled(true).accept_offers(offers).unwrap();
+    /// assert_eq!(response, "permessage-deflate; server_max_window_bits=10");
+    /// assert_eq!((params.server_max_window_bits, params.client_max_window_bits), (10, 15));
+    /// ```
+    pub fn accept_offers<'a>(
+        &self,
+        offers: impl Iterator<Item = ExtensionOffer<'a>>,
+    ) -> Option<(DeflateParams, String)> {
+        if !self.enabled {
+            return None;
+        }
+        let own = clamp_bits(self.own_max_window_bits);
+        let peer = clamp_bits(self.peer_max_window_bits);
+        offers
+            .filter(|offer| offer.name().eq_ignore_ascii_case(NAME))
+            .find_map(|offer| Params::parse(&offer, Side::Offer).ok())
+            .map(|offered| {
+                let server_bits = offered.server_max_window_bits.map_or(own, |n| n.min(own));
+                let client_bits = match offered.client_max_window_bits {
+                    Some(n) => n.unwrap_or(MAX_BITS).min(peer),
+                    None => MAX_BITS,
+                };
+                let params = DeflateParams {
+                    server_no_context_takeover: offered.server_no_context_takeover
+                        || self.own_no_context_takeover,
+                    client_no_context_takeover: offered.client_no_context_takeover
+                        || self.peer_no_context_takeover,
+                    server_max_window_bits: server_bits,
+                    client_max_window_bits: client_bits,
+                };
+                let response = Params {
+                    server_no_context_takeover: params.server_no_context_takeover,
+                    client_no_context_takeover: params.client_no_context_takeover,
+                    // Section 7.1.2.1: an offered value must be answered, even 15.
+                    server_max_window_bits: (offered.server_max_window_bits.is_some()
+                        || server_bits < MAX_BITS)
+                        .then_some(server_bits),
+                    client_max_window_bits: (offered.client_max_window_bits.is_some()
+                        && client_bits < MAX_BITS)
+                        .then_some(Some(client_bits)),
+                };
+                (params, response.to_element())
+            })
+    }
+
+    /// Client: check the server's `Sec-WebSocket-Extensions` elements (all of them: other
+    /// extensions are skipped) against what [`offer`](Self::offer) offered; `Ok(None)` when
+    /// the server did not accept permessage-deflate.
+    ///
+    /// The agreed client window is the response's `client_max_window_bits`, else
+    /// [`own_max_window_bits`](Self::own_max_window_bits); the server's its
+    /// `server_max_window_bits`, else 15. `client_no_context_takeover` is agreed when the
+    /// response has it or when we offered it (section 7.1.1.2: the offer promised it).
+    ///
+    /// ```
+    /// use rfc6455::deflate::{DeflateConfig, NegotiationError};
+    /// use rfc6455::handshake::parse_extension_list;
+    ///
+    /// let config = DeflateConfig::new().enabled(true).peer_max_window_bits(10);
+    /// let response = parse_extension_list("permessage-deflate; server_max_window_bits=9").unwrap();
+    /// let params = config.validate_response(response).unwrap().unwrap();
+    /// assert_eq!(params.server_max_window_bits, 9);
+    ///
+    /// let response = parse_extension_list("permessage-deflate").unwrap();
+    /// assert_eq!(
+    ///     config.validate_response(response),
+    ///     Err(NegotiationError::MissingParameter { param: "server_max_window_bits" })
+    /// );
+    /// ```
+    pub fn validate_response<'a>(
+        &self,
+        response: impl Iterator<Item = ExtensionOffer<'a>>,
+    ) -> Result<Option<DeflateParams>, NegotiationError> {
+        let mut accepted = None;
+        for element in response.filter(|e| e.name().eq_ignore_ascii_case(NAME)) {
+            if accepted.replace(element).is_some() {
+                return Err(NegotiationError::RepeatedExtension);
+            }
+        }
+        let Some(element) = accepted else {
+            return Ok(None);
+        };
+        if !self.enabled {
+            return Err(NegotiationError::ExtensionNotOffered);
+        }
+        let response = Params::parse(&element, Side::Response)?;
+        self.offered().check_response(&response).map(Some)
     }
 }
 
@@ -84,21 +399,862 @@ impl Default for DeflateConfig {
 }
 
 /// Server: the first permessage-deflate offer among `offers` that `config` can honour, as
-/// the agreed parameters and the response element to send; `None` declines them all.
+/// the agreed parameters and the response element to send; `None` declines them all. See
+/// [`DeflateConfig::accept_offers`].
 pub(crate) fn accept_offers<'a>(
-    _config: &DeflateConfig,
-    _offers: impl Iterator<Item = ExtensionOffer<'a>>,
+    config: &DeflateConfig,
+    offers: impl Iterator<Item = ExtensionOffer<'a>>,
 ) -> Option<(DeflateParams, String)> {
-    todo!()
+    config.accept_offers(offers)
 }
 
 /// Client: check the server's response elements against what `config` offered; `Ok(None)`
-/// when the server did not accept permessage-deflate.
+/// when the server did not accept permessage-deflate. See
+/// [`DeflateConfig::validate_response`].
 pub(crate) fn validate_response<'a>(
-    _config: &DeflateConfig,
-    _response: impl Iterator<Item = ExtensionOffer<'a>>,
+    config: &DeflateConfig,
+    response: impl Iterator<Item = ExtensionOffer<'a>>,
 ) -> Result<Option<DeflateParams>, NegotiationError> {
-    todo!()
+    config.validate_response(response)
+}
+
+/// A window size from a config, in 8..=15.
+fn clamp_bits(bits: u8) -> u8 {
+    bits.clamp(MIN_BITS, MAX_BITS)
+}
+
+/// Which element is parsed: `client_max_window_bits` may go without a value in an offer only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Side {
+    Offer,
+    Response,
+}
+
+/// The parameters of one permessage-deflate offer or response element.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Params {
+    server_no_context_takeover: bool,
+    client_no_context_takeover: bool,
+    server_max_window_bits: Option<u8>,
+    /// `Some(None)`: the parameter without a value (offers only).
+    client_max_window_bits: Option<Option<u8>>,
+}
+
+impl Params {
+    /// The parameters of `element`, checked against section 7.1's rules for `side`.
+    fn parse(element: &ExtensionOffer<'_>, side: Side) -> Result<Params, NegotiationError> {
+        let mut params = Params::default();
+        // A bit per parameter, in the order of the four names above.
+        let mut seen = 0u8;
+        for param in element.params() {
+            let (bit, name) = [
+                SERVER_NO_CONTEXT_TAKEOVER,
+                CLIENT_NO_CONTEXT_TAKEOVER,
+                SERVER_MAX_WINDOW_BITS,
+                CLIENT_MAX_WINDOW_BITS,
+            ]
+            .into_iter()
+            .enumerate()
+            .find(|(_, name)| param.name.eq_ignore_ascii_case(name))
+            .ok_or(NegotiationError::UnknownParameter)?;
+            if seen & (1 << bit) != 0 {
+                return Err(NegotiationError::DuplicateParameter { param: name });
+            }
+            seen |= 1 << bit;
+            let invalid = NegotiationError::InvalidValue { param: name };
+            match name {
+                SERVER_NO_CONTEXT_TAKEOVER | CLIENT_NO_CONTEXT_TAKEOVER => {
+                    if param.value.is_some() {
+                        return Err(invalid);
+                    }
+                    if name == SERVER_NO_CONTEXT_TAKEOVER {
+                        params.server_no_context_takeover = true;
+                    } else {
+                        params.client_no_context_takeover = true;
+                    }
+                }
+                SERVER_MAX_WINDOW_BITS => {
+                    let bits = param.value.and_then(window_bits).ok_or(invalid)?;
+                    params.server_max_window_bits = Some(bits);
+                }
+                _ => {
+                    let bits = match param.value {
+                        Some(value) => Some(window_bits(value).ok_or(invalid)?),
+                        None if side == Side::Offer => None,
+                        None => return Err(invalid),
+                    };
+                    params.client_max_window_bits = Some(bits);
+                }
+            }
+        }
+        Ok(params)
+    }
+
+    /// Client: `response` checked against this offer, and what it agrees on.
+    fn check_response(&self, response: &Params) -> Result<DeflateParams, NegotiationError> {
+        let offered_client = match (self.client_max_window_bits, response.client_max_window_bits) {
+            (None, Some(_)) => {
+                return Err(NegotiationError::NotOffered {
+                    param: CLIENT_MAX_WINDOW_BITS,
+                });
+            }
+            (Some(Some(offered)), Some(Some(answered))) if answered > offered => {
+                return Err(NegotiationError::WindowLargerThanOffered {
+                    param: CLIENT_MAX_WINDOW_BITS,
+                });
+            }
+            (offered, _) => offered.flatten(),
+        };
+        if let Some(offered) = self.server_max_window_bits {
+            match response.server_max_window_bits {
+                None => {
+                    return Err(NegotiationError::MissingParameter {
+                        param: SERVER_MAX_WINDOW_BITS,
+                    });
+                }
+                Some(answered) if answered > offered => {
+                    return Err(NegotiationError::WindowLargerThanOffered {
+                        param: SERVER_MAX_WINDOW_BITS,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        if self.server_no_context_takeover && !response.server_no_context_takeover {
+            return Err(NegotiationError::MissingParameter {
+                param: SERVER_NO_CONTEXT_TAKEOVER,
+            });
+        }
+        Ok(DeflateParams {
+            server_no_context_takeover: response.server_no_context_takeover,
+            client_no_context_takeover: response.client_no_context_takeover
+                || self.client_no_context_takeover,
+            server_max_window_bits: response.server_max_window_bits.unwrap_or(MAX_BITS),
+            client_max_window_bits: response
+                .client_max_window_bits
+                .flatten()
+                .or(offered_client)
+                .unwrap_or(MAX_BITS),
+        })
+    }
+
+    /// The element with these parameters, e.g. `permessage-deflate; server_max_window_bits=10`.
+    fn to_element(self) -> String {
+        let mut s = String::from(NAME);
+        for (on, name) in [
+            (self.server_no_context_takeover, SERVER_NO_CONTEXT_TAKEOVER),
+            (self.client_no_context_takeover, CLIENT_NO_CONTEXT_TAKEOVER),
+        ] {
+            if on {
+                s.push_str("; ");
+                s.push_str(name);
+            }
+        }
+        if let Some(bits) = self.server_max_window_bits {
+            // Writing into a String cannot fail.
+            let _ = write!(s, "; {SERVER_MAX_WINDOW_BITS}={bits}");
+        }
+        match self.client_max_window_bits {
+            Some(Some(bits)) => {
+                let _ = write!(s, "; {CLIENT_MAX_WINDOW_BITS}={bits}");
+            }
+            Some(None) => {
+                s.push_str("; ");
+                s.push_str(CLIENT_MAX_WINDOW_BITS);
+            }
+            None => {}
+        }
+        s
+    }
+}
+
+/// A window size value (section 7.1.2): `"8" / "9" / "10" / .. / "15"`, no leading zero,
+/// as a token or (once unescaped) a quoted-string.
+fn window_bits(value: ParamValue<'_>) -> Option<u8> {
+    let mut bits = 0u8;
+    for (i, c) in value.unescaped().enumerate() {
+        let digit = c.to_digit(10)?;
+        if i >= 2 || (i == 0 && digit == 0) {
+            return None;
+        }
+        bits = bits * 10 + digit as u8;
+    }
+    (MIN_BITS..=MAX_BITS).contains(&bits).then_some(bits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::handshake::parse_extension_list;
+    use std::format;
+    use std::string::ToString;
+
+    /// The one element of `s`, parsed as `side`.
+    fn parse(s: &str, side: Side) -> Result<Params, NegotiationError> {
+        let mut list = parse_extension_list(s).expect("extension list syntax");
+        let element = list.next().expect("one element");
+        assert!(list.next().is_none(), "{s}: more than one element");
+        Params::parse(&element, side)
+    }
+
+    fn accept(config: &DeflateConfig, offers: &str) -> Option<(DeflateParams, String)> {
+        accept_offers(config, parse_extension_list(offers).expect("syntax"))
+    }
+
+    fn validate(
+        config: &DeflateConfig,
+        response: &str,
+    ) -> Result<Option<DeflateParams>, NegotiationError> {
+        validate_response(config, parse_extension_list(response).expect("syntax"))
+    }
+
+    const ON: DeflateConfig = DeflateConfig::new().enabled(true);
+
+    const fn params(server: (u8, bool), client: (u8, bool)) -> DeflateParams {
+        DeflateParams {
+            server_max_window_bits: server.0,
+            server_no_context_takeover: server.1,
+            client_max_window_bits: client.0,
+            client_no_context_takeover: client.1,
+        }
+    }
+
+    #[test]
+    fn window_values() {
+        for side in [Side::Offer, Side::Response] {
+            for bits in MIN_BITS..=MAX_BITS {
+                for value in [format!("{bits}"), format!("\"{bits}\"")] {
+                    for name in [SERVER_MAX_WINDOW_BITS, CLIENT_MAX_WINDOW_BITS] {
+                        let p = parse(&format!("permessage-deflate; {name}={value}"), side)
+                            .unwrap_or_else(|e| panic!("{name}={value}: {e}"));
+                        let got = if name == SERVER_MAX_WINDOW_BITS {
+                            p.server_max_window_bits
+                        } else {
+                            p.client_max_window_bits.flatten()
+                        };
+                        assert_eq!(got, Some(bits), "{name}={value}");
+                    }
+                }
+            }
+            for value in [
+                "7", "16", "0", "1", "08", "015", "010", "99", "255", "256", "+9", "9a", "a",
+                "1.0", "\"\"", "\"08\"", "\"10 \"", "\" 10\"", "\"16\"", "\"1\"",
+            ] {
+                for name in [SERVER_MAX_WINDOW_BITS, CLIENT_MAX_WINDOW_BITS] {
+                    assert_eq!(
+                        parse(&format!("permessage-deflate; {name}={value}"), side),
+                        Err(NegotiationError::InvalidValue { param: name }),
+                        "{name}={value}"
+                    );
+                }
+            }
+            // Section 7.1: a quoted value is checked once unescaped.
+            assert_eq!(
+                parse(r#"permessage-deflate; server_max_window_bits="1\2""#, side)
+                    .map(|p| p.server_max_window_bits),
+                Ok(Some(12))
+            );
+        }
+    }
+
+    #[test]
+    fn values_by_parameter_and_side() {
+        use NegotiationError::InvalidValue;
+        // server_max_window_bits always takes a value.
+        for side in [Side::Offer, Side::Response] {
+            assert_eq!(
+                parse("permessage-deflate; server_max_window_bits", side),
+                Err(InvalidValue {
+                    param: SERVER_MAX_WINDOW_BITS
+                })
+            );
+        }
+        // client_max_window_bits goes without one in an offer only.
+        assert_eq!(
+            parse("permessage-deflate; client_max_window_bits", Side::Offer),
+            Ok(Params {
+                client_max_window_bits: Some(None),
+                ..Params::default()
+            })
+        );
+        assert_eq!(
+            parse("permessage-deflate; client_max_window_bits", Side::Response),
+            Err(InvalidValue {
+                param: CLIENT_MAX_WINDOW_BITS
+            })
+        );
+        // The no_context_takeover parameters take none.
+        for name in [SERVER_NO_CONTEXT_TAKEOVER, CLIENT_NO_CONTEXT_TAKEOVER] {
+            for side in [Side::Offer, Side::Response] {
+                let p = parse(&format!("permessage-deflate; {name}"), side).unwrap();
+                assert_eq!(
+                    (p.server_no_context_takeover, p.client_no_context_takeover),
+                    (
+                        name == SERVER_NO_CONTEXT_TAKEOVER,
+                        name == CLIENT_NO_CONTEXT_TAKEOVER
+                    )
+                );
+                for value in ["1", "true", "\"\"", "\"x\""] {
+                    assert_eq!(
+                        parse(&format!("permessage-deflate; {name}={value}"), side),
+                        Err(InvalidValue { param: name }),
+                        "{name}={value}"
+                    );
+                }
+            }
+        }
+        assert_eq!(
+            parse("permessage-deflate", Side::Offer),
+            Ok(Params::default())
+        );
+    }
+
+    #[test]
+    fn all_four_parameters_in_any_order_and_case() {
+        let p = parse(
+            "Permessage-Deflate; CLIENT_MAX_WINDOW_BITS=9 ; Server_No_Context_Takeover;\
+             server_max_window_bits = \"11\";client_no_context_takeover",
+            Side::Response,
+        )
+        .unwrap();
+        assert_eq!(
+            p,
+            Params {
+                server_no_context_takeover: true,
+                client_no_context_takeover: true,
+                server_max_window_bits: Some(11),
+                client_max_window_bits: Some(Some(9)),
+            }
+        );
+    }
+
+    #[test]
+    fn duplicate_and_unknown_parameters() {
+        for name in [
+            SERVER_NO_CONTEXT_TAKEOVER,
+            CLIENT_NO_CONTEXT_TAKEOVER,
+            SERVER_MAX_WINDOW_BITS,
+            CLIENT_MAX_WINDOW_BITS,
+        ] {
+            let with_value = if name.ends_with("bits") {
+                format!("{name}=10")
+            } else {
+                name.to_string()
+            };
+            let upper = with_value.to_ascii_uppercase();
+            for side in [Side::Offer, Side::Response] {
+                for second in [&with_value, &upper] {
+                    assert_eq!(
+                        parse(&format!("permessage-deflate; {with_value}; {second}"), side),
+                        Err(NegotiationError::DuplicateParameter { param: name }),
+                        "{with_value}; {second}"
+                    );
+                }
+            }
+        }
+        for unknown in [
+            "x",
+            "mux",
+            "client_max_window_bit",
+            "max_window_bits=10",
+            "server_max_window_bits_=10",
+            "client_no_context_takeover_",
+        ] {
+            for side in [Side::Offer, Side::Response] {
+                assert_eq!(
+                    parse(&format!("permessage-deflate; {unknown}"), side),
+                    Err(NegotiationError::UnknownParameter),
+                    "{unknown}"
+                );
+                // Also after a valid one.
+                assert_eq!(
+                    parse(
+                        &format!("permessage-deflate; server_no_context_takeover; {unknown}"),
+                        side
+                    ),
+                    Err(NegotiationError::UnknownParameter),
+                    "{unknown}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn offers() {
+        assert_eq!(ON.offer(), "permessage-deflate; client_max_window_bits");
+        assert_eq!(
+            ON.own_max_window_bits(12).offer(),
+            "permessage-deflate; client_max_window_bits=12"
+        );
+        assert_eq!(
+            ON.peer_max_window_bits(8).offer(),
+            "permessage-deflate; server_max_window_bits=8; client_max_window_bits"
+        );
+        assert_eq!(
+            ON.peer_no_context_takeover(true).offer(),
+            "permessage-deflate; server_no_context_takeover; client_max_window_bits"
+        );
+        assert_eq!(
+            ON.own_no_context_takeover(true).offer(),
+            "permessage-deflate; client_no_context_takeover; client_max_window_bits"
+        );
+        // Out-of-range settings are clamped.
+        assert_eq!(
+            ON.own_max_window_bits(3).peer_max_window_bits(200).offer(),
+            "permessage-deflate; client_max_window_bits=8"
+        );
+        // Every offer we make is one a server of ours accepts.
+        assert!(
+            accept(
+                &ON,
+                &ON.own_max_window_bits(9).peer_max_window_bits(9).offer()
+            )
+            .is_some()
+        );
+    }
+
+    #[test]
+    fn server_response() {
+        let default = params((15, false), (15, false));
+        assert_eq!(
+            accept(&ON, "permessage-deflate"),
+            Some((default, "permessage-deflate".to_string()))
+        );
+        // We cannot limit a client that did not offer client_max_window_bits.
+        assert_eq!(
+            accept(&ON.peer_max_window_bits(10), "permessage-deflate"),
+            Some((default, "permessage-deflate".to_string()))
+        );
+        assert_eq!(
+            accept(
+                &ON.peer_max_window_bits(10),
+                "permessage-deflate; client_max_window_bits"
+            ),
+            Some((
+                params((15, false), (10, false)),
+                "permessage-deflate; client_max_window_bits=10".to_string()
+            ))
+        );
+        // The smaller of the offered value and ours.
+        for (offered, ours, agreed) in [(12, 10, 10), (9, 10, 9), (15, 15, 15)] {
+            assert_eq!(
+                accept(
+                    &ON.peer_max_window_bits(ours),
+                    &format!("permessage-deflate; client_max_window_bits={offered}")
+                ),
+                Some((
+                    params((15, false), (agreed, false)),
+                    if agreed < 15 {
+                        format!("permessage-deflate; client_max_window_bits={agreed}")
+                    } else {
+                        "permessage-deflate".to_string()
+                    }
+                )),
+                "{offered} {ours}"
+            );
+            assert_eq!(
+                accept(
+                    &ON.own_max_window_bits(ours),
+                    &format!("permessage-deflate; server_max_window_bits={offered}")
+                ),
+                Some((
+                    params((agreed, false), (15, false)),
+                    // An offered value is always answered (section 7.1.2.1).
+                    format!("permessage-deflate; server_max_window_bits={agreed}")
+                )),
+                "{offered} {ours}"
+            );
+        }
+        // Our own window, announced unasked.
+        assert_eq!(
+            accept(&ON.own_max_window_bits(11), "permessage-deflate"),
+            Some((
+                params((11, false), (15, false)),
+                "permessage-deflate; server_max_window_bits=11".to_string()
+            ))
+        );
+        // Context takeover: offered, or asked for by our config.
+        for (offer, own, peer) in [
+            (
+                "permessage-deflate; server_no_context_takeover",
+                false,
+                false,
+            ),
+            ("permessage-deflate", true, false),
+            (
+                "permessage-deflate; client_no_context_takeover",
+                false,
+                false,
+            ),
+            ("permessage-deflate", false, true),
+        ] {
+            let config = ON
+                .own_no_context_takeover(own)
+                .peer_no_context_takeover(peer);
+            let server = offer.contains("server_") || own;
+            let client = offer.contains("client_") || peer;
+            let (agreed, response) = accept(&config, offer).unwrap();
+            assert_eq!(agreed, params((15, server), (15, client)), "{offer}");
+            assert_eq!(
+                parse(&response, Side::Response),
+                Ok(Params {
+                    server_no_context_takeover: server,
+                    client_no_context_takeover: client,
+                    ..Params::default()
+                }),
+                "{offer}"
+            );
+        }
+        assert_eq!(
+            accept(
+                &ON.own_no_context_takeover(true)
+                    .peer_no_context_takeover(true)
+                    .own_max_window_bits(9)
+                    .peer_max_window_bits(8),
+                "permessage-deflate; client_max_window_bits"
+            ),
+            Some((
+                params((9, true), (8, true)),
+                "permessage-deflate; server_no_context_takeover; client_no_context_takeover; \
+                 server_max_window_bits=9; client_max_window_bits=8"
+                    .to_string()
+            ))
+        );
+    }
+
+    #[test]
+    fn server_picks_the_first_valid_offer() {
+        // Other extensions, then offers declined for each reason, then the one taken.
+        let declined = [
+            "x-webkit-deflate-frame",
+            "permessage-deflate; mux",
+            "permessage-deflate; server_no_context_takeover; server_no_context_takeover",
+            "permessage-deflate; server_max_window_bits=16",
+            "permessage-deflate; server_max_window_bits",
+            "permessage-deflate; client_max_window_bits=08",
+            "permessage-deflate; client_no_context_takeover=1",
+        ];
+        for n in 0..=declined.len() {
+            let mut offers = declined[..n].join(", ");
+            offers.push_str(", permessage-deflate; server_max_window_bits=12, permessage-deflate");
+            assert_eq!(
+                accept(&ON, &offers),
+                Some((
+                    params((12, false), (15, false)),
+                    "permessage-deflate; server_max_window_bits=12".to_string()
+                )),
+                "{offers}"
+            );
+            assert_eq!(accept(&ON, &declined[..n].join(", ")), None, "{n}");
+        }
+        // The name is case-insensitive, like the handshake's check of extensions.
+        assert!(accept(&ON, "PerMessage-Deflate").is_some());
+        assert_eq!(accept(&ON, ""), None);
+        // A disabled config accepts nothing.
+        assert_eq!(accept(&DeflateConfig::new(), "permessage-deflate"), None);
+    }
+
+    /// RFC 7692 section 7.1.3.
+    #[test]
+    fn rfc_examples() {
+        // The simplest offer and its acceptance.
+        let (agreed, response) = accept(&ON, "permessage-deflate").unwrap();
+        assert_eq!(response, "permessage-deflate");
+        assert_eq!(agreed, params((15, false), (15, false)));
+        // An offer without client_max_window_bits must not be answered with it.
+        let bare = Params::default();
+        assert_eq!(
+            bare.check_response(
+                &parse(
+                    "permessage-deflate; client_max_window_bits=10",
+                    Side::Response
+                )
+                .unwrap()
+            ),
+            Err(NegotiationError::NotOffered {
+                param: CLIENT_MAX_WINDOW_BITS
+            })
+        );
+        assert_eq!(
+            bare.check_response(&parse("permessage-deflate", Side::Response).unwrap()),
+            Ok(params((15, false), (15, false)))
+        );
+        // A small server window asked for, with a fallback offer.
+        let client = ON.peer_max_window_bits(10);
+        assert_eq!(
+            client.offer(),
+            "permessage-deflate; server_max_window_bits=10; client_max_window_bits"
+        );
+        let offers = "permessage-deflate; client_max_window_bits; server_max_window_bits=10, \
+                      permessage-deflate; client_max_window_bits";
+        let (agreed, response) = accept(&ON, offers).unwrap();
+        assert_eq!(response, "permessage-deflate; server_max_window_bits=10");
+        assert_eq!(validate(&client, &response), Ok(Some(agreed)));
+        // The RFC's answer to the second (fallback) offer.
+        let fallback = parse("permessage-deflate; client_max_window_bits", Side::Offer).unwrap();
+        assert_eq!(
+            fallback.check_response(&parse("permessage-deflate", Side::Response).unwrap()),
+            Ok(params((15, false), (15, false)))
+        );
+        // To it, a client window limit may be answered (section 7.1.2.2).
+        assert_eq!(
+            fallback.check_response(
+                &parse(
+                    "permessage-deflate; client_max_window_bits=10",
+                    Side::Response
+                )
+                .unwrap()
+            ),
+            Ok(params((15, false), (10, false)))
+        );
+    }
+
+    #[test]
+    fn client_checks_the_response() {
+        use NegotiationError::*;
+        let client = ON
+            .peer_max_window_bits(10)
+            .own_max_window_bits(12)
+            .peer_no_context_takeover(true);
+        let ok = |r: &str| validate(&client, r);
+        assert_eq!(
+            ok("permessage-deflate; server_no_context_takeover; server_max_window_bits=10"),
+            Ok(Some(params((10, true), (12, false))))
+        );
+        assert_eq!(
+            ok("x-other, permessage-deflate; server_no_context_takeover; \
+                server_max_window_bits=8; client_max_window_bits=9; client_no_context_takeover"),
+            Ok(Some(params((8, true), (9, true))))
+        );
+        assert_eq!(ok("x-other"), Ok(None));
+        assert_eq!(ok(""), Ok(None));
+        for (response, err) in [
+            (
+                "permessage-deflate; server_max_window_bits=10",
+                MissingParameter {
+                    param: SERVER_NO_CONTEXT_TAKEOVER,
+                },
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover",
+                MissingParameter {
+                    param: SERVER_MAX_WINDOW_BITS,
+                },
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=11",
+                WindowLargerThanOffered {
+                    param: SERVER_MAX_WINDOW_BITS,
+                },
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; \
+                 client_max_window_bits=13",
+                WindowLargerThanOffered {
+                    param: CLIENT_MAX_WINDOW_BITS,
+                },
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; \
+                 client_max_window_bits",
+                InvalidValue {
+                    param: CLIENT_MAX_WINDOW_BITS,
+                },
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10; x=1",
+                UnknownParameter,
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_no_context_takeover; \
+                 server_max_window_bits=10",
+                DuplicateParameter {
+                    param: SERVER_NO_CONTEXT_TAKEOVER,
+                },
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10, \
+                 permessage-deflate; server_no_context_takeover; server_max_window_bits=10",
+                RepeatedExtension,
+            ),
+            (
+                "permessage-deflate; server_no_context_takeover; server_max_window_bits=10, \
+                 x-other, PERMESSAGE-DEFLATE",
+                RepeatedExtension,
+            ),
+        ] {
+            assert_eq!(ok(response), Err(err), "{response}");
+        }
+        // Not offered at all.
+        assert_eq!(
+            validate(&DeflateConfig::new(), "permessage-deflate"),
+            Err(ExtensionNotOffered)
+        );
+        assert_eq!(validate(&DeflateConfig::new(), "x-other"), Ok(None));
+        // Without a value offered, any client window may be asked for; the server may
+        // choose no context takeover and a smaller window than ours unasked.
+        for bits in MIN_BITS..=MAX_BITS {
+            assert_eq!(
+                validate(
+                    &ON,
+                    &format!(
+                        "permessage-deflate; client_max_window_bits={bits}; \
+                         server_max_window_bits={bits}; server_no_context_takeover"
+                    )
+                ),
+                Ok(Some(params((bits, true), (bits, false))))
+            );
+        }
+        // Our offered client_no_context_takeover holds even if not echoed (7.1.1.2).
+        assert_eq!(
+            validate(&ON.own_no_context_takeover(true), "permessage-deflate"),
+            Ok(Some(params((15, false), (15, true))))
+        );
+    }
+
+    #[test]
+    fn errors_name_their_rule() {
+        use NegotiationError::*;
+        let name = |param| [param, "7.1.2.1"];
+        for (err, words) in [
+            (UnknownParameter, ["not defined", "section 7.1)"]),
+            (
+                DuplicateParameter {
+                    param: CLIENT_NO_CONTEXT_TAKEOVER,
+                },
+                [CLIENT_NO_CONTEXT_TAKEOVER, "more than once"],
+            ),
+            (
+                InvalidValue {
+                    param: SERVER_MAX_WINDOW_BITS,
+                },
+                name(SERVER_MAX_WINDOW_BITS),
+            ),
+            (
+                InvalidValue {
+                    param: SERVER_NO_CONTEXT_TAKEOVER,
+                },
+                [SERVER_NO_CONTEXT_TAKEOVER, "7.1.1.1"],
+            ),
+            (
+                InvalidValue {
+                    param: CLIENT_NO_CONTEXT_TAKEOVER,
+                },
+                [CLIENT_NO_CONTEXT_TAKEOVER, "7.1.1.2"],
+            ),
+            (
+                NotOffered {
+                    param: CLIENT_MAX_WINDOW_BITS,
+                },
+                [CLIENT_MAX_WINDOW_BITS, "7.1.2.2"],
+            ),
+            (
+                WindowLargerThanOffered {
+                    param: SERVER_MAX_WINDOW_BITS,
+                },
+                name(SERVER_MAX_WINDOW_BITS),
+            ),
+            (
+                MissingParameter {
+                    param: SERVER_MAX_WINDOW_BITS,
+                },
+                name(SERVER_MAX_WINDOW_BITS),
+            ),
+            (RepeatedExtension, ["RSV1", "section 5)"]),
+            (ExtensionNotOffered, ["not offered", "section 5)"]),
+        ] {
+            let text = err.to_string();
+            assert!(text.contains("RFC 7692"), "{text}");
+            for word in words {
+                assert!(text.contains(word), "{text}: {word}");
+            }
+        }
+    }
+
+    #[test]
+    fn params_by_role() {
+        let p = params((9, true), (12, false));
+        assert_eq!(p.ours(Role::Server), (9, true));
+        assert_eq!(p.ours(Role::Client), (12, false));
+        assert_eq!(p.theirs(Role::Client), (9, true));
+        assert_eq!(p.theirs(Role::Server), (12, false));
+    }
+
+    /// Every config: window bits 8..=15 each way, the two takeover flags.
+    fn configs() -> impl Iterator<Item = DeflateConfig> {
+        (0..8 * 8 * 4).map(|i: u16| {
+            ON.peer_max_window_bits(MIN_BITS + (i % 8) as u8)
+                .own_max_window_bits(MIN_BITS + (i / 8 % 8) as u8)
+                .peer_no_context_takeover(i & 64 != 0)
+                .own_no_context_takeover(i & 128 != 0)
+        })
+    }
+
+    /// For every pair of configs (all 65536: stronger than sampling them), both ends
+    /// agree on the same parameters, each end's limits hold, and nothing is limited
+    /// further than one of them asked.
+    #[test]
+    fn round_trip() {
+        assert_eq!(
+            configs()
+                .map(|c| (
+                    c.peer_max_window_bits,
+                    c.own_max_window_bits,
+                    c.peer_no_context_takeover,
+                    c.own_no_context_takeover
+                ))
+                .collect::<std::collections::HashSet<_>>()
+                .len(),
+            256
+        );
+        for client in configs() {
+            let offer = client.offer();
+            for server in configs() {
+                let (p, response) = accept(&server, &offer).expect("our offers are accepted");
+                assert_eq!(
+                    validate(&client, &response),
+                    Ok(Some(p)),
+                    "{offer} -> {response}"
+                );
+                assert_eq!(
+                    p.server_max_window_bits,
+                    client.peer_max_window_bits.min(server.own_max_window_bits)
+                );
+                assert_eq!(
+                    p.client_max_window_bits,
+                    client.own_max_window_bits.min(server.peer_max_window_bits)
+                );
+                assert_eq!(
+                    p.server_no_context_takeover,
+                    client.peer_no_context_takeover || server.own_no_context_takeover
+                );
+                assert_eq!(
+                    p.client_no_context_takeover,
+                    client.own_no_context_takeover || server.peer_no_context_takeover
+                );
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// Any settings, in range or not, make an offer the grammar and a server accept.
+        #[test]
+        fn any_settings(peer in 0u8.., own in 0u8.., peer_nct: bool, own_nct: bool) {
+            let client = ON
+                .peer_max_window_bits(peer)
+                .own_max_window_bits(own)
+                .peer_no_context_takeover(peer_nct)
+                .own_no_context_takeover(own_nct);
+            let offer = client.offer();
+            let parsed = parse(&offer, Side::Offer);
+            proptest::prop_assert!(parsed.is_ok(), "{}", offer);
+            let (at_server, response) = accept(&client, &offer).expect("accepted");
+            proptest::prop_assert_eq!(validate(&client, &response), Ok(Some(at_server)));
+            for bits in [at_server.server_max_window_bits, at_server.client_max_window_bits] {
+                proptest::prop_assert!((MIN_BITS..=MAX_BITS).contains(&bits));
+            }
+        }
+    }
 }
 
 impl core::fmt::Display for NegotiationError {
