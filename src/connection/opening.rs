@@ -253,10 +253,7 @@ impl Connection {
                         };
                         #[cfg(feature = "deflate")]
                         let deflate = if self.config.deflate.enabled {
-                            crate::deflate::validate_response(
-                                &self.config.deflate,
-                                value.extensions(),
-                            )
+                            self.config.deflate.validate_response(value.extensions())
                         } else {
                             Ok(None)
                         };
@@ -337,10 +334,10 @@ impl Connection {
         }) {
             return Err(SendError::Handshake(BuildError::InvalidExtension { index }));
         }
-        Ok(crate::deflate::accept_offers(
-            &self.config.deflate,
-            request.as_request().extensions(),
-        ))
+        Ok(self
+            .config
+            .deflate
+            .accept_offers(request.as_request().extensions()))
     }
 
     /// The handshake failed or was refused: nothing more is read or sent.

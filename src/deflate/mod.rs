@@ -15,27 +15,3 @@ mod negotiate;
 
 pub(crate) use codec::{Deflater, Inflater};
 pub use negotiate::{DeflateConfig, DeflateParams, NegotiationError};
-pub(crate) use negotiate::{accept_offers, validate_response};
-
-/// A `const fn` builder method for each named field of [`DeflateConfig`].
-macro_rules! setters {
-    ($($field:ident: $ty:ty),* $(,)?) => {$(
-        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
-        pub const fn $field(mut self, value: $ty) -> Self {
-            self.$field = value;
-            self
-        }
-    )*};
-}
-
-impl DeflateConfig {
-    setters! {
-        enabled: bool,
-        peer_max_window_bits: u8,
-        own_max_window_bits: u8,
-        peer_no_context_takeover: bool,
-        own_no_context_takeover: bool,
-        level: u8,
-        threshold: usize,
-    }
-}

@@ -398,26 +398,6 @@ impl Default for DeflateConfig {
     }
 }
 
-/// Server: the first permessage-deflate offer among `offers` that `config` can honour, as
-/// the agreed parameters and the response element to send; `None` declines them all. See
-/// [`DeflateConfig::accept_offers`].
-pub(crate) fn accept_offers<'a>(
-    config: &DeflateConfig,
-    offers: impl Iterator<Item = ExtensionOffer<'a>>,
-) -> Option<(DeflateParams, String)> {
-    config.accept_offers(offers)
-}
-
-/// Client: check the server's response elements against what `config` offered; `Ok(None)`
-/// when the server did not accept permessage-deflate. See
-/// [`DeflateConfig::validate_response`].
-pub(crate) fn validate_response<'a>(
-    config: &DeflateConfig,
-    response: impl Iterator<Item = ExtensionOffer<'a>>,
-) -> Result<Option<DeflateParams>, NegotiationError> {
-    config.validate_response(response)
-}
-
 /// A window size from a config, in 8..=15.
 fn clamp_bits(bits: u8) -> u8 {
     bits.clamp(MIN_BITS, MAX_BITS)
@@ -1256,11 +1236,3 @@ mod tests {
         }
     }
 }
-
-impl core::fmt::Display for NegotiationError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("invalid permessage-deflate response")
-    }
-}
-
-impl core::error::Error for NegotiationError {}
