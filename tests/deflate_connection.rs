@@ -37,7 +37,7 @@ fn payloads(bits: u8) -> Vec<Vec<u8>> {
         support::noise::bytes(3000, 1),
         repetitive,
         json,
-        b"short but compressed".to_vec(),
+        b"a short message, just over the threshold".to_vec(),
     ]
 }
 
@@ -277,9 +277,11 @@ fn invalid_deflate_data_fails_with_1007() {
 /// the rest of the message arrives.
 #[test]
 fn compressed_invalid_utf8_fails_fast_with_1007() {
-    let mut text = b"valid start ".repeat(50);
+    // The bad byte early, then text that does not compress away, so the first half of the
+    // compressed bytes holds it.
+    let mut text = b"valid start ".to_vec();
     text.push(0xFF);
-    text.extend(b"more".repeat(50));
+    text.extend(support::noise::bytes(2000, 9).iter().map(|b| b'a' + b % 26));
     let body = zlib_deflate(15, 6, false, false, &[text]).remove(0);
     // Only the first half of the compressed bytes, in a frame that does not end the message.
     let (_, mut s) = negotiated(on(), on());

@@ -54,14 +54,12 @@ impl PerMessage {
         }
     }
 
-    /// Release what an idle connection does not need; returns the bytes given back.
-    pub(super) fn shrink(&mut self, keep: usize) -> usize {
-        let mut freed = self.deflater.release_idle() + self.inflater.release_idle();
-        if self.scratch.capacity() > keep {
-            freed += self.scratch.capacity();
-            self.scratch = Vec::new();
-        }
-        freed
+    /// Release what an idle connection does not need: the codecs' state unless a context
+    /// is kept between messages, and the scratch buffer (only a send uses it). Returns the
+    /// bytes given back.
+    pub(super) fn shrink(&mut self) -> usize {
+        let freed = self.deflater.release_idle() + self.inflater.release_idle();
+        freed + core::mem::take(&mut self.scratch).capacity()
     }
 }
 

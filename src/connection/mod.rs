@@ -370,7 +370,7 @@ impl Connection {
         let keep = self.config.idle_buffer_capacity;
         let freed = self.rx.shrink(keep) + self.out.shrink(keep);
         #[cfg(feature = "deflate")]
-        let freed = freed + self.deflate.as_deref_mut().map_or(0, |d| d.shrink(keep));
+        let freed = freed + self.deflate.as_deref_mut().map_or(0, |d| d.shrink());
         freed
     }
 

@@ -92,6 +92,9 @@ impl Reassembly {
     pub(crate) fn spare(&mut self, max: usize) -> &mut [u8] {
         if self.buf.len() == self.len {
             let grow = self.len.max(4096).min(max);
+            // Exactly: `resize` alone would let the vector round its capacity up to twice
+            // what it holds, past the bound the caller set.
+            self.buf.reserve_exact(self.len + grow - self.buf.len());
             self.buf.resize(self.len + grow, 0);
         }
         let end = self.buf.len().min(self.len.saturating_add(max));

@@ -7,8 +7,9 @@ a 4-byte big-endian length:
     inflate WBITS            then N blobs: messages as sent (tail removed); the answer is
                              N blobs, each message inflated by ONE decompressobj(wbits=-WBITS)
                              after 00 00 ff ff is appended (context taken over, RFC 7692
-                             section 7.2.2). A zlib error prints "error: ..." on stderr and
-                             exits with status 3.
+                             section 7.2.2), one output byte per call so that every distance
+                             is checked against the window (see strict_decompress). A zlib
+                             error prints "error: ..." on stderr and exits with status 3.
     deflate WBITS LEVEL TAKEOVER FINAL   then N blobs: messages; the answer is N blobs, each
                              compressed and sync-flushed with the 00 00 ff ff tail removed
                              (section 7.2.1); TAKEOVER 0 starts a fresh compressobj per message;
@@ -33,6 +34,21 @@ def blobs(data):
     return out
 
 
+def strict_decompress(d, data):
+    """zlib checks a match's distance against its window only when the match reaches back
+    past what the current call has output; a distance into the current call's own output
+    passes whatever the window. One byte of output per call makes every match start with
+    nothing output in its call, so each distance is checked against the 2^wbits window."""
+    parts = []
+    while True:
+        piece = d.decompress(data, 1)
+        data = d.unconsumed_tail
+        if piece:
+            parts.append(piece)
+        elif not data:
+            return b"".join(parts)
+
+
 def main():
     raw = sys.stdin.buffer.read()
     line, _, rest = raw.partition(b"\n")
@@ -43,7 +59,7 @@ def main():
         d = zlib.decompressobj(wbits=-wbits)
         for msg in blobs(rest):
             try:
-                out.append(d.decompress(msg + TAIL))
+                out.append(strict_decompress(d, msg + TAIL))
             except zlib.error as e:
                 print(f"error: {e}", file=sys.stderr)
                 sys.exit(3)
