@@ -31,20 +31,8 @@ pub(crate) struct PerMessage {
 
 impl PerMessage {
     pub(super) fn new(params: DeflateParams, role: Role, config: &DeflateConfig) -> Self {
-        let (own_bits, own_no_takeover, peer_bits, peer_no_takeover) = match role {
-            Role::Server => (
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-            ),
-            Role::Client => (
-                params.client_max_window_bits,
-                params.client_no_context_takeover,
-                params.server_max_window_bits,
-                params.server_no_context_takeover,
-            ),
-        };
+        let (own_bits, own_no_takeover) = params.ours(role);
+        let (peer_bits, peer_no_takeover) = params.theirs(role);
         PerMessage {
             params,
             deflater: Deflater::new(config.level, own_bits, !own_no_takeover),
