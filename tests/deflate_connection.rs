@@ -410,3 +410,39 @@ fn a_response_with_bad_parameters_fails_the_client() {
     }
     assert!(c.should_close_transport());
 }
+
+/// With the extension enabled the connection negotiates it itself: an application that
+/// also lists it in its request or response is refused, and nothing is sent.
+#[test]
+fn listing_permessage_deflate_by_hand_while_enabled_is_refused() {
+    let request = rfc6455::handshake::ClientRequest {
+        extensions: &["x-other", "permessage-deflate; client_max_window_bits"],
+        ..rfc6455::handshake::ClientRequest::new("example.com", "/")
+    };
+    assert_eq!(
+        Connection::client(on(), [5; 32], &request).unwrap_err(),
+        rfc6455::handshake::BuildError::InvalidExtension { index: 1 }
+    );
+    let plain = rfc6455::handshake::ClientRequest::new("example.com", "/");
+    let mut c = Connection::client(on(), [5; 32], &plain).unwrap();
+    let mut s = Connection::server(on());
+    pump(&mut c, &mut s);
+    assert!(matches!(s.poll_event(), Ok(Some(Event::Request(_)))));
+    let by_hand = rfc6455::handshake::ServerResponse {
+        extensions: &["permessage-deflate"],
+        ..Default::default()
+    };
+    assert_eq!(
+        s.accept(&by_hand),
+        Err(rfc6455::connection::SendError::Handshake(
+            rfc6455::handshake::BuildError::InvalidExtension { index: 0 }
+        ))
+    );
+    assert_eq!(s.pending_output_len(), 0);
+    assert!(s.request().is_some(), "still pending");
+    s.accept(&rfc6455::handshake::ServerResponse::default())
+        .unwrap();
+    pump(&mut s, &mut c);
+    assert!(matches!(c.poll_event(), Ok(Some(Event::Accepted(_)))));
+    assert!(c.deflate_params().is_some() && s.deflate_params().is_some());
+}

@@ -50,6 +50,11 @@ impl Connection {
     /// from it (from different parts of the keystream, so the public nonce reveals nothing
     /// about the keys).
     ///
+    /// With [`Config::deflate`] enabled, the permessage-deflate offer is appended to the
+    /// request's extensions (which must then not list it themselves:
+    /// [`BuildError::InvalidExtension`]), and the server's answer is checked when it arrives
+    /// ([`ProtocolError::Negotiation`] if it breaks RFC 7692 section 7.1).
+    ///
     /// ```
     /// use rfc6455::connection::{Config, Connection, State};
     /// use rfc6455::handshake::ClientRequest;
@@ -75,6 +80,12 @@ impl Connection {
             chunk.copy_from_slice(&rng.next_key());
         }
         let key = ClientKey::from_nonce(nonce);
+        #[cfg(feature = "deflate")]
+        if config.deflate.enabled {
+            if let Some(index) = lists_deflate(request.extensions) {
+                return Err(BuildError::InvalidExtension { index });
+            }
+        }
         #[cfg(feature = "deflate")]
         let offer = config.deflate.enabled.then(|| config.deflate.offer());
         #[cfg(feature = "deflate")]
@@ -164,7 +175,10 @@ impl Connection {
     ///
     /// [`SendError::NoPendingRequest`] unless a request was reported and not yet decided;
     /// [`SendError::Handshake`] if the response selects what the client did not offer or
-    /// is malformed. Nothing is queued then, and the request is still pending.
+    /// is malformed, or lists permessage-deflate while [`Config::deflate`] is enabled (the
+    /// connection then negotiates it itself: it appends its response to the extensions,
+    /// when the client offered something it can honour). Nothing is queued then, and the
+    /// request is still pending.
     pub fn accept(&mut self, response: &ServerResponse<'_>) -> Result<(), SendError> {
         let request = self.request().ok_or(SendError::NoPendingRequest)?;
         #[cfg(feature = "deflate")]
@@ -325,13 +339,7 @@ impl Connection {
         if !self.config.deflate.enabled {
             return Ok(None);
         }
-        // The application may not accept the extension itself as well: the connection
-        // would not know what it agreed to.
-        if let Some(index) = response.extensions.iter().position(|element| {
-            crate::handshake::parse_extension_list(element).is_some_and(|mut list| {
-                list.any(|e| e.name().eq_ignore_ascii_case("permessage-deflate"))
-            })
-        }) {
+        if let Some(index) = lists_deflate(response.extensions) {
             return Err(SendError::Handshake(BuildError::InvalidExtension { index }));
         }
         Ok(self
@@ -345,6 +353,18 @@ impl Connection {
         self.phase = Phase::Closed(End::Failed);
         self.rx.discard();
     }
+}
+
+/// The index of the first of `extensions` that names permessage-deflate: with
+/// [`Config::deflate`] enabled the connection negotiates it itself, and the application
+/// may not offer or accept it as well (the connection would not know what was agreed).
+#[cfg(feature = "deflate")]
+fn lists_deflate(extensions: &[&str]) -> Option<usize> {
+    extensions.iter().position(|element| {
+        crate::handshake::parse_extension_list(element).is_some_and(|mut list| {
+            list.any(|e| e.name().eq_ignore_ascii_case("permessage-deflate"))
+        })
+    })
 }
 
 impl From<HandshakeError> for ProtocolError {
