@@ -820,4 +820,110 @@ sys.stdout.buffer.write(b''.join(out))
             }
         }
     }
+
+    /// A global allocator counting this thread's live heap bytes, to check `heap_bytes`.
+    mod counting {
+        use std::alloc::{GlobalAlloc, Layout, System};
+        use std::cell::Cell;
+
+        pub(super) struct Counting;
+
+        std::thread_local! {
+            static LIVE: Cell<isize> = const { Cell::new(0) };
+        }
+
+        fn grow(by: isize) {
+            let _ = LIVE.try_with(|live| live.set(live.get() + by));
+        }
+
+        /// This thread's heap bytes allocated and not freed.
+        pub(super) fn live() -> isize {
+            LIVE.with(Cell::get)
+        }
+
+        // SAFETY: every method defers to the system allocator with its own arguments and
+        // only counts sizes besides.
+        #[allow(unsafe_code)]
+        unsafe impl GlobalAlloc for Counting {
+            unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+                grow(layout.size() as isize);
+                // SAFETY: the caller's contract is `System.alloc`'s.
+                unsafe { System.alloc(layout) }
+            }
+            unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+                grow(layout.size() as isize);
+                // SAFETY: the caller's contract is `System.alloc_zeroed`'s.
+                unsafe { System.alloc_zeroed(layout) }
+            }
+            unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+                grow(-(layout.size() as isize));
+                // SAFETY: the caller's contract is `System.dealloc`'s.
+                unsafe { System.dealloc(ptr, layout) }
+            }
+            unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+                grow(new_size as isize - layout.size() as isize);
+                // SAFETY: the caller's contract is `System.realloc`'s.
+                unsafe { System.realloc(ptr, layout, new_size) }
+            }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: counting::Counting = counting::Counting;
+
+    /// `heap_bytes` is what the allocator sees: nothing before the first message, the
+    /// backend after it, given back by `release_idle` without takeover (and kept with it,
+    /// or in the middle of a message).
+    #[test]
+    fn heap_bytes_match_the_allocator() {
+        use counting::live;
+        let mut rng = Rng(17);
+        let message = json(&mut rng, 50_000);
+        for level in [0, 1, 2, 6, 9] {
+            for bits in [8, 9, 12, 15] {
+                for takeover in [false, true] {
+                    let mut out = Vec::with_capacity(2 * Deflater::bound(message.len()));
+                    let base = live();
+                    let mut d = Deflater::new(level, bits, takeover);
+                    assert_eq!((live() - base, d.heap_bytes()), (0, 0));
+                    d.compress(&message[..100], false, &mut out);
+                    let held = d.heap_bytes();
+                    assert_eq!(live() - base, held as isize, "level {level} bits {bits}");
+                    assert_eq!(d.release_idle(), 0, "in a message");
+                    d.compress(&message[100..], true, &mut out);
+                    assert_eq!((live() - base, d.heap_bytes()), (held as isize, held));
+                    let released = d.release_idle();
+                    if takeover {
+                        assert_eq!((released, live() - base), (0, held as isize));
+                    } else {
+                        assert_eq!((released, live() - base, d.heap_bytes()), (held, 0, 0));
+                    }
+                    if level == 6 && bits == 15 {
+                        std::eprintln!("Deflater takeover {takeover}: {held} bytes");
+                    }
+                }
+            }
+        }
+        let mut payload = Vec::new();
+        Deflater::new(6, 15, true).compress(&message, true, &mut payload);
+        for takeover in [false, true] {
+            let mut out = vec![0; message.len()];
+            let base = live();
+            let mut inf = Inflater::new(15, takeover);
+            assert_eq!((live() - base, inf.heap_bytes()), (0, 0));
+            let p = inf.inflate(&payload[..10], &mut out, false).unwrap();
+            let held = inf.heap_bytes();
+            assert_eq!(live() - base, held as isize);
+            assert_eq!(inf.release_idle(), 0, "in a message");
+            inf.inflate(&payload[p.consumed..], &mut out, true).unwrap();
+            assert_eq!((live() - base, inf.heap_bytes()), (held as isize, held));
+            let released = inf.release_idle();
+            if takeover {
+                assert_eq!((released, live() - base), (0, held as isize));
+            } else {
+                assert_eq!((released, live() - base, inf.heap_bytes()), (held, 0, 0));
+            }
+            std::eprintln!("Inflater takeover {takeover}: {held} bytes");
+        }
+    }
 }
