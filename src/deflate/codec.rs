@@ -10,7 +10,10 @@
 //! past since the flush or since it was created). So when the peer inflates with `2^N <
 //! 2^15` bytes, [`Deflater`] full-flushes whenever `2^N` bytes have gone in since the last
 //! one: the farthest a match can reach is then `2^N - 1` bytes back, across messages too
-//! with context takeover. The unit tests prove it against zlib (Python's `zlib` with
+//! with context takeover. (A match is 3 bytes at least and ends before the flush, so it
+//! reaches at most `2^N - 3` back: the margin below the `2^N` that zlib allows. The test
+//! below fails when the chunks grow to `2^N + 64`; at `2^N + 4` miniz_oxide did not happen
+//! to emit the one match per chunk that would be too far.) The unit tests prove it against zlib (Python's `zlib` with
 //! `wbits=-N`) for every `N`, with a control that shows zlib rejecting plain miniz_oxide
 //! output.
 //!
