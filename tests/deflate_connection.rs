@@ -446,3 +446,48 @@ fn listing_permessage_deflate_by_hand_while_enabled_is_refused() {
     assert!(matches!(c.poll_event(), Ok(Some(Event::Accepted(_)))));
     assert!(c.deflate_params().is_some() && s.deflate_params().is_some());
 }
+
+/// Deflate makes data that does not compress a little larger, and peers compress every
+/// message: a message of exactly `max_frame_size` random bytes arrives in a frame a few
+/// bytes over the limit and must be accepted (Node ws and Python websockets sent 16 MiB of
+/// random bytes in 16,782,342 and 16,818,177 bytes). Uncompressed frames keep the exact
+/// limit, and a compressed frame beyond DEFLATE's worst case is still refused.
+#[test]
+fn compressed_frames_may_exceed_the_frame_limit_by_deflates_expansion_only() {
+    let limit = 64u64 << 10;
+    let config = on().max_frame_size(limit).max_message_size(limit);
+    let random = support::noise::bytes(limit as usize, 11);
+    let wire = zlib_deflate(15, 6, false, false, &[random.clone()]).remove(0);
+    assert!(
+        wire.len() as u64 > limit,
+        "zlib expands random bytes: {}",
+        wire.len()
+    );
+    let (_, mut s) = negotiated(on(), config);
+    s.receive(&encode(0xC2, Some(KEY), &wire));
+    assert_eq!(messages_of(events(&mut s)), vec![random.clone()]);
+
+    // Uncompressed in the same session: the exact limit, and one byte more refused.
+    s.receive(&encode(0x82, Some(KEY), &random));
+    assert_eq!(messages_of(events(&mut s)), vec![random.clone()]);
+    let mut over = random.clone();
+    over.push(0);
+    s.receive(&encode(0x82, Some(KEY), &over));
+    let err = support::oracle::failure(&mut s);
+    assert_eq!(
+        err,
+        ProtocolError::Frame(FrameError::FrameTooLarge {
+            len: limit + 1,
+            max: limit
+        })
+    );
+
+    // A compressed frame far beyond any expansion of `limit` bytes: refused on its header.
+    let (_, mut s) = negotiated(on(), config);
+    s.receive(&support::oracle::head(0xC2, Some(KEY), 2 * limit));
+    let err = support::oracle::failure(&mut s);
+    assert!(
+        matches!(err, ProtocolError::Frame(FrameError::FrameTooLarge { len, .. }) if len == 2 * limit),
+        "{err:?}"
+    );
+}

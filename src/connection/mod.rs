@@ -318,7 +318,7 @@ impl Connection {
         DecoderConfig {
             role: self.role,
             allowed_rsv: self.allowed_rsv(),
-            max_frame_size: self.config.max_frame_size,
+            max_frame_size: self.wire_limit(self.config.max_frame_size),
         }
     }
 
@@ -372,6 +372,22 @@ impl Connection {
         #[cfg(feature = "deflate")]
         let freed = freed + self.deflate.as_deref_mut().map_or(0, |d| d.shrink());
         freed
+    }
+
+    /// What a frame or message limited to `limit` bytes may take on the wire: `limit`
+    /// itself, or once permessage-deflate is negotiated, what DEFLATE makes of `limit` bytes
+    /// that do not compress (stored blocks and flushes add a few bytes per block): a peer
+    /// that compresses everything sends a message of `limit` random bytes in a little more.
+    /// `start_frame` holds frames and messages that are not compressed to `limit` itself.
+    #[inline]
+    fn wire_limit(&self, limit: u64) -> u64 {
+        #[cfg(feature = "deflate")]
+        if self.deflate.is_some() {
+            let bound =
+                crate::deflate::Deflater::bound(usize::try_from(limit).unwrap_or(usize::MAX));
+            return u64::try_from(bound).unwrap_or(u64::MAX).max(limit);
+        }
+        limit
     }
 
     /// The reserved bits incoming frames may carry: RSV1 once permessage-deflate is

@@ -379,16 +379,30 @@ impl Connection {
                     }
                 }
             }
-            let size = self
-                .rx
-                .message
-                .as_ref()
-                .map_or(header.payload_len, |m| m.size);
-            if size > self.config.max_message_size {
-                return Err(self.fail(ProtocolError::MessageTooLarge {
-                    size,
-                    max: self.config.max_message_size,
-                }));
+            let (size, in_compressed) = match self.rx.message.as_ref() {
+                #[cfg(feature = "deflate")]
+                Some(m) => (m.size, m.compressed),
+                #[cfg(not(feature = "deflate"))]
+                Some(m) => (m.size, false),
+                None => (header.payload_len, false),
+            };
+            // The header parser allowed DEFLATE's expansion over the frame limit once the
+            // extension is negotiated (`wire_limit`): only a compressed message may use it.
+            // Its decompressed size is checked against `max_message_size` as it inflates.
+            let compressed = compressed || in_compressed;
+            if !compressed && header.payload_len > self.config.max_frame_size {
+                return Err(self.fail(ProtocolError::Frame(FrameError::FrameTooLarge {
+                    len: header.payload_len,
+                    max: self.config.max_frame_size,
+                })));
+            }
+            let max = if compressed {
+                self.wire_limit(self.config.max_message_size)
+            } else {
+                self.config.max_message_size
+            };
+            if size > max {
+                return Err(self.fail(ProtocolError::MessageTooLarge { size, max }));
             }
         }
         self.rx.frame = Some(RxFrame {

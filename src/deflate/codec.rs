@@ -164,7 +164,9 @@ impl Deflater {
     /// bytes of it, and 64 bytes cover the partial pieces at the ends. The unit tests check
     /// the bound with incompressible input of many sizes at every level and window size.
     pub(crate) fn bound(input_len: usize) -> usize {
-        input_len + input_len / (MIN_CHUNK / 16) + 64
+        input_len
+            .saturating_add(input_len / (MIN_CHUNK / 16))
+            .saturating_add(64)
     }
 
     /// Release the backend's memory if nothing needs it (no context kept between
