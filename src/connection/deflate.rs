@@ -59,6 +59,34 @@ impl Connection {
         self.deflate.as_ref().map(|d| d.params)
     }
 
+    /// This connection, compressing and inflating as `params` say: for a connection made
+    /// with [`upgraded_server`](Self::upgraded_server) or
+    /// [`upgraded_client`](Self::upgraded_client) after an opening handshake done elsewhere
+    /// that agreed on permessage-deflate (a server can agree with
+    /// [`DeflateConfig::accept_offers`](crate::deflate::DeflateConfig::accept_offers) on the
+    /// request's offers and send the element it returns; a client checks the response with
+    /// [`DeflateConfig::validate_response`](crate::deflate::DeflateConfig::validate_response)).
+    /// The compression level and threshold are the connection's [`Config::deflate`](super::Config::deflate).
+    ///
+    /// ```
+    /// use rfc6455::connection::{Config, Connection};
+    /// use rfc6455::deflate::DeflateConfig;
+    /// use rfc6455::handshake::parse_extension_list;
+    ///
+    /// let deflate = DeflateConfig::new().enabled(true);
+    /// let offers = parse_extension_list("permessage-deflate; client_max_window_bits").unwrap();
+    /// let (params, element) = deflate.accept_offers(offers).expect("an offer we can honour");
+    /// assert_eq!(element, "permessage-deflate");
+    /// // ... the HTTP server sends `Sec-WebSocket-Extensions: permessage-deflate` ...
+    /// let server = Connection::upgraded_server(Config::new().deflate(deflate)).with_deflate(params);
+    /// assert_eq!(server.deflate_params(), Some(params));
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "deflate")))]
+    pub fn with_deflate(mut self, params: DeflateParams) -> Self {
+        self.install_deflate(params);
+        self
+    }
+
     /// Start compressing and inflating as `params` say: the handshake agreed on them.
     pub(super) fn install_deflate(&mut self, params: DeflateParams) {
         self.deflate = Some(alloc::boxed::Box::new(PerMessage::new(
