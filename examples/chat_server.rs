@@ -19,7 +19,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rfc6455::connection::{Config, Connection, Event, Message, Utf8Bytes};
+use rfc6455::connection::{Connection, Event, Message, Utf8Bytes};
 use rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
 
@@ -149,7 +149,7 @@ fn client(
     stream.set_write_timeout(Some(Duration::from_secs(5)))?; // a stuck reader cannot stall the room
     let (mut head, mut chunk) = (Vec::new(), vec![0u8; 16 * 1024]);
     let mut handshake = ServerHandshake::new(Limits::default());
-    let (accept, leftover) = loop {
+    let conn = loop {
         let reply = match handshake.parse(&head) {
             Ok(Status::Partial) => match stream.read(&mut chunk)? {
                 0 => return Ok("hung up mid-request".into()),
@@ -162,8 +162,19 @@ fn client(
                 value: request,
                 consumed,
             }) if request.path() == "/ws" => {
-                let accept = request.response_to_vec(&ServerResponse::default()).unwrap();
-                break (accept, head[consumed..].to_vec());
+                // The connection answers the request itself, so that it negotiates
+                // permessage-deflate (`common::config()`): an `upgraded_server` cannot.
+                let mut config = common::config();
+                config.max_message_size = 64 << 10; // a chat line, not a file: 1009 beyond that
+                let mut conn = Connection::server(config);
+                conn.receive(&head[..consumed]);
+                match conn.poll_event() {
+                    Ok(Some(Event::Request(_))) => {}
+                    other => unreachable!("a parsed request is an Event::Request: {other:?}"),
+                }
+                conn.accept(&ServerResponse::default()).unwrap();
+                conn.receive(&head[consumed..]);
+                break conn;
             }
             Ok(Status::Complete { .. }) => http("404 Not Found", "text/plain", "try /ws"),
             Err(e) if e.is_plain_http() && head.starts_with(b"GET / ") => http(
@@ -185,10 +196,6 @@ fn client(
             String::from_utf8_lossy(reply.get(9..12).unwrap_or_default())
         ));
     };
-    let mut config = Config::default();
-    config.max_message_size = 64 << 10; // a chat line, not a file: 1009 beyond that
-    let mut conn = Connection::upgraded_server(config);
-    conn.receive(&leftover);
     let peer: Peer = Arc::new(Mutex::new((conn, stream.try_clone()?)));
     // The keep-alive starts before the client can see its 101.
     let mut session = Session::new(keepalive, (env.now)());
@@ -200,7 +207,8 @@ fn client(
         peers.push(peer.clone());
         (env.log)(format!("client {id} joined, {} online", peers.len()));
         drop(peers);
-        if let Err(e) = guard.1.write_all(&accept) {
+        let (conn, out) = &mut *guard;
+        if let Err(e) = conn.write_to(out) {
             drop(guard);
             leave(room, &peer);
             return Err(e);

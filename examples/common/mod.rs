@@ -161,6 +161,7 @@ pub fn echo_client(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut ws = connect(stream, url).map_err(|e| format!("handshake: {e}"))?;
     println!("connected to {url}");
+    println!("permessage-deflate: {:?}", ws.connection().deflate_params());
 
     let big: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
     let checks: [(&str, Message); 3] = [

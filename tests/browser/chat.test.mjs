@@ -174,6 +174,14 @@ test('two pages chat, are kept alive, survive a server restart, and reconnect wi
       await page.goto(url);
       await page.locator('body[data-state="open"]').waitFor(WAIT);
     }
+    // Chromium offers permessage-deflate and the server accepts it (the page shows what
+    // the 101 agreed on).
+    const extensions = (page) => page.locator('body').getAttribute('data-extensions');
+    for (const [name, page] of [['alice', alice], ['bob', bob]]) {
+      const agreed = await extensions(page);
+      check(/^permessage-deflate(;|$)/.test(agreed || ''), `${name} negotiated permessage-deflate: ${agreed}`);
+      if (name === 'alice') console.log(`Chromium's extensions: ${agreed}`);
+    }
     const nick = async (page) => page.locator('#nick').textContent();
     const [aliceNick, bobNick] = [await nick(alice), await nick(bob)];
 
@@ -182,6 +190,17 @@ test('two pages chat, are kept alive, survive a server restart, and reconnect wi
     await sees(alice, `${aliceNick}: hello from alice`);
     await say(bob, 'hi alice');
     await sees(alice, `${bobNick}: hi alice`);
+    // A line long enough for the server to compress (Chromium compresses every line): it
+    // must arrive whole, the same on both pages.
+    const long = Array.from({ length: 300 }, (_, i) => `word${i % 17} élan`).join(' ');
+    await say(alice, long);
+    const full = `${aliceNick}: ${long}`;
+    for (const [name, page] of [['alice', alice], ['bob', bob]]) {
+      const shown = await eventually(() =>
+        page.evaluate((text) => [...document.querySelectorAll('#log li')].some((li) => li.textContent === text), full),
+      );
+      check(shown, `${name} shows the ${Buffer.byteLength(full)}-byte line whole`);
+    }
     const pageIds = joinedIds(server);
     check(pageIds.length === 2, `two pages joined, log says ${pageIds}`);
 
@@ -251,6 +270,10 @@ test('two pages chat, are kept alive, survive a server restart, and reconnect wi
       await page.locator('body[data-state="open"]').waitFor(WAIT);
     }
     console.log(`both pages reconnected ${Date.now() - restartedAt} ms after the restart`);
+    for (const [name, page] of [['alice', alice], ['bob', bob]]) {
+      const agreed = await extensions(page);
+      check(/^permessage-deflate(;|$)/.test(agreed || ''), `${name} negotiated permessage-deflate again: ${agreed}`);
+    }
 
     // The waits: wait n under the n-th ceiling of the table, each waited in full, all of
     // them different fractions of their ceilings (jitter).
