@@ -457,7 +457,7 @@ fn compressed_frames_may_exceed_the_frame_limit_by_deflates_expansion_only() {
     let limit = 64u64 << 10;
     let config = on().max_frame_size(limit).max_message_size(limit);
     let random = support::noise::bytes(limit as usize, 11);
-    let wire = zlib_deflate(15, 6, false, false, &[random.clone()]).remove(0);
+    let wire = zlib_deflate(15, 6, false, false, std::slice::from_ref(&random)).remove(0);
     assert!(
         wire.len() as u64 > limit,
         "zlib expands random bytes: {}",
