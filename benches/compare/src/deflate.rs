@@ -837,3 +837,36 @@ fn fail(who: &str, what: &str) -> ! {
     eprintln!("FAILED: {who} {what}");
     std::process::exit(1);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_is_exact_records_with_repeated_keys() {
+        let mut rng = Rng::new(3);
+        for len in [300, 1 << 10, 16 << 10] {
+            let j = String::from_utf8(json(&mut rng, len)).unwrap();
+            assert_eq!(j.len(), len);
+            assert!(j.starts_with("[{\"id\":") && j.trim_end().ends_with("}]"));
+            let records = j.matches("\"id\":").count();
+            assert!(records >= len / 300, "{records} records in {len} bytes");
+            assert_eq!(j.matches("\"email\":").count(), records);
+        }
+    }
+
+    #[test]
+    fn frames_reads_back_masked_and_long_frames() {
+        use rfc6455::frame::{FrameHeader, OpCode, encode_frame_to_vec};
+        let mut wire = Vec::new();
+        let big = vec![7u8; 70_000];
+        for (payload, mask) in [(&b"abc"[..], Some([1, 2, 3, 4])), (&big[..], None)] {
+            let h = FrameHeader::new(true, OpCode::Binary, mask, payload.len() as u64);
+            encode_frame_to_vec(&h, payload, &mut wire).unwrap();
+        }
+        let f = frames(&wire);
+        assert_eq!(f.len(), 2);
+        assert_eq!((f[0].0, &f[0].1[..]), (0x82, &b"abc"[..]));
+        assert_eq!((f[1].0, f[1].1.len()), (0x82, 70_000));
+    }
+}
