@@ -5,9 +5,10 @@
 //! miniz_oxide).
 //!
 //! Inputs: JSON-like text (records with ids, names, numbers and repeated keys) of 1 KiB and
-//! 16 KiB, and random binary of 64 KiB (incompressible: stored blocks). Up to 8 distinct
-//! payloads are cycled, so with context takeover a message finds matches in the ones
-//! before it, as on a real connection.
+//! 16 KiB, and random binary of 64 KiB (incompressible: stored blocks). Distinct payloads
+//! are cycled (at least 8, and at least 64 KiB of them), so with context takeover a message
+//! finds matches (repeated keys and names) in the ones before it, as on a real connection,
+//! but never a whole copy of itself.
 //!
 //! Every implementation keeps its compressor (or decompressor) state from one message to
 //! the next within a round and starts each round with fresh state (created in the timed
@@ -47,6 +48,9 @@ const EXT_NO_TAKEOVER: &str = "permessage-deflate; server_no_context_takeover";
 /// The `00 00 ff ff` a sync flush ends with; stripped from each message on the wire
 /// (section 7.2.1) and appended again before inflating (section 7.2.2).
 const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
+
+/// DEFLATE's largest window, which both ends use here.
+const WINDOW: usize = 32 << 10;
 
 /// The implementations compared, in cell order.
 pub const IMPS: [&str; 3] = ["rfc6455", "miniz_oxide (raw)", "yawc"];
@@ -168,7 +172,9 @@ pub fn json(rng: &mut Rng, len: usize) -> Vec<u8> {
     s.into_bytes()
 }
 
-/// The messages of a row: up to 8 distinct payloads, message `i` carrying `i % 8`.
+/// The messages of a row: distinct payloads cycled, at least 8 and enough to span twice
+/// the 32 KiB window (64 of 1 KiB), so that with context takeover no message finds an exact
+/// copy of itself within reach, which would compress it to a few bytes.
 struct Input {
     text: bool,
     payloads: Vec<Bytes>,
@@ -182,7 +188,8 @@ struct Input {
 impl Input {
     fn new(rng: &mut Rng, content: Content, len: usize, messages: usize) -> Self {
         let text = content == Content::Json;
-        let payloads: Vec<Bytes> = (0..messages.min(8))
+        let distinct = (2 * WINDOW).div_ceil(len).max(8);
+        let payloads: Vec<Bytes> = (0..messages.min(distinct))
             .map(|_| match content {
                 Content::Json => Bytes::from(json(rng, len)),
                 Content::Binary => {
