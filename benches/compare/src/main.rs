@@ -14,6 +14,7 @@
 //! checksum) in an untimed full-checksum pass and again after every timed round; any
 //! mismatch exits with status 1.
 
+mod deflate;
 mod impls;
 mod runner;
 mod stream;
@@ -334,7 +335,19 @@ fn main() {
         .enumerate()
         .filter(|(_, w)| only.as_ref().is_none_or(|f| name(w).contains(f.as_str())))
         .collect();
-    if selected.is_empty() {
+    // The deflate rows (their own table), seeded after the framing rows.
+    let deflate_target = if quick {
+        deflate::QUICK_TARGET_BYTES
+    } else {
+        deflate::TARGET_BYTES
+    };
+    let deflate_selected: Vec<(usize, deflate::Work, String)> = deflate::workloads()
+        .into_iter()
+        .enumerate()
+        .map(|(i, w)| (i, w, deflate::name(&w, size)))
+        .filter(|(_, _, n)| only.as_ref().is_none_or(|f| n.contains(f.as_str())))
+        .collect();
+    if selected.is_empty() && deflate_selected.is_empty() {
         eprintln!("no workload name contains {:?}", only.unwrap_or_default());
         std::process::exit(2);
     }
@@ -384,12 +397,40 @@ fn main() {
         eprintln!("  {:<60} {:>6.2} s", row.name, t0.elapsed().as_secs_f64());
         rows.push(row);
     }
+    let mut deflate_rows = Vec::new();
+    for (i, work, name) in deflate_selected {
+        let t0 = Instant::now();
+        let row = deflate::run(&work, &s, deflate_target, 0xDEF1 + i as u64, name);
+        for (imp, m) in deflate::IMPS.iter().zip(&row.cells) {
+            if let Some(m) = m {
+                spreads.push((m.spread, format!("{}, {imp}", row.name)));
+            }
+        }
+        eprintln!("  {:<60} {:>6.2} s", row.name, t0.elapsed().as_secs_f64());
+        deflate_rows.push(row);
+    }
     spreads.sort_by(|a, b| a.0.total_cmp(&b.0));
     let median_spread = spreads[spreads.len() / 2].0;
     let (worst_spread, worst_cell) = spreads.last().cloned().unwrap_or_default();
-    print!("{}", table(&rows));
-    println!();
-    print!("{}", legend(&s));
+    if !rows.is_empty() {
+        print!("{}", table(&rows));
+        println!();
+        print!("{}", legend(&s));
+    }
+    if !deflate_rows.is_empty() {
+        if !rows.is_empty() {
+            println!();
+        }
+        println!(
+            "### permessage-deflate: rfc6455 vs its raw backend (miniz_oxide {}) vs yawc {}",
+            sys::locked_version("miniz_oxide"),
+            sys::locked_version("yawc")
+        );
+        println!();
+        print!("{}", deflate::table(&deflate_rows, fmt_ns));
+        println!();
+        print!("{}", deflate::legend(&s));
+    }
     println!(
         "- Noise (interquartile range of the rounds / median): {:.0}% in the median cell, \
          {:.0}% at worst ({worst_cell}). Total run time {:.1} s.",

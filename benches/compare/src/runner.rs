@@ -36,7 +36,7 @@ pub struct Measured {
 }
 
 impl Measured {
-    fn from_rounds(mut rounds: Vec<Duration>, ops: u64, bytes_per_round: u64) -> Self {
+    pub fn from_rounds(mut rounds: Vec<Duration>, ops: u64, bytes_per_round: u64) -> Self {
         rounds.sort();
         let ns = |d: Duration| d.as_nanos() as f64;
         let median = ns(rounds[rounds.len() / 2]);
@@ -54,7 +54,7 @@ impl Measured {
 /// `0..rounds`, rotating the order each round so that no implementation always runs
 /// first (or right after the same neighbour). Returns all round times per
 /// implementation, in `imps` order.
-fn interleave<K: Copy>(
+pub fn interleave<K: Copy>(
     imps: &[K],
     rounds: usize,
     mut round: impl FnMut(K, usize) -> Duration,
@@ -69,10 +69,10 @@ fn interleave<K: Copy>(
     times
 }
 
-const PAGE: usize = 4096;
+pub const PAGE: usize = 4096;
 
 /// The offset into `buf` of its first page-aligned byte plus `skew`.
-fn page_offset(buf: &[u8], skew: usize) -> usize {
+pub fn page_offset(buf: &[u8], skew: usize) -> usize {
     (PAGE - buf.as_ptr() as usize % PAGE) % PAGE + skew
 }
 

@@ -146,7 +146,7 @@ pub struct Expect {
 }
 
 impl Expect {
-    fn of(kind: Kind, messages: &[&[u8]]) -> Self {
+    pub fn of(kind: Kind, messages: &[&[u8]]) -> Self {
         let mut sample = Tally::new(false);
         let mut full = Tally::new(true);
         for m in messages {

@@ -11,7 +11,8 @@ use crate::stream::{MemStream, Sink};
 use crate::workload::{EncodeInput, Tally, frame_key};
 use rfc6455::Role;
 
-fn rt() -> &'static Runtime {
+/// The current-thread runtime every async implementation runs on.
+pub fn rt() -> &'static Runtime {
     static RT: OnceLock<Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_current_thread()
