@@ -140,6 +140,7 @@ impl Connection {
     /// what is left of `max_message_size` (plus one byte, to tell "at the limit" from
     /// "past it"), so a message that inflates past the limit fails with 1009 as soon as
     /// it does, having cost at most the limit.
+    #[inline(never)] // kept out of `locate`, which every uncompressed frame runs
     pub(super) fn inflate_frame(&mut self) -> Result<Step, ProtocolError> {
         let stream = self.config.receive_mode == ReceiveMode::Stream;
         let limit = self.config.max_message_size;
