@@ -578,14 +578,14 @@ mod tests {
     }
 
     fn accept(config: &DeflateConfig, offers: &str) -> Option<(DeflateParams, String)> {
-        accept_offers(config, parse_extension_list(offers).expect("syntax"))
+        config.accept_offers(parse_extension_list(offers).expect("syntax"))
     }
 
     fn validate(
         config: &DeflateConfig,
         response: &str,
     ) -> Result<Option<DeflateParams>, NegotiationError> {
-        validate_response(config, parse_extension_list(response).expect("syntax"))
+        config.validate_response(parse_extension_list(response).expect("syntax"))
     }
 
     const ON: DeflateConfig = DeflateConfig::new().enabled(true);
