@@ -1,0 +1,172 @@
+//! Regressions found by fuzzing permessage-deflate (fuzz/fuzz_targets/deflate_connection.rs).
+#![cfg(feature = "deflate")]
+
+mod support;
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+use rfc6455::connection::{Config, ProtocolError, ReceiveMode};
+use rfc6455::deflate::DeflateConfig;
+use support::conn::take_output;
+use support::deflate::negotiated;
+
+/// Counts this thread's live heap bytes and their peak, a reallocation as holding both
+/// blocks (which it does while it copies: only an allocator that can grow in place avoids
+/// it), unlike `support::counting`, which counts only its net change.
+struct BothBlocks;
+
+thread_local! {
+    static LIVE: Cell<i64> = const { Cell::new(0) };
+    static PEAK: Cell<i64> = const { Cell::new(0) };
+}
+
+fn grow(by: i64) {
+    let _ = LIVE.try_with(|live| {
+        let now = live.get() + by;
+        live.set(now);
+        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
+    });
+}
+
+fn live() -> i64 {
+    LIVE.with(|c| c.get())
+}
+
+// SAFETY: defers to the system allocator; only counts.
+unsafe impl GlobalAlloc for BothBlocks {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        grow(layout.size() as i64);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        grow(layout.size() as i64);
+        // SAFETY: same contract as our caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        grow(-(layout.size() as i64));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        grow(new_size as i64);
+        grow(-(layout.size() as i64));
+        // SAFETY: same contract as our caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: BothBlocks = BothBlocks;
+
+/// The decompressor's state: miniz_oxide's core (about 11 KiB) and its 32 KiB window.
+const INFLATER: i64 = 48 << 10;
+
+/// A message that inflates past the limit used to grow the reassembly buffer, full at the
+/// limit, by the one byte that tells "at" from "past" it: a reallocation of the whole
+/// message for one byte, which holds twice the limit while it copies (the fuzz target's
+/// allocator, which counts both blocks, saw 175 KB for a 64 KiB limit). That byte is now
+/// inflated into a byte on the stack, so the peak is the buffer's last doubling, 1.5 times
+/// the limit, plus the inflater.
+#[test]
+fn a_bomb_costs_less_than_twice_the_limit_while_it_fails() {
+    for limit in [64usize << 10, 1 << 20] {
+        for mode in [ReceiveMode::Messages, ReceiveMode::Stream] {
+            let deflate = DeflateConfig::new().enabled(true);
+            let server = Config::new()
+                .deflate(deflate)
+                .max_message_size(limit as u64)
+                .receive_mode(mode);
+            let (mut c, mut s) = negotiated(Config::new().deflate(deflate), server);
+            c.send_binary(&vec![0u8; 4 * limit]).unwrap();
+            let wire = take_output(&mut c);
+            let base = live();
+            PEAK.with(|p| p.set(base));
+            s.receive(&wire);
+            let err = loop {
+                match s.poll_event() {
+                    Ok(Some(_)) => {}
+                    Ok(None) => panic!("{mode:?}: the bomb did not fail"),
+                    Err(e) => break e,
+                }
+            };
+            assert!(
+                matches!(err, ProtocolError::MessageTooLarge { max, .. } if max == limit as u64),
+                "{err:?}"
+            );
+            let peak = PEAK.with(|p| p.get()) - base;
+            let receive = 2 * wire.len() as i64 + (4 << 10);
+            let message = match mode {
+                ReceiveMode::Messages => limit as i64 * 3 / 2,
+                ReceiveMode::Stream => 2 * (16 << 10),
+            };
+            let bound = receive + message + INFLATER + (4 << 10);
+            assert!(
+                peak <= bound,
+                "{mode:?}, limit {limit}: peak {peak} over {bound}"
+            );
+        }
+    }
+}
+
+/// A text message with an invalid byte just before the limit and more after it: the invalid
+/// byte comes first in the message, so every way of receiving it fails with 1007. It used
+/// to depend on how the bytes arrived: a piece inflated up to one byte past the limit had
+/// its size checked before its text, so when the invalid byte and the limit fell in the
+/// same piece the error was 1009 (seen here: stream mode, the wire cut in half), and 1007
+/// otherwise (every other case here).
+#[test]
+fn text_invalid_before_the_limit_fails_the_same_however_it_arrives() {
+    let limit = 64usize << 10;
+    let deflate = DeflateConfig::new().enabled(true);
+    let mut message = vec![b'a'; limit - 10];
+    message.push(0xFF);
+    message.extend(vec![b'a'; 1000]);
+    let (mut c, _) = negotiated(
+        Config::new().deflate(deflate),
+        Config::new().deflate(deflate),
+    );
+    c.send_binary(&message).unwrap();
+    let mut wire = take_output(&mut c);
+    // The same compressed payload as a text message (the first byte is never masked).
+    assert_eq!(wire[0], 0xC2);
+    wire[0] = 0xC1;
+    let mut errors = Vec::new();
+    for mode in [ReceiveMode::Messages, ReceiveMode::Stream] {
+        for cut in [None, Some(wire.len() / 2), Some(wire.len() - 1)] {
+            let server = Config::new()
+                .deflate(deflate)
+                .max_message_size(limit as u64)
+                .receive_mode(mode);
+            let (_, mut s) = negotiated(Config::new().deflate(deflate), server);
+            let pieces = match cut {
+                None => vec![&wire[..]],
+                Some(n) => vec![&wire[..n], &wire[n..]],
+            };
+            let mut error = None;
+            'feed: for piece in pieces {
+                s.receive(piece);
+                loop {
+                    match s.poll_event() {
+                        Ok(Some(_)) => {}
+                        Ok(None) => break,
+                        Err(e) => {
+                            error = Some(e.close_code().map(|c| c.0));
+                            break 'feed;
+                        }
+                    }
+                }
+            }
+            errors.push((mode, cut, error));
+        }
+    }
+    for (mode, cut, error) in &errors {
+        assert_eq!(
+            *error,
+            Some(Some(1007)),
+            "{mode:?}, cut {cut:?}: {errors:?}"
+        );
+    }
+}
