@@ -1,4 +1,5 @@
-//! Regressions found by fuzzing permessage-deflate (fuzz/fuzz_targets/deflate_connection.rs).
+//! Regressions found by fuzzing permessage-deflate (fuzz/fuzz_targets/deflate_connection.rs),
+//! and the memory rules of src/connection/deflate.rs that mutation testing found unchecked.
 #![cfg(feature = "deflate")]
 
 mod support;
@@ -17,6 +18,7 @@ use support::deflate::negotiated;
 struct BothBlocks;
 
 thread_local! {
+    static ALLOCS: Cell<u64> = const { Cell::new(0) };
     static LIVE: Cell<i64> = const { Cell::new(0) };
     static PEAK: Cell<i64> = const { Cell::new(0) };
 }
@@ -33,14 +35,20 @@ fn live() -> i64 {
     LIVE.with(|c| c.get())
 }
 
+fn allocs() -> u64 {
+    ALLOCS.with(|c| c.get())
+}
+
 // SAFETY: defers to the system allocator; only counts.
 unsafe impl GlobalAlloc for BothBlocks {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
         grow(layout.size() as i64);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
         grow(layout.size() as i64);
         // SAFETY: same contract as our caller's.
         unsafe { System.alloc_zeroed(layout) }
@@ -51,6 +59,7 @@ unsafe impl GlobalAlloc for BothBlocks {
         unsafe { System.dealloc(ptr, layout) }
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
         grow(new_size as i64);
         grow(-(layout.size() as i64));
         // SAFETY: same contract as our caller's.
@@ -169,4 +178,68 @@ fn text_invalid_before_the_limit_fails_the_same_however_it_arrives() {
             "{mode:?}, cut {cut:?}: {errors:?}"
         );
     }
+}
+
+/// `shrink_buffers` reports what it gives back, the compressor's and decompressor's state
+/// and the compression scratch buffer included: the bytes it reports freed are the bytes
+/// the heap lost (within what the other buffers' approximate capacities allow).
+#[test]
+fn shrink_buffers_reports_the_codecs_and_the_scratch_it_frees() {
+    let deflate = DeflateConfig::new()
+        .enabled(true)
+        .own_no_context_takeover(true)
+        .peer_no_context_takeover(true);
+    let (mut c, mut s) = negotiated(
+        Config::new().deflate(deflate),
+        Config::new().deflate(deflate),
+    );
+    // Incompressible, so the scratch buffer grows to about its size (kept: it is within
+    // `active_buffer_capacity`).
+    let message = support::noise::bytes(100 << 10, 5);
+    c.send_binary(&message).unwrap();
+    support::conn::pump(&mut c, &mut s);
+    assert_eq!(support::conn::events(&mut s).len(), 1);
+    for conn in [&mut c, &mut s] {
+        let before = live();
+        let freed = conn.shrink_buffers() as i64;
+        let lost = before - live();
+        assert!(
+            (freed - lost).abs() <= 1024,
+            "{:?}: shrink_buffers reported {freed} bytes freed, the heap lost {lost}",
+            conn.role()
+        );
+    }
+}
+
+/// The scratch buffer a message is compressed into is kept for the next one while within
+/// `active_buffer_capacity` (steady-state sends allocate nothing), and released after a
+/// message that grew it past that.
+#[test]
+fn the_scratch_buffer_is_kept_within_the_reuse_capacity_and_released_past_it() {
+    let deflate = DeflateConfig::new().enabled(true);
+    let (mut c, _s) = negotiated(
+        Config::new().deflate(deflate),
+        Config::new().deflate(deflate),
+    );
+    let small = support::noise::bytes(2000, 9);
+    for _ in 0..3 {
+        c.send_binary(&small).unwrap();
+        take_output(&mut c);
+    }
+    let before = allocs();
+    for _ in 0..10 {
+        c.send_binary(&small).unwrap();
+        assert!(c.pending_output_len() > 0);
+        let n = c.pending_output_len();
+        c.advance_output(n);
+    }
+    assert_eq!(allocs(), before, "steady-state compressed sends allocated");
+    // Past the reuse capacity (128 KiB): released once the frame is queued.
+    let large = support::noise::bytes(300 << 10, 11);
+    let base = live();
+    c.send_binary(&large).unwrap();
+    let n = c.pending_output_len();
+    c.advance_output(n);
+    let kept = live() - base;
+    assert!(kept < 64 << 10, "{kept} bytes kept after a 300 KiB message");
 }
