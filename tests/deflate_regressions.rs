@@ -77,8 +77,8 @@ const INFLATER: i64 = 48 << 10;
 /// limit, by the one byte that tells "at" from "past" it: a reallocation of the whole
 /// message for one byte, which holds twice the limit while it copies (the fuzz target's
 /// allocator, which counts both blocks, saw 175 KB for a 64 KiB limit). That byte is now
-/// inflated into a byte on the stack, so the peak is the buffer's last doubling, 1.5 times
-/// the limit, plus the inflater.
+/// inflated into a byte on the stack, so the peak is the buffer's last doubling (1.5 times
+/// a limit that is a power of two, as here), plus the inflater.
 #[test]
 fn a_bomb_costs_less_than_twice_the_limit_while_it_fails() {
     for limit in [64usize << 10, 1 << 20] {
