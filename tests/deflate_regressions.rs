@@ -243,3 +243,63 @@ fn the_scratch_buffer_is_kept_within_the_reuse_capacity_and_released_past_it() {
     let kept = live() - base;
     assert!(kept < 64 << 10, "{kept} bytes kept after a 300 KiB message");
 }
+
+/// A compressed message of exactly `max_message_size` bytes is delivered, in both modes,
+/// whole and fragmented; one byte more fails with 1009.
+#[test]
+fn a_compressed_message_at_the_limit_arrives_and_one_byte_more_fails() {
+    let limit = 10_000usize;
+    let deflate = DeflateConfig::new().enabled(true);
+    for mode in [ReceiveMode::Messages, ReceiveMode::Stream] {
+        for size in [limit, limit + 1] {
+            for fragments in [1usize, 3] {
+                let server = Config::new()
+                    .deflate(deflate)
+                    .max_message_size(limit as u64)
+                    .receive_mode(mode);
+                let (mut c, mut s) = negotiated(Config::new().deflate(deflate), server);
+                let message: Vec<u8> = b"0123456789abcdef"
+                    .iter()
+                    .copied()
+                    .cycle()
+                    .take(size)
+                    .collect();
+                let step = size.div_ceil(fragments);
+                let parts: Vec<&[u8]> = message.chunks(step).collect();
+                for (i, part) in parts.iter().enumerate() {
+                    c.send_fragment(
+                        rfc6455::connection::DataKind::Text,
+                        part,
+                        i + 1 == parts.len(),
+                    )
+                    .unwrap();
+                }
+                s.receive(&take_output(&mut c));
+                let mut got = Vec::new();
+                let result = loop {
+                    match s.poll_event() {
+                        Ok(Some(rfc6455::connection::Event::Message(m))) => {
+                            got.extend_from_slice(m.as_bytes())
+                        }
+                        Ok(Some(rfc6455::connection::Event::Chunk(ch))) => {
+                            got.extend_from_slice(&ch.data)
+                        }
+                        Ok(Some(other)) => panic!("unexpected {other:?}"),
+                        Ok(None) => break Ok(()),
+                        Err(e) => break Err(e),
+                    }
+                };
+                let case = format!("{mode:?}, {size} bytes in {fragments} fragments");
+                if size <= limit {
+                    assert_eq!(result, Ok(()), "{case}");
+                    assert_eq!(got, message, "{case}");
+                } else {
+                    assert!(
+                        matches!(result, Err(ProtocolError::MessageTooLarge { max, .. }) if max == limit as u64),
+                        "{case}: {result:?}"
+                    );
+                }
+            }
+        }
+    }
+}
