@@ -368,10 +368,10 @@ fn receive(server: &mut Connection, wire: &[u8], cuts: &[usize]) -> Vec<Got> {
                         joined.len() + c.data.len()
                     );
                     joined.extend_from_slice(&c.data);
-                    if c.kind == DataKind::Text {
-                        if let Err(e) = std::str::from_utf8(&joined) {
-                            assert!(!c.last && e.error_len().is_none(), "invalid text chunk");
-                        }
+                    if c.kind == DataKind::Text
+                        && let Err(e) = std::str::from_utf8(&joined)
+                    {
+                        assert!(!c.last && e.error_len().is_none(), "invalid text chunk");
                     }
                     if c.last {
                         got.push(Got::Message(c.kind, joined.len(), hash(&joined)));
@@ -396,7 +396,10 @@ fn receive(server: &mut Connection, wire: &[u8], cuts: &[usize]) -> Vec<Got> {
             server.advance_output(n);
         }
         if ended {
-            assert!(matches!(server.poll_event(), Ok(None)), "a poll after the end");
+            assert!(
+                matches!(server.poll_event(), Ok(None)),
+                "a poll after the end"
+            );
         }
         let grown = peak() - base;
         let bound = heap_bound(mode, end);
@@ -429,9 +432,16 @@ fn check_close(server: &Connection, error: &ProtocolError) {
     }
     let (b0, payload) = last.expect("a close frame after an error");
     assert_eq!(b0, 0x88, "the last frame queued is a close frame");
-    let code = error.close_code().expect("a protocol error has a close code").0;
+    let code = error
+        .close_code()
+        .expect("a protocol error has a close code")
+        .0;
     assert!(payload.len() >= 2);
-    assert_eq!(u16::from_be_bytes([payload[0], payload[1]]), code, "{error:?}");
+    assert_eq!(
+        u16::from_be_bytes([payload[0], payload[1]]),
+        code,
+        "{error:?}"
+    );
 }
 
 /// A client and `servers.len()` servers that all answered its request.
