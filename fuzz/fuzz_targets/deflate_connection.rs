@@ -152,7 +152,8 @@ struct Wire {
 
 /// The client's operations: tag % 8 =
 /// - 0: a message (bit 4: binary), the next blob as its bytes (text made valid);
-/// - 1: a fragment (bit 4: binary, bit 5: fin), the next blob;
+/// - 1: a fragment (bit 4: binary, bit 5: fin), the next blob (bit 6: repeated to the next
+///   u16 * 4 bytes), as it is: text fragments may be invalid UTF-8;
 /// - 2: an amplified message (bit 4: binary): a blob repeated to the next u16 * 4 bytes;
 /// - 3: a ping, the next blob (at most 125 bytes);
 /// - 4: a frame of the input's own: first byte, a blob as payload, masked with the next
@@ -215,7 +216,20 @@ fn build(input: &mut Input<'_>, client: &mut Connection) -> Wire {
                 wire.bytes.extend(out);
             }
             1 => {
-                let Some(data) = input.blob() else { break };
+                let Some(blob) = input.blob() else { break };
+                let mut data = blob.to_vec();
+                if tag & 64 != 0 {
+                    let n = usize::from(input.u16().unwrap_or(0)) * 4;
+                    if data.is_empty() {
+                        data.push(0);
+                    }
+                    data = data.iter().copied().cycle().take(n).collect();
+                }
+                if plain + data.len() > MAX_PLAIN {
+                    continue;
+                }
+                plain += data.len();
+                let data = &data[..];
                 let fin = tag & 32 != 0;
                 if client.send_fragment(kind, data, fin).is_ok() {
                     let (k, acc) = fragments.get_or_insert_with(|| (kind, Vec::new()));
