@@ -186,15 +186,27 @@ enum Got {
 }
 
 fn feed(receiver: &mut Connection, wire: &[u8], cuts: &[usize]) -> Vec<Got> {
+    feed_polling(receiver, wire, cuts, usize::MAX)
+}
+
+/// [`feed`], polling at most `polls` events after each piece but the last (so more bytes
+/// arrive while a frame is partly inflated), and then until nothing is left.
+fn feed_polling(receiver: &mut Connection, wire: &[u8], cuts: &[usize], polls: usize) -> Vec<Got> {
     let mut points: Vec<usize> = cuts.iter().map(|c| c % (wire.len() + 1)).collect();
     points.sort_unstable();
     points.push(wire.len());
+    let last = points.len() - 1;
     let mut got = Vec::new();
     let mut start = 0;
-    for end in points {
+    for (i, end) in points.into_iter().enumerate() {
         receiver.receive(&wire[start..end]);
         start = end;
-        while let Some(event) = receiver.poll_event().expect("no protocol error") {
+        let mut budget = if i == last { usize::MAX } else { polls };
+        while budget > 0 {
+            budget -= 1;
+            let Some(event) = receiver.poll_event().expect("no protocol error") else {
+                break;
+            };
             got.push(match event {
                 Event::Message(m) => {
                     let kind = match &m {
@@ -333,12 +345,18 @@ fn direction(
     prop_assert_eq!(messages(&split, &wants)?, strip(&wants));
     prop_assert_eq!(pings(&split), pings_sent(specs));
 
-    // Stream mode, split and whole: the same messages, in chunks of at most 16 KiB when
-    // compressed (chunks follow what arrived, so their boundaries may differ).
-    for pieces in [cuts, &[][..]] {
+    // Messages mode, one poll after each piece: more bytes arrive while a frame is partly
+    // inflated (or a piece handed out), and the events are still the same.
+    let (_, mut lagging) = pair(ReceiveMode::Messages);
+    prop_assert_eq!(&feed_polling(&mut lagging, &wire, cuts, 1), &whole);
+
+    // Stream mode, split (polled once per piece, so pieces of 16 KiB wait while more bytes
+    // arrive) and whole: the same messages, in chunks of at most 16 KiB when compressed
+    // (chunks follow what arrived, so their boundaries may differ).
+    for (pieces, polls) in [(cuts, 1), (&[][..], usize::MAX)] {
         let (stream_sender, mut stream_receiver) = pair(ReceiveMode::Stream);
         prop_assert_eq!(stream_sender.deflate_params(), sender.deflate_params());
-        let got = feed(&mut stream_receiver, &wire, pieces);
+        let got = feed_polling(&mut stream_receiver, &wire, pieces, polls);
         prop_assert_eq!(messages(&got, &wants)?, strip(&wants));
         prop_assert_eq!(pings(&got), pings_sent(specs));
     }
