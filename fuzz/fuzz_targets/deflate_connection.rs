@@ -8,7 +8,8 @@
 //! client's frames.
 //!
 //! The wire is fed to three servers, each with `max_message_size` 64 KiB: in messages mode
-//! whole and in the input's pieces, and in stream mode in the same pieces. Invariants:
+//! whole and in the input's pieces, and in stream mode in the same pieces, polled only once
+//! after each (so bytes arrive while a frame is partly inflated). Invariants:
 //! - nothing panics;
 //! - every message delivered, and every stream message's chunks together, are within
 //!   `max_message_size`; text is valid UTF-8 (a stream chunk may end inside a character,
@@ -333,9 +334,10 @@ fn heap_bound(mode: ReceiveMode, fed: usize) -> usize {
     receive + message + INFLATER + MARGIN
 }
 
-/// Feed `wire` in the pieces `cuts` make and poll after each, checking the invariants;
-/// the deliveries.
-fn receive(server: &mut Connection, wire: &[u8], cuts: &[usize]) -> Vec<Got> {
+/// Feed `wire` in the pieces `cuts` make and poll after each (with `lag`, only once after
+/// each piece but the last, so that bytes arrive while a frame is partly inflated),
+/// checking the invariants; the deliveries.
+fn receive(server: &mut Connection, wire: &[u8], cuts: &[usize], lag: bool) -> Vec<Got> {
     let mode = server.config().receive_mode;
     let mut points: Vec<usize> = cuts.iter().map(|&c| c.min(wire.len())).collect();
     points.sort_unstable();
@@ -350,10 +352,13 @@ fn receive(server: &mut Connection, wire: &[u8], cuts: &[usize]) -> Vec<Got> {
     reset_peak();
     let mut start = 0;
     let mut ended = false;
-    for end in points {
+    let pieces = points.len();
+    for (i, end) in points.into_iter().enumerate() {
         server.receive(&wire[start..end]);
         start = end;
-        while !ended {
+        let mut budget = if lag && i + 1 < pieces { 1 } else { usize::MAX };
+        while !ended && budget > 0 {
+            budget -= 1;
             let event = server.poll_event();
             match event {
                 Ok(None) => break,
@@ -502,9 +507,9 @@ fuzz_target!(|data: &[u8]| {
     let wire = build(&mut input, &mut client);
     drop(client);
     let [whole, split, stream] = &mut servers;
-    let got_whole = receive(whole, &wire.bytes, &[]);
-    let got_split = receive(split, &wire.bytes, &wire.cuts);
-    let got_stream = receive(stream, &wire.bytes, &wire.cuts);
+    let got_whole = receive(whole, &wire.bytes, &[], false);
+    let got_split = receive(split, &wire.bytes, &wire.cuts, false);
+    let got_stream = receive(stream, &wire.bytes, &wire.cuts, true);
     assert_eq!(got_whole, got_split, "whole and split differ");
     assert_eq!(got_whole, got_stream, "messages and stream mode differ");
     if wire.clean {
