@@ -303,3 +303,45 @@ fn a_compressed_message_at_the_limit_arrives_and_one_byte_more_fails() {
         }
     }
 }
+
+/// A compressed text message that ends inside a character fails with 1007 at its end, whole
+/// and fragmented, in both modes (the check that the text is complete).
+#[test]
+fn compressed_text_ending_inside_a_character_fails_with_1007() {
+    let deflate = DeflateConfig::new().enabled(true).threshold(0);
+    let text = "compressed text that ends inside a character: é€😀".repeat(20);
+    let bytes = &text.as_bytes()[..text.len() - 1];
+    for mode in [ReceiveMode::Messages, ReceiveMode::Stream] {
+        for fragments in [1usize, 2] {
+            let server = Config::new().deflate(deflate).receive_mode(mode);
+            let (mut c, mut s) = negotiated(Config::new().deflate(deflate), server);
+            let step = bytes.len().div_ceil(fragments);
+            let parts: Vec<&[u8]> = bytes.chunks(step).collect();
+            for (i, part) in parts.iter().enumerate() {
+                c.send_fragment(
+                    rfc6455::connection::DataKind::Text,
+                    part,
+                    i + 1 == parts.len(),
+                )
+                .unwrap();
+            }
+            s.receive(&take_output(&mut c));
+            let result = loop {
+                match s.poll_event() {
+                    Ok(Some(rfc6455::connection::Event::Message(m))) => {
+                        panic!("{mode:?}: delivered {} bytes", m.len())
+                    }
+                    Ok(Some(_)) => {}
+                    Ok(None) => break None,
+                    Err(e) => break Some(e),
+                }
+            };
+            let code = result.as_ref().and_then(|e| e.close_code()).map(|c| c.0);
+            assert_eq!(
+                code,
+                Some(1007),
+                "{mode:?}, {fragments} fragments: {result:?}"
+            );
+        }
+    }
+}
