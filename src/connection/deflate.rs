@@ -137,9 +137,10 @@ impl Connection {
     /// The current frame belongs to a compressed message: unmask its new bytes in place,
     /// inflate them into the reassembly buffer (stream mode: a piece of at most
     /// [`INFLATE_STEP`] bytes), and drop them from the input. The output is bounded by
-    /// what is left of `max_message_size` (plus one byte, to tell "at the limit" from
-    /// "past it"), so a message that inflates past the limit fails with 1009 as soon as
-    /// it does, having cost at most the limit.
+    /// what is left of `max_message_size` (at the limit, one byte more is inflated into a
+    /// byte on the stack, to tell "at the limit" from "past it"), so a message that
+    /// inflates past the limit fails with 1009 as soon as it does, having cost at most the
+    /// limit.
     #[inline(never)] // kept out of `locate`, which every uncompressed frame runs
     pub(super) fn inflate_frame(&mut self) -> Result<Step, ProtocolError> {
         let stream = self.config.receive_mode == ReceiveMode::Stream;
@@ -170,17 +171,26 @@ impl Connection {
         let mut consumed = 0;
         let mut failure = None;
         let mut done = false;
+        // At the limit, a byte more is inflated into `probe`, not the buffer: growing the
+        // buffer by the one byte that tells "at" from "past" the limit would reallocate
+        // (and may copy) a whole message's worth.
+        let mut probe = [0u8; 1];
         loop {
-            let left = limit.saturating_sub(msg.inflated).saturating_add(1);
+            let left = limit.saturating_sub(msg.inflated);
             let mut max = usize::try_from(left).unwrap_or(usize::MAX);
             if stream {
-                max = max.min(INFLATE_STEP - rx.assembled.as_slice().len());
-            }
-            if max == 0 {
-                break; // stream mode: a full piece, handed out below
+                let piece = INFLATE_STEP - rx.assembled.as_slice().len();
+                if piece == 0 {
+                    break; // a full piece, handed out below
+                }
+                max = max.min(piece);
             }
             let input = rx.input.slice(base + consumed, base + frame.ready);
-            let room = rx.assembled.spare(max);
+            let room = if max == 0 {
+                &mut probe[..]
+            } else {
+                rx.assembled.spare(max)
+            };
             let progress = match d.inflater.inflate(input, room, last) {
                 Ok(p) => p,
                 Err(_) => {
@@ -189,7 +199,11 @@ impl Connection {
                 }
             };
             consumed += progress.consumed;
-            let produced = rx.assembled.commit(progress.produced);
+            let produced = if max == 0 {
+                &probe[..progress.produced]
+            } else {
+                rx.assembled.commit(progress.produced)
+            };
             msg.inflated += produced.len() as u64;
             if msg.inflated > limit {
                 failure = Some(ProtocolError::MessageTooLarge {
