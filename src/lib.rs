@@ -97,6 +97,20 @@ extern crate alloc;
 #[cfg(any(feature = "std", test))]
 extern crate std;
 
+/// A `const fn` builder method for each named field of a settings struct (`Config`,
+/// `DeflateConfig`), each named after the field it sets; defined before the modules so
+/// that they all see it.
+#[allow(unused_macros)]
+macro_rules! setters {
+    ($($field:ident: $ty:ty),* $(,)?) => {$(
+        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
+        pub const fn $field(mut self, value: $ty) -> Self {
+            self.$field = value;
+            self
+        }
+    )*};
+}
+
 pub mod backoff;
 #[cfg(feature = "std")]
 pub mod blocking;

@@ -77,17 +77,6 @@ pub enum ReceiveMode {
     Stream,
 }
 
-/// A `const fn` builder method for each named field of [`Config`].
-macro_rules! setters {
-    ($($field:ident: $ty:ty),* $(,)?) => {$(
-        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
-        pub const fn $field(mut self, value: $ty) -> Self {
-            self.$field = value;
-            self
-        }
-    )*};
-}
-
 /// Limits and behaviour of a [`Connection`].
 ///
 /// Build it in one expression with the builder methods, each named after the field it

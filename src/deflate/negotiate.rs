@@ -216,17 +216,6 @@ impl fmt::Display for NegotiationError {
 
 impl core::error::Error for NegotiationError {}
 
-/// A `const fn` builder method for each named field of [`DeflateConfig`].
-macro_rules! setters {
-    ($($field:ident: $ty:ty),* $(,)?) => {$(
-        #[doc = concat!("Sets [`", stringify!($field), "`](Self::", stringify!($field), ").")]
-        pub const fn $field(mut self, value: $ty) -> Self {
-            self.$field = value;
-            self
-        }
-    )*};
-}
-
 impl DeflateConfig {
     /// The defaults (off), usable in `const` items.
     pub const fn new() -> Self {
