@@ -149,7 +149,7 @@ fn client(
     stream.set_write_timeout(Some(Duration::from_secs(5)))?; // a stuck reader cannot stall the room
     let (mut head, mut chunk) = (Vec::new(), vec![0u8; 16 * 1024]);
     let mut handshake = ServerHandshake::new(Limits::default());
-    let conn = loop {
+    let (conn, accept) = loop {
         let reply = match handshake.parse(&head) {
             Ok(Status::Partial) => match stream.read(&mut chunk)? {
                 0 => return Ok("hung up mid-request".into()),
@@ -162,19 +162,24 @@ fn client(
                 value: request,
                 consumed,
             }) if request.path() == "/ws" => {
-                // The connection answers the request itself, so that it negotiates
-                // permessage-deflate (`common::config()`): an `upgraded_server` cannot.
+                // permessage-deflate as `common::config()` says, agreed here on the parsed
+                // request; the connection starts after the handshake (so the request's bytes
+                // do not count as the peer's first sign of life for the keep-alive).
                 let mut config = common::config();
                 config.max_message_size = 64 << 10; // a chat line, not a file: 1009 beyond that
-                let mut conn = Connection::server(config);
-                conn.receive(&head[..consumed]);
-                match conn.poll_event() {
-                    Ok(Some(Event::Request(_))) => {}
-                    other => unreachable!("a parsed request is an Event::Request: {other:?}"),
+                let deflate = config.deflate.accept_offers(request.extensions());
+                let extensions: Vec<&str> = deflate.iter().map(|(_, e)| e.as_str()).collect();
+                let response = ServerResponse {
+                    extensions: &extensions,
+                    ..ServerResponse::default()
+                };
+                let accept = request.response_to_vec(&response).unwrap();
+                let mut conn = Connection::upgraded_server(config);
+                if let Some((params, _)) = deflate {
+                    conn = conn.with_deflate(params);
                 }
-                conn.accept(&ServerResponse::default()).unwrap();
                 conn.receive(&head[consumed..]);
-                break conn;
+                break (conn, accept);
             }
             Ok(Status::Complete { .. }) => http("404 Not Found", "text/plain", "try /ws"),
             Err(e) if e.is_plain_http() && head.starts_with(b"GET / ") => http(
@@ -207,8 +212,7 @@ fn client(
         peers.push(peer.clone());
         (env.log)(format!("client {id} joined, {} online", peers.len()));
         drop(peers);
-        let (conn, out) = &mut *guard;
-        if let Err(e) = conn.write_to(out) {
+        if let Err(e) = guard.1.write_all(&accept) {
             drop(guard);
             leave(room, &peer);
             return Err(e);

@@ -4,71 +4,16 @@
 
 mod support;
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-
 use rfc6455::connection::{Config, ProtocolError, ReceiveMode};
 use rfc6455::deflate::DeflateConfig;
 use support::conn::take_output;
+use support::counting::{self, allocs, live};
 use support::deflate::negotiated;
 
-/// Counts this thread's live heap bytes and their peak, a reallocation as holding both
-/// blocks (which it does while it copies: only an allocator that can grow in place avoids
-/// it), unlike `support::counting`, which counts only its net change.
-struct BothBlocks;
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-    static LIVE: Cell<i64> = const { Cell::new(0) };
-    static PEAK: Cell<i64> = const { Cell::new(0) };
-}
-
-fn grow(by: i64) {
-    let _ = LIVE.try_with(|live| {
-        let now = live.get() + by;
-        live.set(now);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(now)));
-    });
-}
-
-fn live() -> i64 {
-    LIVE.with(|c| c.get())
-}
-
-fn allocs() -> u64 {
-    ALLOCS.with(|c| c.get())
-}
-
-// SAFETY: defers to the system allocator; only counts.
-unsafe impl GlobalAlloc for BothBlocks {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        grow(layout.size() as i64);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        grow(layout.size() as i64);
-        // SAFETY: same contract as our caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        grow(-(layout.size() as i64));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
-        grow(new_size as i64);
-        grow(-(layout.size() as i64));
-        // SAFETY: same contract as our caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
-
+/// Counts a reallocation as holding both blocks (which it does while it copies: only an
+/// allocator that can grow in place avoids it), unlike the other tests' net change.
 #[global_allocator]
-static GLOBAL: BothBlocks = BothBlocks;
+static GLOBAL: counting::Counting<true> = counting::Counting;
 
 /// The decompressor's state: miniz_oxide's core (about 11 KiB) and its 32 KiB window.
 const INFLATER: i64 = 48 << 10;
@@ -92,7 +37,7 @@ fn a_bomb_costs_less_than_twice_the_limit_while_it_fails() {
             c.send_binary(&vec![0u8; 4 * limit]).unwrap();
             let wire = take_output(&mut c);
             let base = live();
-            PEAK.with(|p| p.set(base));
+            counting::reset_peak();
             s.receive(&wire);
             let err = loop {
                 match s.poll_event() {
@@ -105,7 +50,7 @@ fn a_bomb_costs_less_than_twice_the_limit_while_it_fails() {
                 matches!(err, ProtocolError::MessageTooLarge { max, .. } if max == limit as u64),
                 "{err:?}"
             );
-            let peak = PEAK.with(|p| p.get()) - base;
+            let peak = counting::peak() - base;
             let receive = 2 * wire.len() as i64 + (4 << 10);
             let message = match mode {
                 ReceiveMode::Messages => limit as i64 * 3 / 2,
