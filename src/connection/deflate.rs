@@ -9,7 +9,7 @@ use super::receive::{Ready, Step};
 use super::{Connection, DataKind, ProtocolError, ReceiveMode};
 use crate::Role;
 use crate::deflate::{DeflateConfig, DeflateParams, Deflater, Inflater};
-use crate::frame::{FrameHeader, OpCode, Rsv};
+use crate::frame::{OpCode, Rsv};
 use crate::mask;
 
 /// The most a compressed message's piece inflates to before it is handed out, in stream
@@ -113,21 +113,22 @@ impl Connection {
         fin: bool,
     ) -> Result<(), super::SendError> {
         self.check_room(Deflater::bound(data.len()))?;
-        let mask = match self.role {
-            Role::Client => Some(self.keys.next_key()),
-            Role::Server => None,
-        };
-        let reuse = self.config.active_buffer_capacity;
         let Some(d) = self.deflate.as_deref_mut() else {
             unreachable!("only called once negotiated");
         };
         d.scratch.clear();
         d.deflater.compress(data, fin, &mut d.scratch);
-        let mut header = FrameHeader::new(fin, opcode, mask, d.scratch.len() as u64);
+        let len = d.scratch.len();
+        let mut header = self.header(fin, opcode, len);
         if opcode != OpCode::Continuation {
             header.rsv = Rsv::RSV1;
         }
-        self.out.push_frame(&header, &d.scratch);
+        let reuse = self.config.active_buffer_capacity;
+        let Connection { out, deflate, .. } = self;
+        let Some(d) = deflate.as_deref_mut() else {
+            unreachable!("only called once negotiated");
+        };
+        out.push_frame(&header, &d.scratch);
         if d.scratch.capacity() > reuse {
             d.scratch = Vec::new();
         }
@@ -246,14 +247,16 @@ impl Connection {
                 return Err(self.fail(e.into()));
             }
         }
+        // What follows when nothing is handed out: the next frame, or more input.
+        let next = if frame_done {
+            Step::Continue
+        } else {
+            Step::NeedMore
+        };
         if stream {
             let have = !rx.assembled.as_slice().is_empty();
             if !(have || message_done) {
-                return Ok(if frame_done {
-                    Step::Continue
-                } else {
-                    Step::NeedMore
-                });
+                return Ok(next);
             }
             let first = !msg.started;
             msg.started = true;
@@ -272,10 +275,6 @@ impl Connection {
             rx.message = None;
             return Ok(Step::Ready(Ready::Assembled { kind }));
         }
-        Ok(if frame_done {
-            Step::Continue
-        } else {
-            Step::NeedMore
-        })
+        Ok(next)
     }
 }

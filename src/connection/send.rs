@@ -100,19 +100,20 @@ impl Connection {
             Some(_) => return Err(SendError::FragmentOrder),
         };
         #[cfg(feature = "deflate")]
-        if self.deflate.is_some() {
+        let compressed = self.deflate.is_some();
+        #[cfg(not(feature = "deflate"))]
+        let compressed = false;
+        if compressed {
+            #[cfg(feature = "deflate")]
             self.send_compressed(opcode, data, fin)?;
-            if let Phase::Open { sending, .. } = &mut self.phase {
-                *sending = if fin { None } else { Some(kind) };
-            }
-            return Ok(());
+        } else {
+            self.check_room(data.len())?;
+            let header = self.header(fin, opcode, data.len());
+            self.out.push_frame(&header, data);
         }
-        self.check_room(data.len())?;
         if let Phase::Open { sending, .. } = &mut self.phase {
             *sending = if fin { None } else { Some(kind) };
         }
-        let header = self.header(fin, opcode, data.len());
-        self.out.push_frame(&header, data);
         Ok(())
     }
 
@@ -216,7 +217,7 @@ impl Connection {
     }
 
     #[inline]
-    fn header(&mut self, fin: bool, opcode: OpCode, len: usize) -> FrameHeader {
+    pub(super) fn header(&mut self, fin: bool, opcode: OpCode, len: usize) -> FrameHeader {
         let mask = match self.role {
             Role::Client => Some(self.keys.next_key()),
             Role::Server => None,
