@@ -19,9 +19,25 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rfc6455::connection::{Connection, Event, Message, Utf8Bytes};
-use rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
+use rfc6455::connection::{Config, Connection, Event, Message, Utf8Bytes};
+use rfc6455::handshake::{Limits, Request, ServerHandshake, ServerResponse, Status};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
+
+/// The connection for an accepted `request`, with permessage-deflate as `config` says,
+/// agreed here on the parsed request, and the response's extension element if agreed. The
+/// connection starts after the handshake, so the request's bytes do not count as the
+/// peer's first sign of life for the keep-alive.
+fn upgraded(config: Config, request: &Request<'_>) -> (Connection, Option<String>) {
+    #[cfg(feature = "deflate")]
+    if let Some((params, element)) = config.deflate.accept_offers(request.extensions()) {
+        return (
+            Connection::upgraded_server(config).with_deflate(params),
+            Some(element),
+        );
+    }
+    let _ = request; // only read for its offers
+    (Connection::upgraded_server(config), None)
+}
 
 /// A connection and the write half of its socket, shared by its reader and broadcasters.
 type Peer = Arc<Mutex<(Connection, TcpStream)>>;
@@ -162,22 +178,15 @@ fn client(
                 value: request,
                 consumed,
             }) if request.path() == "/ws" => {
-                // permessage-deflate as `common::config()` says, agreed here on the parsed
-                // request; the connection starts after the handshake (so the request's bytes
-                // do not count as the peer's first sign of life for the keep-alive).
                 let mut config = common::config();
                 config.max_message_size = 64 << 10; // a chat line, not a file: 1009 beyond that
-                let deflate = config.deflate.accept_offers(request.extensions());
-                let extensions: Vec<&str> = deflate.iter().map(|(_, e)| e.as_str()).collect();
+                let (mut conn, extension) = upgraded(config, &request);
+                let extensions: Vec<&str> = extension.iter().map(String::as_str).collect();
                 let response = ServerResponse {
                     extensions: &extensions,
                     ..ServerResponse::default()
                 };
                 let accept = request.response_to_vec(&response).unwrap();
-                let mut conn = Connection::upgraded_server(config);
-                if let Some((params, _)) = deflate {
-                    conn = conn.with_deflate(params);
-                }
                 conn.receive(&head[consumed..]);
                 break (conn, accept);
             }

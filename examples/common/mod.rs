@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use rfc6455::blocking::{self, Error, WebSocket};
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Event, Message};
+#[cfg(feature = "deflate")]
 use rfc6455::deflate::DeflateConfig;
 use rfc6455::handshake::{ClientRequest, ServerResponse, parse_ws_url};
 
@@ -25,10 +26,18 @@ pub fn seed() -> [u8; 32] {
 }
 
 /// The examples' connection settings: the defaults, with permessage-deflate offered
-/// (client) and accepted (server) unless `RFC6455_DEFLATE=0` is set.
+/// (client) and accepted (server) unless `RFC6455_DEFLATE=0` is set or the crate is built
+/// without the `deflate` feature.
+#[cfg(feature = "deflate")]
 pub fn config() -> Config {
     let deflate = std::env::var("RFC6455_DEFLATE").map_or(true, |v| v != "0");
     Config::new().deflate(DeflateConfig::new().enabled(deflate))
+}
+
+/// The examples' connection settings: the defaults (built without the `deflate` feature).
+#[cfg(not(feature = "deflate"))]
+pub fn config() -> Config {
+    Config::new()
 }
 
 /// A client handshake for `url` with [`config`].
@@ -161,6 +170,7 @@ pub fn echo_client(url: &str) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let mut ws = connect(stream, url).map_err(|e| format!("handshake: {e}"))?;
     println!("connected to {url}");
+    #[cfg(feature = "deflate")]
     println!("permessage-deflate: {:?}", ws.connection().deflate_params());
 
     let big: Vec<u8> = (0..70_000u32).map(|i| (i % 256) as u8).collect();
