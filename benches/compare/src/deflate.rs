@@ -683,9 +683,8 @@ fn yawc_receive(wire: &[u8], read: usize, messages: u64, t: &mut Tally) {
     });
 }
 
-fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; N], [f64; N], String) {
-    // The wire: our negotiated client sends the messages (compressed, masked, context
-    // kept); the raw backend gets the same compressed payloads, unmasked, tails appended.
+/// What our negotiated client sends for the messages (compressed, masked, context kept).
+pub fn client_wire(input: &Input) -> Vec<u8> {
     let (mut c, _s) = negotiated(client_config(), server_config(true), true);
     let mut wire = Vec::new();
     for i in 0..input.messages {
@@ -697,6 +696,21 @@ fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; N], [f64; N
         r.expect("rfc6455: client send failed");
         take_output(&mut c, &mut wire);
     }
+    wire
+}
+
+/// Our negotiated server receiving `wire` (at most `read` bytes per read); the tally.
+pub fn ours_receive_all(wire: &[u8], read: usize) -> Tally {
+    let (_c, mut conn) = negotiated(client_config(), server_config(true), true);
+    let mut t = Tally::new(false);
+    ours_receive(&mut conn, wire, read, &mut t);
+    t
+}
+
+fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; N], [f64; N], String) {
+    // The wire: our negotiated client sends the messages (compressed, masked, context
+    // kept); the raw backend gets the same compressed payloads, unmasked, tails appended.
+    let wire = client_wire(input);
     let compressed = compressed_payloads("rfc6455 client", &wire);
     let input_ratio = ratio(&compressed, input);
     let raw_input: Vec<Vec<u8>> = compressed

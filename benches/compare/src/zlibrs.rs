@@ -119,7 +119,8 @@ pub fn receive(messages: &[Vec<u8>], max_len: usize, mut each: impl FnMut(&[u8])
     }
 }
 
-/// `--loop ENGINE OP ROW ITERS`: run one raw backend (`miniz` or `zlib-rs`) on one row's
+/// `--loop ENGINE OP ROW ITERS`: run one raw backend (`miniz` or `zlib-rs`), or our
+/// connection (`ours`, `inflate` only: our server receiving our client's frames), on one row's
 /// payloads (`json1k`, `json16k`, `bin64k`), compressing (`compress`: context kept) or
 /// inflating (`inflate`: what miniz_oxide compressed, as our codec does, prepared before
 /// the loop),
@@ -136,7 +137,7 @@ pub fn run_loop(args: &[String]) {
     }
     let [engine, op, row, iters] = args else {
         eprintln!(
-            "usage: --loop [--zlib-level N] miniz|zlib-rs compress|inflate json1k|json16k|bin64k ITERS"
+            "usage: --loop [--zlib-level N] miniz|zlib-rs|ours compress|inflate json1k|json16k|bin64k ITERS"
         );
         std::process::exit(2);
     };
@@ -147,9 +148,12 @@ pub fn run_loop(args: &[String]) {
         _ => panic!("unknown row {row}"),
     };
     let iters: usize = iters.parse().expect("ITERS is a number");
-    let zlib = match engine.as_str() {
-        "miniz" => false,
-        "zlib-rs" => true,
+    let (zlib, ours) = match engine.as_str() {
+        "miniz" => (false, false),
+        "zlib-rs" => (true, false),
+        // Our connection receiving our client's frames (on the backend this binary was
+        // built with: `--features ours-zlib-rs` for zlib-rs).
+        "ours" => (false, true),
         _ => panic!("unknown engine {engine}"),
     };
     let mut rng = Rng::new(0xC0FFEE);
@@ -173,6 +177,15 @@ pub fn run_loop(args: &[String]) {
                 checked += black_box(sink.len()) as u64;
             }
         }
+        "inflate" if ours => {
+            let wire = deflate::client_wire(&input);
+            for _ in 0..iters {
+                let t = deflate::ours_receive_all(&wire, 64 << 10);
+                assert_eq!(t.messages, messages as u64, "every message received");
+                checked += black_box(t.messages);
+            }
+        }
+        _ if ours => panic!("ours: only inflate"),
         "inflate" => {
             // Both engines inflate the same stream: miniz_oxide's at our level, byte for
             // byte what our codec sends with a 32 KiB window.
