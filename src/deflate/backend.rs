@@ -1,9 +1,33 @@
 //! The DEFLATE backends behind a small trait pair: [`Compress`] and [`Decompress`] are
 //! what [`codec`](super::codec) needs from a raw DEFLATE (RFC 1951) implementation, and
-//! [`MinizCompressor`] and [`MinizDecompressor`] provide them on miniz_oxide. A second
-//! backend implements the same two traits.
+//! [`MinizCompressor`] and [`MinizDecompressor`] provide them on miniz_oxide. With the
+//! feature `deflate-zlib-rs`, [`Decompressor`] (what the codec inflates with) is zlib-rs's
+//! instead, chosen at build time; compression stays on miniz_oxide.
+//!
+//! # Why only inflation moves to zlib-rs
+//!
+//! Measured with benches/compare (`--only deflate`: the raw backends alone, the same
+//! payloads, 32 KiB windows, a sync flush per message; `taskset -c 1`, 3 runs of 101
+//! interleaved rounds each on a shared 2-core EPYC) and, as the machine was loaded, with
+//! instruction counts under callgrind (`--loop`), zlib-rs 0.6.8 against miniz_oxide 0.9.1:
+//! - inflating the same streams (our codec's, level 1): JSON-like text in 1 KiB and 16 KiB
+//!   messages, context kept, zlib-rs takes 0.59-0.68 and 0.67-0.85 of miniz_oxide's time
+//!   (0.73 and 0.74 of its instructions: 30.0 M against 40.9 M, 14.1 M against 19.0 M per
+//!   MiB); random binary in 64 KiB messages (stored blocks), 0.88-0.95 of the time (1.03 of
+//!   the instructions).
+//! - compressing at level 1 (our default): zlib-rs's level 1 is its "quick" strategy, which
+//!   uses fixed Huffman codes only: 0.34-0.66 of the time on JSON, but 7-19 % more output
+//!   (0.268 against 0.251 of the input for 1 KiB messages, 0.447 against 0.376 without
+//!   context takeover), and on random binary 1.6-2.3 times slower with 5.5 % *more* bytes
+//!   than the input (it never falls back to stored blocks, which also breaks
+//!   `Deflater::bound`). Its level 2 (dynamic codes, 0.21-0.22 of the input) is 1.1-1.5
+//!   times slower than miniz_oxide's level 1 on JSON with context takeover (2.2 times the
+//!   instructions for 1 KiB messages), 0.9-1.1 without, and 2.5-3.4 times on random binary.
+//!
+//! So zlib-rs is clearly faster at inflating, and at compressing only by giving up ratio.
 
 use alloc::boxed::Box;
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
 use alloc::vec;
 use alloc::vec::Vec;
 use core::mem::size_of;
@@ -12,15 +36,18 @@ use miniz_oxide::deflate::core::{
     CompressionStrategy, CompressorOxide, TDEFLFlush, TDEFLStatus, compress_to_output,
     create_comp_flags_from_zip_params,
 };
-use miniz_oxide::inflate::TINFLStatus;
-use miniz_oxide::inflate::core::{DecompressorOxide, decompress, inflate_flags};
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
+use miniz_oxide::inflate::{
+    TINFLStatus,
+    core::{DecompressorOxide, decompress, inflate_flags},
+};
 
 use super::codec::InflateError;
 
 /// How a [`Compress::compress`] call ends. Both end on a byte boundary with an empty stored
 /// block (`00 00 ff ff`), so everything given so far can be inflated from the output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Flush {
+pub(crate) enum Flush {
     /// Later input may refer back to what came before.
     Sync,
     /// Later input refers to nothing before this point: no match crosses it (zlib's
@@ -30,7 +57,7 @@ pub(super) enum Flush {
 
 /// Which matches the compressor may look for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Matches {
+pub(crate) enum Matches {
     /// Any distance the backend's window allows (32 KiB for DEFLATE).
     Any,
     /// Distance 1 only (run-length encoding), so any window of 2 bytes or more can inflate
@@ -39,7 +66,7 @@ pub(super) enum Matches {
 }
 
 /// A raw DEFLATE compressor.
-pub(super) trait Compress: Sized {
+pub(crate) trait Compress: Sized {
     /// A compressor at `level` (0 = stored blocks only .. 9) finding `matches`.
     fn new(level: u8, matches: Matches) -> Self;
     /// Compress all of `input` and append the output, ended as `flush` says, to `out`.
@@ -50,19 +77,19 @@ pub(super) trait Compress: Sized {
 
 /// What one [`Decompress::inflate`] call did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) struct Step {
+pub(crate) struct Step {
     /// Input bytes consumed.
-    pub(super) consumed: usize,
+    pub(crate) consumed: usize,
     /// Bytes written to the front of `out`.
-    pub(super) produced: usize,
+    pub(crate) produced: usize,
     /// Decompressed bytes are held back for lack of room in `out`.
-    pub(super) held: bool,
+    pub(crate) held: bool,
     /// The stream's final block (BFINAL) has ended; this stream takes no more input.
-    pub(super) ended: bool,
+    pub(crate) ended: bool,
 }
 
 /// A raw DEFLATE decompressor.
-pub(super) trait Decompress: Sized {
+pub(crate) trait Decompress: Sized {
     /// A decompressor at the start of a stream, with an empty window.
     fn new() -> Self;
     /// Decompress from `input` into `out`, writing at most `out.len()` bytes. Returns when
@@ -89,7 +116,7 @@ const MINIZ_COMPRESSOR_BOXES: usize = 3 * 288 * (2 + 2 + 1)
     + if cfg!(target_arch = "wasm32") { 64 * 1024 } else { 0 };
 
 /// miniz_oxide's compressor, writing raw DEFLATE.
-pub(super) struct MinizCompressor {
+pub(crate) struct MinizCompressor {
     inner: Box<CompressorOxide>,
 }
 
@@ -147,12 +174,28 @@ impl Compress for MinizCompressor {
     }
 }
 
+#[cfg(feature = "deflate-zlib-rs")]
+mod zlib_rs;
+#[cfg(feature = "deflate-zlib-rs")]
+pub(crate) use zlib_rs::ZlibRsDecompressor;
+
+/// The decompressor the codec inflates with: zlib-rs's with the feature `deflate-zlib-rs`.
+#[cfg(feature = "deflate-zlib-rs")]
+pub(crate) type Decompressor = ZlibRsDecompressor;
+/// The decompressor the codec inflates with: miniz_oxide's (zlib-rs's with the feature
+/// `deflate-zlib-rs`).
+#[cfg(not(feature = "deflate-zlib-rs"))]
+pub(crate) type Decompressor = MinizDecompressor;
+
 /// The decompressor's window: DEFLATE refers at most 32 KiB back.
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
 const WINDOW: usize = 32 * 1024;
 
 /// miniz_oxide's decompressor core with its window kept here, so that how much output is
-/// held back is known exactly (miniz_oxide's `InflateState` does not say).
-pub(super) struct MinizDecompressor {
+/// held back is known exactly (miniz_oxide's `InflateState` does not say). With
+/// `deflate-zlib-rs` only the tests build it (they compare the two backends).
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
+pub(crate) struct MinizDecompressor {
     core: Box<DecompressorOxide>,
     /// The last `WINDOW` bytes of output, written in a ring.
     window: Box<[u8]>,
@@ -164,6 +207,7 @@ pub(super) struct MinizDecompressor {
     status: TINFLStatus,
 }
 
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
 impl core::fmt::Debug for MinizDecompressor {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("MinizDecompressor")
@@ -173,6 +217,7 @@ impl core::fmt::Debug for MinizDecompressor {
     }
 }
 
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
 impl MinizDecompressor {
     /// Copy held output into `out`; returns the bytes copied.
     fn hand_out(&mut self, out: &mut [u8]) -> usize {
@@ -186,6 +231,7 @@ impl MinizDecompressor {
     }
 }
 
+#[cfg(any(test, not(feature = "deflate-zlib-rs")))]
 impl Decompress for MinizDecompressor {
     fn new() -> Self {
         MinizDecompressor {

@@ -54,7 +54,7 @@
 
 use alloc::vec::Vec;
 
-use super::backend::{Compress, Decompress, Flush, Matches, MinizCompressor, MinizDecompressor};
+use super::backend::{Compress, Decompress, Decompressor, Flush, Matches, MinizCompressor};
 
 /// The bytes a sync flush ends with, which RFC 7692 section 7.2.1 strips from the end of a
 /// message and section 7.2.2 appends again before inflating.
@@ -203,16 +203,22 @@ pub(crate) struct Progress {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct InflateError;
 
-/// The peer's direction: decompresses its messages.
+/// The peer's direction on the build's decompressor (miniz_oxide's, or zlib-rs's with
+/// `deflate-zlib-rs`).
+pub(crate) type Inflater = InflaterOn<Decompressor>;
+
+/// The peer's direction: decompresses its messages, on the backend `D`.
 ///
 /// The window is always DEFLATE's largest, 32 KiB, so it inflates whatever the peer's
-/// window size; a distance beyond the window the peer agreed to, or before the start of its
-/// message without context takeover, is not detected (it reads earlier output of the same
-/// peer, never anything else).
+/// window size; a distance beyond the window the peer agreed to is not detected. On
+/// miniz_oxide neither is one before the start of the message without context takeover
+/// (it reads earlier output of the same peer, or zeros, never anything else); zlib-rs
+/// (`deflate-zlib-rs`) finds that invalid, as it does any distance before the start of its
+/// stream.
 #[derive(Debug)]
-pub(crate) struct Inflater {
+pub(crate) struct InflaterOn<D> {
     takeover: bool,
-    backend: Option<MinizDecompressor>,
+    backend: Option<D>,
     /// How many bytes of [`TAIL`] the current message has fed.
     tail_fed: usize,
     /// A message is in progress: `inflate` was called since its last `done` with `last`.
@@ -221,14 +227,14 @@ pub(crate) struct Inflater {
     failed: bool,
 }
 
-impl Inflater {
+impl<D: Decompress> InflaterOn<D> {
     /// A decompressor for a peer whose window is at most `2^window_bits` bytes; `takeover`:
     /// the peer keeps its context between messages, so ours must too. Allocates nothing
     /// until the first message.
     pub(crate) fn new(window_bits: u8, takeover: bool) -> Self {
         // Every window up to 32 KiB inflates with the backend's 32 KiB one.
         debug_assert!((8..=15).contains(&window_bits), "window bits {window_bits}");
-        Inflater {
+        InflaterOn {
             takeover,
             backend: None,
             tail_fed: 0,
@@ -252,7 +258,7 @@ impl Inflater {
         if self.failed {
             return Err(InflateError);
         }
-        let backend = self.backend.get_or_insert_with(MinizDecompressor::new);
+        let backend = self.backend.get_or_insert_with(D::new);
         self.in_message = true;
         let mut consumed = 0;
         let mut produced = 0;

@@ -33,6 +33,7 @@ use rfc6455::handshake::{ClientRequest, ServerResponse};
 use crate::runner::{Measured, Settings, interleave, page_offset};
 use crate::stream::{MemStream, Sink};
 use crate::workload::{Expect, Kind, Rng, Tally, message_count};
+use crate::zlibrs;
 
 /// The payload bytes to aim for per round (deflate runs at 0.1-1 GB/s, so rounds of a few
 /// milliseconds need less than the framing rows' 4 MiB).
@@ -53,7 +54,17 @@ const TAIL: [u8; 4] = [0x00, 0x00, 0xff, 0xff];
 const WINDOW: usize = 32 << 10;
 
 /// The implementations compared, in cell order.
-pub const IMPS: [&str; 3] = ["rfc6455", "miniz_oxide (raw)", "yawc"];
+pub const IMPS: [&str; 4] = [OURS, "miniz_oxide (raw)", "zlib-rs (raw)", "yawc"];
+
+/// Our column: built with `--features ours-zlib-rs`, the crate's `deflate-zlib-rs` (zlib-rs
+/// inflating, miniz_oxide compressing).
+#[cfg(not(feature = "ours-zlib-rs"))]
+const OURS: &str = "rfc6455";
+#[cfg(feature = "ours-zlib-rs")]
+const OURS: &str = "rfc6455 (deflate-zlib-rs)";
+
+/// How many implementations a row compares.
+pub const N: usize = IMPS.len();
 
 /// What the messages carry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -124,10 +135,10 @@ pub struct Row {
     pub name: String,
     pub per_round: usize,
     /// In [`IMPS`] order.
-    pub cells: [Option<Measured>; 3],
+    pub cells: [Option<Measured>; N],
     /// Compressed payload bytes / original payload bytes, per implementation (send rows;
     /// for receive rows, of the input, in the first cell).
-    pub ratios: [Option<f64>; 3],
+    pub ratios: [Option<f64>; N],
     pub reference: String,
 }
 
@@ -175,18 +186,18 @@ pub fn json(rng: &mut Rng, len: usize) -> Vec<u8> {
 /// The messages of a row: distinct payloads cycled, at least 8 and enough to span twice
 /// the 32 KiB window (64 of 1 KiB), so that with context takeover no message finds an exact
 /// copy of itself within reach, which would compress it to a few bytes.
-struct Input {
-    text: bool,
-    payloads: Vec<Bytes>,
+pub struct Input {
+    pub text: bool,
+    pub payloads: Vec<Bytes>,
     /// The same payloads as `String`s (text rows), for `send_text`.
     strings: Vec<String>,
     messages: usize,
-    payload_bytes: u64,
+    pub payload_bytes: u64,
     expect: Expect,
 }
 
 impl Input {
-    fn new(rng: &mut Rng, content: Content, len: usize, messages: usize) -> Self {
+    pub fn new(rng: &mut Rng, content: Content, len: usize, messages: usize) -> Self {
         let text = content == Content::Json;
         let distinct = (2 * WINDOW).div_ceil(len).max(8);
         let payloads: Vec<Bytes> = (0..messages.min(distinct))
@@ -241,7 +252,7 @@ fn client_config() -> Config {
 
 /// The level our connection compresses with by default (`DeflateConfig::level`), which the
 /// raw backend and yawc use too.
-fn level() -> u8 {
+pub fn level() -> u8 {
     DeflateConfig::new().level
 }
 
@@ -394,7 +405,7 @@ fn ours_send(conn: &mut Connection, input: &Input, sink: &mut Vec<u8>) {
 /// and ended with a sync flush (a full flush without context takeover: the flush that
 /// stops later matches reaching back, as ours uses), its tail removed. `bounds`, when
 /// given, gets each message's end offset in the sink.
-fn raw_send(
+pub fn raw_send(
     input: &Input,
     takeover: bool,
     sink: &mut Vec<u8>,
@@ -470,10 +481,10 @@ fn send_row(
     takeover: bool,
     input: &Input,
     s: &Settings,
-) -> ([Measured; 3], [f64; 3], String) {
+) -> ([Measured; N], [f64; N], String) {
     // Untimed verification: each implementation's output decodes to the messages sent;
     // ours and the raw backend's compressed payloads are compared byte for byte.
-    let mut wires = [Vec::new(), Vec::new(), Vec::new()];
+    let mut wires: [Vec<u8>; N] = Default::default();
     let cap = input.payload_bytes as usize + 64 * input.messages + 4096;
     for w in &mut wires {
         w.reserve(cap);
@@ -482,17 +493,33 @@ fn send_row(
     ours_send(&mut conn, input, &mut wires[0]);
     let mut bounds = Vec::new();
     raw_send(input, takeover, &mut wires[1], Some(&mut bounds));
-    yawc_send(input, takeover, &mut wires[2]);
+    let mut zbounds = Vec::new();
+    zlibrs::send(
+        &input.payloads,
+        input.messages,
+        level(),
+        takeover,
+        &mut wires[2],
+        Some(&mut zbounds),
+    );
+    yawc_send(input, takeover, &mut wires[3]);
 
     let ours_payloads = compressed_payloads(IMPS[0], &wires[0]);
-    let mut raw_payloads = Vec::new();
-    let mut from = 0;
-    for &b in &bounds {
-        raw_payloads.push(wires[1][from..b].to_vec());
-        from = b;
-    }
-    let yawc_payloads = compressed_payloads(IMPS[2], &wires[2]);
-    for (who, wire) in [(IMPS[0], &wires[0]), (IMPS[2], &wires[2])] {
+    let split = |wire: &[u8], bounds: &[usize]| -> Vec<Vec<u8>> {
+        let mut from = 0;
+        bounds
+            .iter()
+            .map(|&b| {
+                let p = wire[from..b].to_vec();
+                from = b;
+                p
+            })
+            .collect()
+    };
+    let raw_payloads = split(&wires[1], &bounds);
+    let zlib_payloads = split(&wires[2], &zbounds);
+    let yawc_payloads = compressed_payloads(IMPS[3], &wires[3]);
+    for (who, wire) in [(IMPS[0], &wires[0]), (IMPS[3], &wires[3])] {
         let t = tally_as_client(who, wire, takeover);
         if t != input.expect.full {
             fail(
@@ -501,20 +528,25 @@ fn send_row(
             );
         }
     }
-    let t = tally_raw_inflate(IMPS[1], input.text, &raw_payloads, w.len);
-    if t != input.expect.full {
-        fail(
-            IMPS[1],
-            &format!("inflated {t:?}, expected {:?}", input.expect.full),
-        );
+    // Both raw streams are inflated by miniz_oxide (zlib-rs's too: an oracle independent of
+    // the compressor).
+    for (imp, payloads) in [(1, &raw_payloads), (2, &zlib_payloads)] {
+        let t = tally_raw_inflate(IMPS[imp], input.text, payloads, w.len);
+        if t != input.expect.full {
+            fail(
+                IMPS[imp],
+                &format!("inflated {t:?}, expected {:?}", input.expect.full),
+            );
+        }
     }
     let same = ours_payloads == raw_payloads;
     let ratios = [
         ratio(&ours_payloads, input),
         ratio(&raw_payloads, input),
+        ratio(&zlib_payloads, input),
         ratio(&yawc_payloads, input),
     ];
-    let lens = [wires[0].len(), wires[1].len(), wires[2].len()];
+    let lens = wires.each_ref().map(Vec::len);
 
     // Timed rounds: fresh state each round (our connection negotiated untimed before it).
     let mut round = |imp: usize, _r: usize| -> Duration {
@@ -530,6 +562,18 @@ fn send_row(
             1 => {
                 let start = Instant::now();
                 raw_send(input, takeover, sink, None);
+                start.elapsed()
+            }
+            2 => {
+                let start = Instant::now();
+                zlibrs::send(
+                    &input.payloads,
+                    input.messages,
+                    level(),
+                    takeover,
+                    sink,
+                    None,
+                );
                 start.elapsed()
             }
             _ => {
@@ -550,7 +594,7 @@ fn send_row(
         }
         elapsed
     };
-    let times = interleave(&[0, 1, 2], s.rounds, &mut round);
+    let times = interleave(&[0, 1, 2, 3], s.rounds, &mut round);
     let m = measured(times, input);
     let reference = format!(
         "ours and raw compressed payloads {}",
@@ -559,11 +603,11 @@ fn send_row(
     (m, ratios, reference)
 }
 
-fn measured(times: Vec<Vec<Duration>>, input: &Input) -> [Measured; 3] {
+fn measured(times: Vec<Vec<Duration>>, input: &Input) -> [Measured; N] {
     let mut it = times
         .into_iter()
         .map(|t| Measured::from_rounds(t, input.messages as u64, input.payload_bytes));
-    [it.next().unwrap(), it.next().unwrap(), it.next().unwrap()]
+    core::array::from_fn(|_| it.next().expect("one time series per implementation"))
 }
 
 // ---------------------------------------------------------------------------------------
@@ -608,7 +652,7 @@ fn raw_inflate_one(who: &str, st: &mut InflateState, mut input: &[u8], out: &mut
 /// The raw backend: one `InflateState` (raw DEFLATE, its 32 KiB window kept from message
 /// to message) inflating each message's compressed payload with the tail appended (both
 /// pre-built), with a sync flush, into one output buffer.
-fn raw_receive(text: bool, messages: &[Vec<u8>], max_len: usize, t: &mut Tally) {
+pub fn raw_receive(text: bool, messages: &[Vec<u8>], max_len: usize, t: &mut Tally) {
     let mut st = InflateState::new_boxed(DataFormat::Raw);
     let mut out = vec![0; max_len + 1];
     for m in messages {
@@ -639,9 +683,8 @@ fn yawc_receive(wire: &[u8], read: usize, messages: u64, t: &mut Tally) {
     });
 }
 
-fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; 3], [f64; 3], String) {
-    // The wire: our negotiated client sends the messages (compressed, masked, context
-    // kept); the raw backend gets the same compressed payloads, unmasked, tails appended.
+/// What our negotiated client sends for the messages (compressed, masked, context kept).
+pub fn client_wire(input: &Input) -> Vec<u8> {
     let (mut c, _s) = negotiated(client_config(), server_config(true), true);
     let mut wire = Vec::new();
     for i in 0..input.messages {
@@ -653,6 +696,21 @@ fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; 3], [f64; 3
         r.expect("rfc6455: client send failed");
         take_output(&mut c, &mut wire);
     }
+    wire
+}
+
+/// Our negotiated server receiving `wire` (at most `read` bytes per read); the tally.
+pub fn ours_receive_all(wire: &[u8], read: usize) -> Tally {
+    let (_c, mut conn) = negotiated(client_config(), server_config(true), true);
+    let mut t = Tally::new(false);
+    ours_receive(&mut conn, wire, read, &mut t);
+    t
+}
+
+fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; N], [f64; N], String) {
+    // The wire: our negotiated client sends the messages (compressed, masked, context
+    // kept); the raw backend gets the same compressed payloads, unmasked, tails appended.
+    let wire = client_wire(input);
     let compressed = compressed_payloads("rfc6455 client", &wire);
     let input_ratio = ratio(&compressed, input);
     let raw_input: Vec<Vec<u8>> = compressed
@@ -692,6 +750,11 @@ fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; 3], [f64; 3
                 raw_receive(input.text, &raw_input, w.len, &mut t);
                 start.elapsed()
             }
+            2 => {
+                let start = Instant::now();
+                zlibrs::receive(&raw_input, w.len, |out| t.add(input.text, out));
+                start.elapsed()
+            }
             _ => {
                 let start = Instant::now();
                 yawc_receive(bytes, s.read, messages, &mut t);
@@ -706,10 +769,10 @@ fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; 3], [f64; 3
         }
         elapsed
     };
-    for imp in 0..3 {
+    for imp in 0..N {
         round(imp, 0, true);
     }
-    let times = interleave(&[0, 1, 2], s.rounds, |imp, r| round(imp, r, false));
+    let times = interleave(&[0, 1, 2, 3], s.rounds, |imp, r| round(imp, r, false));
     let m = measured(times, input);
 
     // References: the socket copy alone (ours and yawc pay it, the raw backend does not)
@@ -743,7 +806,7 @@ fn receive_row(w: &Work, input: &Input, s: &Settings) -> ([Measured; 3], [f64; 3
             utf8.ns_per_op
         );
     }
-    (m, [input_ratio, f64::NAN, f64::NAN], reference)
+    (m, [input_ratio, f64::NAN, f64::NAN, f64::NAN], reference)
 }
 
 /// Generate the row's input from `seed` and measure it.
@@ -772,9 +835,11 @@ pub fn table(rows: &[Row], fmt_ns: impl Fn(f64) -> String) -> String {
         let _ = write!(t, " {imp} ns/msg | {imp} MB/s |");
     }
     t.push_str(
-        " rfc6455 ÷ raw | yawc ÷ rfc6455 | compressed/original: rfc6455 · raw · yawc | References |\n",
+        " rfc6455 ÷ miniz_oxide | zlib-rs ÷ miniz_oxide | yawc ÷ rfc6455 | compressed/original: rfc6455 · miniz_oxide · zlib-rs · yawc | References |\n",
     );
-    t.push_str("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|\n");
+    t.push_str("|---|--:|");
+    t.push_str(&"--:|--:|".repeat(N));
+    t.push_str("--:|--:|--:|--:|---|\n");
     for row in rows {
         let _ = write!(t, "| {} | {} |", row.name, row.per_round);
         for cell in &row.cells {
@@ -792,7 +857,7 @@ pub fn table(rows: &[Row], fmt_ns: impl Fn(f64) -> String) -> String {
             (Some(x), Some(y)) => format!("{:.2}", x.ns_per_op / y.ns_per_op),
             _ => "–".to_string(),
         };
-        let _ = write!(t, " {} | {} |", r(0, 1), r(2, 0));
+        let _ = write!(t, " {} | {} | {} |", r(0, 1), r(2, 1), r(3, 0));
         let ratios: Vec<String> = row
             .ratios
             .iter()
@@ -822,6 +887,10 @@ pub fn legend(s: &Settings) -> String {
   context takeover, as ours), the tail cut; receiving, one `InflateState` (raw) inflating \
   each message's compressed payload + `00 00 ff ff` (appended beforehand) with \
   `MZFlush::Sync` into one buffer. No socket copy, no unmasking, no UTF-8 check.
+- zlib-rs {} (raw): the same as the miniz_oxide column on zlib-rs's `Deflate` \
+  (level {}, window bits -15, memLevel 8, default strategy) with `Z_SYNC_FLUSH` per \
+  message (`Z_FULL_FLUSH` without context takeover) and `Inflate` (raw, window bits 15) \
+  with `Z_SYNC_FLUSH`; its output is checked by inflating it with miniz_oxide.
 - yawc {} (default features off; flate2 {} on miniz_oxide {}): \
   `WebSocket::from_stream_with_extensions` with the agreed extension string, \
   `with_compression_level({})` + `with_utf8()` (UTF-8 checked, as ours does); \
@@ -833,6 +902,8 @@ pub fn legend(s: &Settings) -> String {
 ",
         level(),
         crate::size(s.read),
+        crate::sys::locked_version("zlib-rs"),
+        zlibrs::level(level()),
         crate::sys::locked_version("yawc"),
         crate::sys::locked_version("flate2"),
         crate::sys::locked_version("miniz_oxide"),

@@ -20,6 +20,7 @@ mod runner;
 mod stream;
 mod sys;
 mod workload;
+mod zlibrs;
 
 use std::fmt::Write as _;
 use std::time::Instant;
@@ -279,7 +280,7 @@ fn table(rows: &[Row]) -> String {
 
 fn usage() -> ! {
     eprintln!(
-        "usage: rfc6455-compare [--quick] [--rounds N] [--read BYTES] [--cpu N] [--only SUBSTRING]"
+        "usage: rfc6455-compare [--quick] [--rounds N] [--read BYTES] [--cpu N] [--only SUBSTRING] [--zlib-level N] | --loop ENGINE OP ROW ITERS"
     );
     std::process::exit(2);
 }
@@ -290,7 +291,12 @@ fn main() {
     let mut read = 64 * KIB;
     let mut cpu = None;
     let mut only: Option<String> = None;
-    let mut args = std::env::args().skip(1);
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    if all.first().map(String::as_str) == Some("--loop") {
+        zlibrs::run_loop(&all[1..]);
+        return;
+    }
+    let mut args = all.into_iter();
     while let Some(a) = args.next() {
         let mut num = || -> usize {
             args.next()
@@ -303,6 +309,9 @@ fn main() {
             "--read" => read = num().max(1),
             "--cpu" => cpu = Some(num()),
             "--only" => only = Some(args.next().unwrap_or_else(|| usage())),
+            "--zlib-level" => {
+                zlibrs::LEVEL.store(num().min(9) as u8, std::sync::atomic::Ordering::Relaxed)
+            }
             "--bench" => {} // passed by `cargo bench`-style runners; ignored
             _ => usage(),
         }
@@ -422,8 +431,9 @@ fn main() {
             println!();
         }
         println!(
-            "### permessage-deflate: rfc6455 vs its raw backend (miniz_oxide {}) vs yawc {}",
+            "### permessage-deflate: rfc6455 vs its raw backend (miniz_oxide {}) vs raw zlib-rs {} vs yawc {}",
             sys::locked_version("miniz_oxide"),
+            sys::locked_version("zlib-rs"),
             sys::locked_version("yawc")
         );
         println!();
