@@ -4,7 +4,7 @@
 
 mod support;
 
-use rfc6455::connection::{Config, Connection};
+use rfc6455::connection::Config;
 use rfc6455::deflate::DeflateConfig;
 use support::conn::take_output;
 use support::deflate::negotiated;
@@ -20,8 +20,7 @@ fn freed_after_a_send(reuse: usize) -> usize {
         .deflate(deflate)
         .active_buffer_capacity(reuse)
         .idle_buffer_capacity(usize::MAX);
-    let (mut c, _s): (Connection, Connection) =
-        negotiated(client, Config::new().deflate(deflate));
+    let (mut c, _s) = negotiated(client, Config::new().deflate(deflate));
     c.send_binary(&support::noise::bytes(3000, 21)).unwrap();
     take_output(&mut c);
     c.shrink_buffers()
