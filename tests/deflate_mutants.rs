@@ -40,3 +40,27 @@ fn the_scratch_buffer_at_exactly_the_reuse_capacity_is_kept() {
     assert_eq!(freed_after_a_send(scratch), always, "at the reuse capacity");
     assert_eq!(freed_after_a_send(scratch - 1), never, "one byte below it");
 }
+
+/// A connection's `Debug` output shows its codecs once a message went each way: the
+/// compressor by name, the decompressor with how much output it holds back and its
+/// backend's status.
+#[test]
+fn debug_output_shows_both_codecs() {
+    let deflate = DeflateConfig::new().enabled(true);
+    let (mut c, mut s) = negotiated(
+        Config::new().deflate(deflate),
+        Config::new().deflate(deflate),
+    );
+    let before = format!("{c:?}");
+    assert!(!before.contains("MinizCompressor"), "{before}");
+    c.send_binary(&[7u8; 1000]).unwrap();
+    support::conn::pump(&mut c, &mut s);
+    assert_eq!(support::conn::events(&mut s).len(), 1);
+    let sender = format!("{c:?}");
+    assert!(sender.contains("MinizCompressor { .. }"), "{sender}");
+    let receiver = format!("{s:?}");
+    assert!(
+        receiver.contains("MinizDecompressor { held: 0, status: "),
+        "{receiver}"
+    );
+}
