@@ -6,6 +6,8 @@ use std::io::Write as _;
 use std::process::{Command, Stdio};
 use std::string::{String, ToString};
 
+mod context;
+
 /// A small deterministic generator (xorshift64*), so failures repeat.
 struct Rng(u64);
 
