@@ -1,15 +1,18 @@
 //! [`WebSocketStream`]: a [`Connection`] driven over tokio I/O.
 
+use std::future::Future;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
+use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, Event, SendError, State};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
 
 use crate::{CloseFrame, Error, Message};
 
@@ -42,7 +45,16 @@ pub struct WebSocketStream<S> {
     ended: bool,
     /// A message the codec refused with `QueueFull`, sent again once output drains.
     parked: Option<Message>,
+    /// The transport reported its end (or failed).
+    read_eof: bool,
+    /// See [`set_close_timeout`](Self::set_close_timeout).
+    close_timeout: Duration,
+    /// Started when the connection closed.
+    close_timer: Option<Pin<Box<Sleep>>>,
 }
+
+/// The default [`WebSocketStream::set_close_timeout`].
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
 
 impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     /// Wrap a transport and a connection (open or mid-handshake); `leftover` bytes were
@@ -54,6 +66,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             shut: false,
             ended: false,
             parked: None,
+            read_eof: false,
+            close_timeout: CLOSE_TIMEOUT,
+            close_timer: None,
         };
         if !leftover.is_empty() {
             ws.conn.receive(leftover);
@@ -172,6 +187,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         let n = buf.filled().len();
         if n == 0 {
             self.conn.receive_eof();
+            self.read_eof = true;
             return Poll::Ready(Ok(()));
         }
         self.conn.receive(buf.filled());
@@ -187,7 +203,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             let n = buf.filled().len();
             self.conn.commit_received(n);
             match polled {
-                Poll::Ready(Ok(())) if n == 0 => self.conn.receive_eof(),
+                Poll::Ready(Ok(())) if n == 0 => {
+                    self.conn.receive_eof();
+                    self.read_eof = true;
+                }
                 Poll::Ready(Ok(())) => full = n == len,
                 // The error comes again with the next read; what arrived is kept.
                 Poll::Ready(Err(_)) | Poll::Pending => full = false,
@@ -200,7 +219,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// The next event, writing pending output and reading as needed; `None` once the
-    /// connection has closed and the transport is shut down.
+    /// connection has closed and the transport is shut down (see [`poll_end`](Self::poll_end)).
     pub(crate) fn poll_event(
         &mut self,
         cx: &mut Context<'_>,
@@ -213,22 +232,27 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 Err(e) => return Poll::Ready(Err(self.protocol_error(e))),
                 Ok(None) => {}
             }
-            let closed = self.conn.state() == State::Closed;
-            match flushed {
-                Poll::Ready(Err(_)) if closed => return self.poll_shutdown(cx),
-                Poll::Ready(Err(e)) => return Poll::Ready(Err(Error::Io(e))),
-                Poll::Pending if closed => return Poll::Pending,
-                _ => {}
+            if self.conn.state() == State::Closed {
+                return match flushed {
+                    Poll::Pending => self.poll_end_timer(cx),
+                    Poll::Ready(Err(_)) => {
+                        // Nothing more can be written: the transport is as good as gone.
+                        self.shut = true;
+                        Poll::Ready(Ok(None))
+                    }
+                    Poll::Ready(Ok(())) => self.poll_end(cx),
+                };
             }
-            if closed && self.conn.should_close_transport() {
-                return self.poll_shutdown(cx);
+            if let Poll::Ready(Err(e)) = flushed {
+                self.conn.receive_eof();
+                return Poll::Ready(Err(Error::Io(e)));
             }
             match self.poll_fill(cx) {
                 Poll::Ready(Ok(())) => continue,
-                Poll::Ready(Err(_)) if closed => return self.poll_shutdown(cx),
                 Poll::Ready(Err(e)) => {
                     // The transport is gone: the connection ends with 1006.
                     self.conn.receive_eof();
+                    self.read_eof = true;
                     return Poll::Ready(Err(Error::Io(e)));
                 }
                 Poll::Pending => {
@@ -242,13 +266,52 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
-    /// Shut the transport down once (errors ignored: the connection is over).
-    fn poll_shutdown(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
-        if !self.shut {
-            let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
-            self.shut = true;
+    /// The closed connection's last steps, its output written: the server (or a failed
+    /// connection) shuts the transport down first, then both ends read until the peer's
+    /// end of stream (so that unread input cannot turn our close into a reset), within
+    /// the close timeout.
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        loop {
+            if !self.shut && (self.conn.should_close_transport() || self.read_eof) {
+                let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+                self.shut = true;
+            }
+            if self.shut && self.read_eof {
+                return Poll::Ready(Ok(None));
+            }
+            if self.poll_end_timer(cx).is_ready() {
+                return Poll::Ready(Ok(None));
+            }
+            let mut sink = [0u8; 512];
+            let mut buf = ReadBuf::new(&mut sink);
+            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf)) {
+                Ok(()) if buf.filled().is_empty() => {
+                    self.conn.receive_eof();
+                    self.read_eof = true;
+                }
+                // Input after the close is discarded (counted for keep-alive).
+                Ok(()) => self.conn.receive(buf.filled()),
+                Err(_) => self.read_eof = true,
+            }
         }
+    }
+
+    /// Ready (the end) once the close timeout, started at the first call, has passed.
+    fn poll_end_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        let timeout = self.close_timeout;
+        let timer = self
+            .close_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(timer.as_mut().poll(cx));
+        self.shut = true;
+        self.read_eof = true;
         Poll::Ready(Ok(None))
+    }
+
+    /// How long a closed connection waits for its output to be taken and for the peer's
+    /// end of stream before it ends anyway (default 5 s).
+    pub fn set_close_timeout(&mut self, timeout: Duration) {
+        self.close_timeout = timeout;
     }
 
     fn protocol_error(&mut self, e: rfc6455::connection::ProtocolError) -> Error {

@@ -121,7 +121,9 @@ async fn sink_and_stream_traits_work() {
     let (ws, _) = timed(connect(&format!("ws://{addr}/"))).await.unwrap();
     let (mut sink, mut stream) = ws.split();
     for i in 0..100u32 {
-        timed(sink.feed(Message::text(i.to_string()))).await.unwrap();
+        timed(sink.feed(Message::text(i.to_string())))
+            .await
+            .unwrap();
     }
     timed(sink.flush()).await.unwrap();
     for i in 0..100u32 {
