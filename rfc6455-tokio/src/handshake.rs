@@ -79,6 +79,9 @@ impl Rejection {
     }
 }
 
+/// How long a server tries to write the HTTP error answer to a bad request.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// 32 bytes of OS randomness for the handshake nonce and the masking keys.
 pub(crate) fn seed() -> Result<[u8; 32], Error> {
     rfc6455::keygen::random_seed().map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
@@ -136,8 +139,14 @@ where
     let mut ws = WebSocketStream::from_parts(stream, Connection::server(options.config), &[]);
     with_timeout(options.handshake_timeout, async {
         let request = loop {
-            if let Event::Request(request) = opening_event(&mut ws).await? {
-                break request;
+            match opening_event(&mut ws).await {
+                Ok(Event::Request(request)) => break request,
+                Ok(_) => {}
+                Err(e) => {
+                    // A bad request: the codec queued its 400, 426 or 431; write it.
+                    let _ = tokio::time::timeout(ANSWER_TIMEOUT, ws.flush()).await;
+                    return Err(e);
+                }
             }
         };
         match callback(request).await {

@@ -47,6 +47,8 @@ pub struct WebSocketStream<S> {
     parked: Option<Message>,
     /// The transport reported its end (or failed).
     read_eof: bool,
+    /// A transport error was returned: the 1006 end that follows it is not reported again.
+    io_failed: bool,
     /// See [`set_close_timeout`](Self::set_close_timeout).
     close_timeout: Duration,
     /// Started when the connection closed.
@@ -67,6 +69,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             ended: false,
             parked: None,
             read_eof: false,
+            io_failed: false,
             close_timeout: CLOSE_TIMEOUT,
             close_timer: None,
         };
@@ -245,6 +248,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             }
             if let Poll::Ready(Err(e)) = flushed {
                 self.conn.receive_eof();
+                self.io_failed = true;
                 return Poll::Ready(Err(Error::Io(e)));
             }
             match self.poll_fill(cx) {
@@ -253,6 +257,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     // The transport is gone: the connection ends with 1006.
                     self.conn.receive_eof();
                     self.read_eof = true;
+                    self.io_failed = true;
                     return Poll::Ready(Err(Error::Io(e)));
                 }
                 Poll::Pending => {
@@ -419,6 +424,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
                 Event::Message(message) => message.into(),
                 Event::Ping(payload) => Message::Ping(payload),
                 Event::Pong(payload) => Message::Pong(payload),
+                // Already reported as the I/O error that ended the transport.
+                Event::Closed(closed) if closed.code == CloseCode::ABNORMAL && this.io_failed => {
+                    continue;
+                }
                 Event::Closed(closed) if closed.code == CloseCode::ABNORMAL => {
                     return Poll::Ready(Some(Err(Error::Io(io::Error::new(
                         io::ErrorKind::UnexpectedEof,

@@ -155,3 +155,45 @@ async fn a_silent_client_is_cut_by_the_handshake_timeout() {
     let mut buf = [0u8; 16];
     assert_eq!(timed(b.read(&mut buf)).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_bad_request_is_answered_with_its_status() {
+    let (a, mut b) = pair().await;
+    let server = tokio::spawn(accept_with(a, Options::new(), |_| async {
+        Ok(Response::default())
+    }));
+    use tokio::io::AsyncWriteExt;
+    // No Sec-WebSocket-Key: RFC 6455 section 4.2.1 makes that a 400.
+    b.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Version: 13\r\n\r\n")
+        .await
+        .unwrap();
+    let result = timed(server).await.unwrap();
+    assert_eq!(result.err().and_then(|e| e.http_status()), Some(400));
+    let mut answer = Vec::new();
+    let _ = timed(b.read_to_end(&mut answer)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 400 "),
+        "{:?}",
+        String::from_utf8_lossy(&answer)
+    );
+}
+
+#[tokio::test]
+async fn a_reset_peer_is_one_io_error_then_the_end() {
+    let (a, b) = pair().await;
+    let mut ws = WebSocketStream::server(a, Config::default());
+    // A frame header announcing 100 bytes, 3 of them, then the peer vanishes.
+    {
+        use tokio::io::AsyncWriteExt;
+        let mut b = b;
+        b.write_all(&[0x82, 0x80 | 100, 1, 2, 3, 4, 9, 9, 9])
+            .await
+            .unwrap();
+        // Zero linger: the drop sends a reset (and does not block, the time being zero).
+        #[allow(deprecated)]
+        b.set_linger(Some(Duration::ZERO)).unwrap();
+    }
+    let first = timed(ws.next()).await;
+    assert!(matches!(first, Some(Err(Error::Io(_)))), "{first:?}");
+    assert!(timed(ws.next()).await.is_none());
+}
