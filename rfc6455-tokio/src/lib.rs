@@ -1,0 +1,48 @@
+//! An async [tokio](https://tokio.rs) driver for the [`rfc6455`] sans-IO WebSocket codec.
+//!
+//! [`WebSocketStream`] drives a [`rfc6455::connection::Connection`] over any
+//! `AsyncRead + AsyncWrite + Unpin` transport: a [`Stream`](futures_core::Stream) of
+//! [`Message`]s and a [`Sink`](futures_sink::Sink) of them, with pongs and close replies
+//! sent by itself. The handshakes are [`accept`], [`accept_with`], [`connect`],
+//! [`connect_with`] and [`connect_request`]; [`WebSocketStream::server`] and
+//! [`WebSocketStream::client`] wrap a stream upgraded elsewhere.
+//!
+//! ```no_run
+//! use rfc6455_tokio::{Message, accept};
+//!
+//! # async fn run() -> Result<(), rfc6455_tokio::Error> {
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:9001").await?;
+//! let (tcp, _) = listener.accept().await?;
+//! let mut ws = accept(tcp).await?;
+//! while let Some(message) = ws.next().await {
+//!     let message = message?;
+//!     if message.is_data() {
+//!         ws.send(message).await?;
+//!     }
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! Memory: a read first goes into a small buffer on the stack, so a connection waiting for
+//! input holds no read buffer; buffers a burst grew are given back
+//! ([`shrink_buffers`](rfc6455::connection::Connection::shrink_buffers)) when it is idle
+//! again. Output is written with one vectored write per wake-up, and a sender waits
+//! ([`Sink::poll_ready`](futures_sink::Sink::poll_ready)) while the output is over the
+//! codec's [`max_queued_output`](rfc6455::connection::Config::max_queued_output).
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod error;
+mod handshake;
+mod message;
+mod stream;
+
+pub use error::Error;
+pub use handshake::{
+    Options, Rejection, Response, accept, accept_with, connect, connect_request, connect_with,
+};
+pub use message::{CloseFrame, Message};
+pub use rfc6455;
+pub use rfc6455::close::CloseCode;
+pub use stream::WebSocketStream;

@@ -1,0 +1,478 @@
+//! [`WebSocketStream`]: a [`Connection`] driven over tokio I/O.
+
+use std::future::Future;
+use std::future::poll_fn;
+use std::io::{self, IoSlice};
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+use std::time::Duration;
+
+use futures_core::Stream;
+use futures_sink::Sink;
+use rfc6455::close::CloseCode;
+use rfc6455::connection::{Config, Connection, Event, SendError, State};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::time::Sleep;
+
+use crate::{CloseFrame, Error, Message};
+
+/// The first read of each wake-up goes into a buffer this small on the stack, so that an
+/// idle connection, whose read is pending, holds no read buffer of its own.
+const FIRST_READ: usize = 2048;
+/// When the first read filled its buffer, more is ready: read on straight into the
+/// connection's input buffer in pieces of this size.
+const READ_CHUNK: usize = 64 * 1024;
+/// At most this many reads per wake-up (at most `FIRST_READ + (MAX_READS - 1) * READ_CHUNK`
+/// bytes), so that one fast peer cannot hold the task.
+const MAX_READS: usize = 16;
+/// Slices per vectored write.
+const WRITE_SLICES: usize = 64;
+
+/// A WebSocket over an async transport `S`: a [`Stream`] of received [`Message`]s and a
+/// [`Sink`] of messages to send, with inherent async [`next`](Self::next),
+/// [`send`](Self::send), [`ping`](Self::ping) and [`close`](Self::close).
+///
+/// Pings are answered and the peer's close frame replied to by the driver, as long as the
+/// stream is polled (read from); the close handshake is reported once, as
+/// [`Message::Close`], and the stream ends after it.
+#[derive(Debug)]
+pub struct WebSocketStream<S> {
+    io: S,
+    conn: Connection,
+    /// The transport was shut down (or failed) after the connection closed.
+    shut: bool,
+    /// The stream has returned `None`.
+    ended: bool,
+    /// A message the codec refused with `QueueFull`, sent again once output drains.
+    parked: Option<Message>,
+    /// The transport reported its end (or failed).
+    read_eof: bool,
+    /// A transport error was returned: the 1006 end that follows it is not reported again.
+    io_failed: bool,
+    /// See [`set_close_timeout`](Self::set_close_timeout).
+    close_timeout: Duration,
+    /// Started when the connection closed.
+    close_timer: Option<Pin<Box<Sleep>>>,
+}
+
+/// The default [`WebSocketStream::set_close_timeout`].
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
+    /// Wrap a transport and a connection (open or mid-handshake); `leftover` bytes were
+    /// read from the transport already (e.g. past an HTTP upgrade done elsewhere).
+    pub fn from_parts(io: S, conn: Connection, leftover: &[u8]) -> Self {
+        let mut ws = WebSocketStream {
+            io,
+            conn,
+            shut: false,
+            ended: false,
+            parked: None,
+            read_eof: false,
+            io_failed: false,
+            close_timeout: CLOSE_TIMEOUT,
+            close_timer: None,
+        };
+        if !leftover.is_empty() {
+            ws.conn.receive(leftover);
+        }
+        ws
+    }
+
+    /// A server over a transport whose opening handshake was done elsewhere.
+    pub fn server(io: S, config: Config) -> Self {
+        Self::from_parts(io, Connection::upgraded_server(config), &[])
+    }
+
+    /// A client over a transport whose opening handshake was done elsewhere. Its masking
+    /// keys are seeded from the operating system's randomness.
+    ///
+    /// # Errors
+    /// When the operating system gives no randomness.
+    pub fn client(io: S, config: Config) -> Result<Self, Error> {
+        let seed = crate::handshake::seed()?;
+        Ok(Self::from_parts(
+            io,
+            Connection::upgraded_client(config, seed),
+            &[],
+        ))
+    }
+
+    /// The connection state machine.
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The connection state machine, e.g. to queue fragments (then flush).
+    pub fn connection_mut(&mut self) -> &mut Connection {
+        &mut self.conn
+    }
+
+    /// The transport.
+    pub fn get_ref(&self) -> &S {
+        &self.io
+    }
+
+    /// The transport, mutably (reading or writing it directly breaks the connection).
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.io
+    }
+
+    /// The transport and the connection.
+    pub fn into_parts(self) -> (S, Connection) {
+        (self.io, self.conn)
+    }
+
+    /// The lifecycle state.
+    pub fn state(&self) -> State {
+        self.conn.state()
+    }
+
+    /// The next message, or `None` once the connection has ended (after the close
+    /// handshake, a failure, or the transport's end). Pending output (pongs, close
+    /// replies, our sends) is written while waiting.
+    ///
+    /// Cancel-safe: bytes read are kept in the connection, so dropping the future (e.g.
+    /// in `tokio::select!`) loses no data; the next call carries on.
+    pub async fn next(&mut self) -> Option<Result<Message, Error>> {
+        poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
+    }
+
+    /// Send a message and write it out (all pending output). Waits while the output is
+    /// over the codec's bound ([`Config::max_queued_output`]).
+    ///
+    /// Not cancel-safe once the message is queued: cancelling then leaves it queued (it
+    /// is written by the next call that writes); cancelled before, it was not sent.
+    pub async fn send(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_ready_inner(cx)).await?;
+        self.start_send_inner(message)?;
+        poll_fn(|cx| self.poll_flush_inner(cx)).await
+    }
+
+    /// Send a ping with `payload` (at most 125 bytes). Cancel safety as for `send`.
+    pub async fn ping(&mut self, payload: impl Into<rfc6455::bytes::Bytes>) -> Result<(), Error> {
+        self.send(Message::Ping(payload.into())).await
+    }
+
+    /// Start the closing handshake: send a close frame with `code` and `reason` and write
+    /// it out. Keep reading ([`next`](Self::next)): the peer's reply arrives as
+    /// [`Message::Close`], then the stream ends. Cancel safety as for `send`.
+    pub async fn close(&mut self, code: CloseCode, reason: &str) -> Result<(), Error> {
+        self.send(Message::Close(Some(CloseFrame::new(code, reason))))
+            .await
+    }
+
+    /// Write all pending output to the transport and flush it. Cancel-safe.
+    pub async fn flush(&mut self) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_flush_inner(cx)).await
+    }
+
+    /// Write pending output with vectored writes until none is left, then flush.
+    fn poll_write_out(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while self.conn.pending_output_len() > 0 {
+            let mut slices = [IoSlice::new(&[]); WRITE_SLICES];
+            let count = self.conn.pending_output_io_slices(&mut slices);
+            let n = ready!(Pin::new(&mut self.io).poll_write_vectored(cx, &slices[..count]))?;
+            if n == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.conn.advance_output(n);
+        }
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    /// Read what is ready: a small first read on the stack, then straight into the
+    /// connection's buffer while reads fill what they are given.
+    fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut first = [0u8; FIRST_READ];
+        let mut buf = ReadBuf::new(&mut first);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        let n = buf.filled().len();
+        if n == 0 {
+            self.conn.receive_eof();
+            self.read_eof = true;
+            return Poll::Ready(Ok(()));
+        }
+        self.conn.receive(buf.filled());
+        let mut full = n == FIRST_READ;
+        for _ in 1..MAX_READS {
+            if !full {
+                break;
+            }
+            let room = self.conn.receive_buffer(READ_CHUNK);
+            let len = room.len();
+            let mut buf = ReadBuf::new(room);
+            let polled = Pin::new(&mut self.io).poll_read(cx, &mut buf);
+            let n = buf.filled().len();
+            self.conn.commit_received(n);
+            match polled {
+                Poll::Ready(Ok(())) if n == 0 => {
+                    self.conn.receive_eof();
+                    self.read_eof = true;
+                }
+                Poll::Ready(Ok(())) => full = n == len,
+                // The error comes again with the next read; what arrived is kept.
+                Poll::Ready(Err(_)) | Poll::Pending => full = false,
+            }
+            if n == 0 {
+                break;
+            }
+        }
+        Poll::Ready(Ok(()))
+    }
+
+    /// The next event, writing pending output and reading as needed; `None` once the
+    /// connection has closed and the transport is shut down (see [`poll_end`](Self::poll_end)).
+    pub(crate) fn poll_event(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Result<Option<Event>, Error>> {
+        loop {
+            let polled = self.conn.poll_event();
+            let flushed = self.poll_write_out(cx);
+            match polled {
+                Ok(Some(event)) => return Poll::Ready(Ok(Some(event))),
+                Err(e) => return Poll::Ready(Err(self.protocol_error(e))),
+                Ok(None) => {}
+            }
+            if self.conn.state() == State::Closed {
+                return match flushed {
+                    Poll::Pending => self.poll_end_timer(cx),
+                    Poll::Ready(Err(_)) => {
+                        // Nothing more can be written: the transport is as good as gone.
+                        self.shut = true;
+                        Poll::Ready(Ok(None))
+                    }
+                    Poll::Ready(Ok(())) => self.poll_end(cx),
+                };
+            }
+            if let Poll::Ready(Err(e)) = flushed {
+                self.conn.receive_eof();
+                self.io_failed = true;
+                return Poll::Ready(Err(Error::Io(e)));
+            }
+            match self.poll_fill(cx) {
+                Poll::Ready(Ok(())) => continue,
+                Poll::Ready(Err(e)) => {
+                    // The transport is gone: the connection ends with 1006.
+                    self.conn.receive_eof();
+                    self.read_eof = true;
+                    self.io_failed = true;
+                    return Poll::Ready(Err(Error::Io(e)));
+                }
+                Poll::Pending => {
+                    if self.conn.pending_input_len() == 0 && self.conn.pending_output_len() == 0 {
+                        // Idle: give back what a burst grew.
+                        self.conn.shrink_buffers();
+                    }
+                    return Poll::Pending;
+                }
+            }
+        }
+    }
+
+    /// The closed connection's last steps, its output written: the server (or a failed
+    /// connection) shuts the transport down first, then both ends read until the peer's
+    /// end of stream (so that unread input cannot turn our close into a reset), within
+    /// the close timeout.
+    fn poll_end(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        loop {
+            if !self.shut && (self.conn.should_close_transport() || self.read_eof) {
+                let _ = ready!(Pin::new(&mut self.io).poll_shutdown(cx));
+                self.shut = true;
+            }
+            if self.shut && self.read_eof {
+                return Poll::Ready(Ok(None));
+            }
+            if self.poll_end_timer(cx).is_ready() {
+                return Poll::Ready(Ok(None));
+            }
+            let mut sink = [0u8; 512];
+            let mut buf = ReadBuf::new(&mut sink);
+            match ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf)) {
+                Ok(()) if buf.filled().is_empty() => {
+                    self.conn.receive_eof();
+                    self.read_eof = true;
+                }
+                // Input after the close is discarded (counted for keep-alive).
+                Ok(()) => self.conn.receive(buf.filled()),
+                Err(_) => self.read_eof = true,
+            }
+        }
+    }
+
+    /// Ready (the end) once the close timeout, started at the first call, has passed.
+    fn poll_end_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        let timeout = self.close_timeout;
+        let timer = self
+            .close_timer
+            .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
+        ready!(timer.as_mut().poll(cx));
+        self.shut = true;
+        self.read_eof = true;
+        Poll::Ready(Ok(None))
+    }
+
+    /// How long a closed connection waits for its output to be taken and for the peer's
+    /// end of stream before it ends anyway (default 5 s).
+    pub fn set_close_timeout(&mut self, timeout: Duration) {
+        self.close_timeout = timeout;
+    }
+
+    fn protocol_error(&mut self, e: rfc6455::connection::ProtocolError) -> Error {
+        if self.conn.role() == rfc6455::Role::Client {
+            Error::client_handshake(e)
+        } else {
+            Error::from(e)
+        }
+    }
+
+    /// Queue `message` in the codec.
+    fn queue(&mut self, message: Message) -> Result<(), SendError> {
+        match message {
+            Message::Text(text) => self.conn.send(rfc6455::connection::Message::Text(text)),
+            Message::Binary(data) => self.conn.send(rfc6455::connection::Message::Binary(data)),
+            Message::Ping(payload) => self.conn.send_ping(&payload),
+            Message::Pong(payload) => self.conn.send_pong(&payload),
+            Message::Close(frame) => {
+                let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NORMAL, ""));
+                self.conn.close(frame.code, &frame.reason)
+            }
+        }
+    }
+
+    /// The error for a send on a connection that is not open.
+    fn not_open(&self) -> Error {
+        if self.ended || self.shut {
+            Error::AlreadyClosed
+        } else {
+            Error::ConnectionClosed
+        }
+    }
+
+    fn poll_ready_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.ended {
+            return Poll::Ready(Err(Error::AlreadyClosed));
+        }
+        let bound = self.conn.config().max_queued_output;
+        loop {
+            if let Some(message) = self.parked.take() {
+                match self.queue(message.clone()) {
+                    Ok(()) => {}
+                    Err(SendError::QueueFull { .. }) => self.parked = Some(message),
+                    Err(SendError::NotOpen(_)) => return Poll::Ready(Err(self.not_open())),
+                    Err(e) => return Poll::Ready(Err(Error::Send(e))),
+                }
+            }
+            if self.parked.is_none() && self.conn.pending_output_len() < bound {
+                return Poll::Ready(Ok(()));
+            }
+            // Over the bound: write until the peer takes enough.
+            match ready!(self.poll_write_out(cx)) {
+                Ok(()) => {}
+                Err(e) => return Poll::Ready(Err(Error::Io(e))),
+            }
+        }
+    }
+
+    fn start_send_inner(&mut self, message: Message) -> Result<(), Error> {
+        if self.ended {
+            return Err(Error::AlreadyClosed);
+        }
+        match self.queue(message.clone()) {
+            Ok(()) => Ok(()),
+            // Sent again by the next poll_ready / poll_flush, once output has drained.
+            Err(SendError::QueueFull { .. }) => {
+                self.parked = Some(message);
+                Ok(())
+            }
+            Err(SendError::NotOpen(_)) => Err(self.not_open()),
+            Err(e) => Err(Error::Send(e)),
+        }
+    }
+
+    fn poll_flush_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if self.parked.is_some() {
+            ready!(self.poll_ready_inner(cx))?;
+        }
+        match ready!(self.poll_write_out(cx)) {
+            Ok(()) => Poll::Ready(Ok(())),
+            Err(_) if self.conn.state() == State::Closed => Poll::Ready(Err(self.not_open())),
+            Err(e) => Poll::Ready(Err(Error::Io(e))),
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Stream for WebSocketStream<S> {
+    type Item = Result<Message, Error>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        if this.ended {
+            return Poll::Ready(None);
+        }
+        loop {
+            let event = match ready!(this.poll_event(cx)) {
+                Ok(Some(event)) => event,
+                Ok(None) => {
+                    this.ended = true;
+                    return Poll::Ready(None);
+                }
+                Err(e) => return Poll::Ready(Some(Err(e))),
+            };
+            let message = match event {
+                Event::Message(message) => message.into(),
+                Event::Ping(payload) => Message::Ping(payload),
+                Event::Pong(payload) => Message::Pong(payload),
+                // Already reported as the I/O error that ended the transport.
+                Event::Closed(closed) if closed.code == CloseCode::ABNORMAL && this.io_failed => {
+                    continue;
+                }
+                Event::Closed(closed) if closed.code == CloseCode::ABNORMAL => {
+                    return Poll::Ready(Some(Err(Error::Io(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the transport ended without a close frame",
+                    )))));
+                }
+                Event::Closed(closed) if closed.code == CloseCode::NO_STATUS => {
+                    Message::Close(None)
+                }
+                Event::Closed(closed) => {
+                    Message::Close(Some(CloseFrame::new(closed.code, closed.reason)))
+                }
+                // Handshake events are taken by the handshake functions; chunks only come
+                // in ReceiveMode::Stream, which this stream does not offer.
+                Event::Accepted(_) | Event::Request(_) | Event::Chunk(_) => continue,
+            };
+            return Poll::Ready(Some(Ok(message)));
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
+    type Error = Error;
+
+    fn poll_ready(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().poll_ready_inner(cx)
+    }
+
+    fn start_send(self: Pin<&mut Self>, message: Message) -> Result<(), Error> {
+        self.get_mut().start_send_inner(message)
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.get_mut().poll_flush_inner(cx)
+    }
+
+    /// Sends a close frame (1000) if none was sent, and writes it out.
+    fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        let this = self.get_mut();
+        if this.conn.state() == State::Open && this.parked.is_none() {
+            this.queue(Message::Close(None)).map_err(Error::Send)?;
+        }
+        match ready!(this.poll_flush_inner(cx)) {
+            Err(Error::ConnectionClosed | Error::AlreadyClosed) => Poll::Ready(Ok(())),
+            other => Poll::Ready(other),
+        }
+    }
+}
