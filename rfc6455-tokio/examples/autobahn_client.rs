@@ -5,12 +5,10 @@
 //!
 //! The URL defaults to `$AUTOBAHN_URL`; the agent name is `$AUTOBAHN_AGENT` or `rfc6455`.
 //! permessage-deflate is offered unless `RFC6455_DEFLATE=0`.
-use std::time::Duration;
+mod common;
 
-use rfc6455_tokio::rfc6455::deflate::DeflateConfig;
-use rfc6455_tokio::{Error, Message, Options, WebSocketStream, connect_with};
+use rfc6455_tokio::{Error, Message, WebSocketStream, connect_with};
 use tokio::net::TcpStream;
-use tokio::time::timeout;
 
 #[tokio::main]
 async fn main() {
@@ -49,12 +47,7 @@ async fn open(url: &str) -> Result<WebSocketStream<TcpStream>, Error> {
         ))?;
     let tcp = TcpStream::connect(addr).await?;
     tcp.set_nodelay(true)?;
-    let deflate = std::env::var("RFC6455_DEFLATE").map_or(true, |v| v != "0");
-    let mut options = Options::new();
-    options.config = options
-        .config
-        .deflate(DeflateConfig::new().enabled(deflate));
-    Ok(connect_with(tcp, url, options).await?.0)
+    Ok(connect_with(tcp, url, common::options()).await?.0)
 }
 
 async fn case_count(base: &str) -> Result<u32, Error> {
@@ -69,15 +62,5 @@ async fn case_count(base: &str) -> Result<u32, Error> {
 }
 
 async fn run_case(url: &str) -> Result<(), Error> {
-    let mut ws = open(url).await?;
-    let mut result = Ok(());
-    while let Ok(Some(message)) = timeout(Duration::from_secs(60), ws.next()).await {
-        match message {
-            Ok(message) if message.is_data() => ws.send(message).await?,
-            Ok(_) => {}
-            // The close frame is sent; polling on lets the driver finish the close.
-            Err(e) => result = Err(e),
-        }
-    }
-    result
+    common::echo(open(url).await?).await
 }

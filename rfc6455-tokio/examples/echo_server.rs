@@ -4,12 +4,10 @@
 //!
 //! permessage-deflate is accepted unless `RFC6455_DEFLATE=0`. Pings are answered and
 //! close handshakes completed by the driver; a client silent for 60 s is dropped.
-use std::time::Duration;
+mod common;
 
-use rfc6455_tokio::rfc6455::deflate::DeflateConfig;
-use rfc6455_tokio::{Error, Options, Response, accept_with};
+use rfc6455_tokio::{Error, Response, accept_with};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::time::timeout;
 
 #[tokio::main]
 async fn main() {
@@ -30,20 +28,9 @@ async fn main() {
 
 async fn echo(tcp: TcpStream) -> Result<(), Error> {
     tcp.set_nodelay(true)?;
-    let deflate = std::env::var("RFC6455_DEFLATE").map_or(true, |v| v != "0");
-    let mut options = Options::new();
-    options.config = options
-        .config
-        .deflate(DeflateConfig::new().enabled(deflate));
-    let mut ws = accept_with(tcp, options, |_| async { Ok(Response::default()) }).await?;
-    let mut result = Ok(());
-    while let Ok(Some(message)) = timeout(Duration::from_secs(60), ws.next()).await {
-        match message {
-            Ok(message) if message.is_data() => ws.send(message).await?,
-            Ok(_) => {}
-            // The close frame is sent; polling on lets the driver finish the close.
-            Err(e) => result = Err(e),
-        }
-    }
-    result
+    let ws = accept_with(tcp, common::options(), |_| async {
+        Ok(Response::default())
+    })
+    .await?;
+    common::echo(ws).await
 }

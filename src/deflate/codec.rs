@@ -332,4 +332,4 @@ impl<D: Decompress> InflaterOn<D> {
 }
 
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;

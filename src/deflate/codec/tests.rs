@@ -8,22 +8,23 @@ use std::string::{String, ToString};
 
 mod context;
 
-/// A small deterministic generator (xorshift64*), so failures repeat.
-struct Rng(u64);
+/// A small deterministic generator (xorshift64*), so failures repeat (the backends' tests
+/// use it too).
+pub(crate) struct Rng(pub(crate) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 ^= self.0 >> 12;
         self.0 ^= self.0 << 25;
         self.0 ^= self.0 >> 27;
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     /// Uniform in `0..n` (n > 0).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         (self.next() % n as u64) as usize
     }
     /// A size in `1..=max`, spread over the orders of magnitude.
-    fn size(&mut self, max: usize) -> usize {
+    pub(crate) fn size(&mut self, max: usize) -> usize {
         let bits = self.below(usize::BITS as usize - max.leading_zeros() as usize + 1);
         1 + self.below((1usize << bits).min(max))
     }
@@ -259,22 +260,17 @@ fn final_blocks_inside_a_message() {
     }
 }
 
-/// BFINAL, fixed Huffman codes, the literal 'a', length code 257, distance code 30.
-fn fixed_block_with_distance_code_30() -> Vec<u8> {
+/// DEFLATE bits from `(value, bit count, huffman)` fields: header fields go least
+/// significant bit first, Huffman codes most significant bit first (RFC 1951 section
+/// 3.1.1); the last byte is padded with zeros.
+pub(crate) fn pack_bits(fields: &[(u32, u32, bool)]) -> Vec<u8> {
     let mut bits: Vec<bool> = Vec::new();
-    // Header fields go least significant bit first, Huffman codes most significant
-    // bit first (RFC 1951 section 3.1.1).
-    let mut field = |value: u32, n: u32, huffman: bool| {
+    for &(value, n, huffman) in fields {
         for i in 0..n {
             let shift = if huffman { n - 1 - i } else { i };
             bits.push(value >> shift & 1 == 1);
         }
-    };
-    field(1, 1, false);
-    field(1, 2, false);
-    field(0x30 + u32::from(b'a'), 8, true);
-    field(257 - 256, 7, true);
-    field(30, 5, true);
+    }
     bits.chunks(8)
         .map(|byte| {
             byte.iter()
@@ -282,6 +278,17 @@ fn fixed_block_with_distance_code_30() -> Vec<u8> {
                 .fold(0u8, |acc, &b| acc << 1 | u8::from(b))
         })
         .collect()
+}
+
+/// BFINAL, fixed Huffman codes, the literal 'a', length code 257, distance code 30.
+fn fixed_block_with_distance_code_30() -> Vec<u8> {
+    pack_bits(&[
+        (1, 1, false),
+        (1, 2, false),
+        (0x30 + u32::from(b'a'), 8, true),
+        (257 - 256, 7, true),
+        (30, 5, true),
+    ])
 }
 
 #[test]

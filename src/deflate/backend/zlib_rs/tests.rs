@@ -3,28 +3,13 @@
 
 use super::*;
 use crate::deflate::backend::MinizDecompressor;
+use crate::deflate::codec::tests::{Rng, pack_bits};
 use crate::deflate::codec::{Deflater, InflaterOn, Progress};
 use alloc::vec;
 use alloc::vec::Vec;
 
-/// xorshift64*, so failures repeat.
-struct Rng(u64);
-
+// More of the codec tests' generator: messages of every shape.
 impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    /// A size in `1..=max`, spread over the orders of magnitude.
-    fn size(&mut self, max: usize) -> usize {
-        let bits = self.below(usize::BITS as usize - max.leading_zeros() as usize + 1);
-        1 + self.below((1usize << bits).min(max))
-    }
     fn message(&mut self) -> Vec<u8> {
         let len = self.size(80_000) - 1;
         match self.below(4) {
@@ -185,27 +170,14 @@ fn corrupt_streams_fail_in_zlib_rs_where_they_fail_in_miniz_oxide() {
 fn distance_before_the_start_fails_in_zlib_rs() {
     // Fixed Huffman block, BFINAL: literal 'a', then length 3 (code 257) at distance 2
     // (distance code 1), then end of block (code 256).
-    let mut bits: Vec<bool> = Vec::new();
-    let mut field = |value: u32, n: u32, huffman: bool| {
-        for i in 0..n {
-            let shift = if huffman { n - 1 - i } else { i };
-            bits.push(value >> shift & 1 == 1);
-        }
-    };
-    field(1, 1, false);
-    field(1, 2, false);
-    field(0x30 + u32::from(b'a'), 8, true);
-    field(1, 7, true);
-    field(1, 5, true);
-    field(0, 7, true);
-    let stream: Vec<u8> = bits
-        .chunks(8)
-        .map(|byte| {
-            byte.iter()
-                .rev()
-                .fold(0u8, |acc, &b| acc << 1 | u8::from(b))
-        })
-        .collect();
+    let stream = pack_bits(&[
+        (1, 1, false),
+        (1, 2, false),
+        (0x30 + u32::from(b'a'), 8, true),
+        (1, 7, true),
+        (1, 5, true),
+        (0, 7, true),
+    ]);
     let mut out = [0xff; 16];
     let mut miniz = InflaterOn::<MinizDecompressor>::new(15, false);
     let p = miniz.inflate(&stream, &mut out, true).unwrap();
