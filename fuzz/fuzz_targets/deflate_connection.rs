@@ -306,14 +306,16 @@ fn take(conn: &mut Connection) -> Vec<u8> {
     bytes
 }
 
-/// What a server delivered: complete messages (stream chunks joined), pings, the close
+/// What a server delivered: complete messages (stream chunks joined), pings and pongs, the close
 /// frame it got, and its error.
-/// Messages and pings are recorded by length and hash, so that recording allocates
+/// Messages, pings and pongs are recorded by length and hash, so that recording allocates
 /// nothing beyond the list itself (allocated before the heap is measured).
 #[derive(Debug, PartialEq, Eq)]
 enum Got {
     Message(DataKind, usize, u64),
     Ping(u64),
+    /// An unsolicited pong (RFC 6455 section 5.5.3 allows one) from a frame of the input's.
+    Pong(u64),
     Closed(u16),
     Error(Option<u16>),
 }
@@ -399,6 +401,7 @@ fn receive(server: &mut Connection, wire: &[u8], cuts: &[usize], lag: bool) -> V
                     }
                 }
                 Ok(Some(Event::Ping(p))) => got.push(Got::Ping(hash(&p))),
+                Ok(Some(Event::Pong(p))) => got.push(Got::Pong(hash(&p))),
                 Ok(Some(Event::Closed(c))) => {
                     got.push(Got::Closed(c.code.0));
                     ended = true;
