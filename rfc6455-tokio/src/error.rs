@@ -41,6 +41,11 @@ pub enum Error {
     Url(UrlError),
     /// The opening handshake did not finish within the configured timeout.
     HandshakeTimeout,
+    /// The peer stayed silent through the keep-alive pings
+    /// ([`WebSocketStream::set_keepalive`](crate::WebSocketStream::set_keepalive)): the
+    /// transport was shut down without a close frame (for the application a 1006 end,
+    /// [retryable](CloseCode::is_retryable)).
+    KeepAliveTimeout(rfc6455::keepalive::Timeout),
     /// The server's callback rejected the request; this status was sent.
     Rejected {
         /// The HTTP status sent.
@@ -95,6 +100,7 @@ impl fmt::Display for Error {
             Error::Build(e) => write!(f, "handshake: {e}"),
             Error::Url(e) => write!(f, "URL: {e}"),
             Error::HandshakeTimeout => f.write_str("opening handshake timed out"),
+            Error::KeepAliveTimeout(timeout) => write!(f, "{timeout}"),
             Error::Rejected { status } => write!(f, "request rejected with status {status}"),
         }
     }

@@ -6,6 +6,7 @@ use std::time::Duration;
 use rfc6455::connection::{Accepted, Config, Connection, Event, UpgradeRequest};
 use rfc6455::deflate::DeflateConfig;
 use rfc6455::handshake::{ClientRequest, ServerResponse, UrlError, parse_ws_url};
+use rfc6455::keepalive::KeepAliveConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
@@ -21,6 +22,9 @@ pub struct Options {
     /// How long the opening handshake may take (default 10 s; `None`: no limit). A peer
     /// that has not finished it by then gets [`Error::HandshakeTimeout`].
     pub handshake_timeout: Option<Duration>,
+    /// Keep-alive pings and the dead-peer timeout, started once the handshake is done
+    /// (default `None`: off). See [`WebSocketStream::set_keepalive`].
+    pub keepalive: Option<KeepAliveConfig>,
 }
 
 impl Options {
@@ -29,6 +33,7 @@ impl Options {
         Options {
             config: Config::new().deflate(DeflateConfig::new().enabled(true)),
             handshake_timeout: Some(Duration::from_secs(10)),
+            keepalive: None,
         }
     }
 
@@ -41,6 +46,12 @@ impl Options {
     /// Sets [`handshake_timeout`](Self::handshake_timeout).
     pub fn handshake_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.handshake_timeout = timeout;
+        self
+    }
+
+    /// Sets [`keepalive`](Self::keepalive).
+    pub fn keepalive(mut self, keepalive: Option<KeepAliveConfig>) -> Self {
+        self.keepalive = keepalive;
         self
     }
 }
@@ -179,6 +190,7 @@ where
         }
     })
     .await?;
+    ws.set_keepalive(options.keepalive);
     Ok(ws)
 }
 
@@ -235,5 +247,6 @@ where
         }
     })
     .await?;
+    ws.set_keepalive(options.keepalive);
     Ok((ws, accepted))
 }

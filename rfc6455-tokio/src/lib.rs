@@ -6,6 +6,9 @@
 //! sent by itself. The handshakes are [`accept`], [`accept_with`], [`connect`],
 //! [`connect_with`] and [`connect_request`]; [`WebSocketStream::server`] and
 //! [`WebSocketStream::client`] wrap a stream upgraded elsewhere.
+//! [`WebSocketStream::split`] gives a reader and a writer for two tasks;
+//! [`Options::keepalive`] (or [`WebSocketStream::set_keepalive`]) pings a quiet peer and
+//! ends the connection when it stays silent.
 //!
 //! ```no_run
 //! use rfc6455_tokio::{Message, accept};
@@ -36,6 +39,7 @@
 mod error;
 mod handshake;
 mod message;
+mod split;
 mod stream;
 
 pub use error::Error;
@@ -45,4 +49,5 @@ pub use handshake::{
 pub use message::{CloseFrame, Message};
 pub use rfc6455;
 pub use rfc6455::close::CloseCode;
+pub use split::{WebSocketReader, WebSocketWriter};
 pub use stream::WebSocketStream;

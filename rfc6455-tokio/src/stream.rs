@@ -11,8 +11,9 @@ use futures_core::Stream;
 use futures_sink::Sink;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, Event, SendError, State};
+use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::time::Sleep;
+use tokio::time::{Instant, Sleep};
 
 use crate::{CloseFrame, Error, Message};
 
@@ -53,6 +54,24 @@ pub struct WebSocketStream<S> {
     close_timeout: Duration,
     /// Started when the connection closed.
     close_timer: Option<Pin<Box<Sleep>>>,
+    /// See [`set_keepalive`](Self::set_keepalive); boxed, so that a stream without it stays
+    /// small.
+    keepalive: Option<Box<KeepAliveTimer>>,
+    /// Bytes written to the transport so far: a change tells the other half of a
+    /// [`split`](Self::split) stream that output room was made.
+    pub(crate) written: u64,
+}
+
+/// The codec's [`KeepAlive`] on tokio's clock.
+#[derive(Debug)]
+struct KeepAliveTimer {
+    state: KeepAlive,
+    /// The origin of the durations `state` is given.
+    epoch: Instant,
+    /// Set to `state`'s next deadline.
+    sleep: Pin<Box<Sleep>>,
+    /// The deadline `sleep` is set to.
+    deadline: Duration,
 }
 
 /// The default [`WebSocketStream::set_close_timeout`].
@@ -72,6 +91,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             io_failed: false,
             close_timeout: CLOSE_TIMEOUT,
             close_timer: None,
+            keepalive: None,
+            written: 0,
         };
         if !leftover.is_empty() {
             ws.conn.receive(leftover);
@@ -177,6 +198,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
             self.conn.advance_output(n);
+            self.written = self.written.wrapping_add(n as u64);
         }
         Pin::new(&mut self.io).poll_flush(cx)
     }
@@ -228,6 +250,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         cx: &mut Context<'_>,
     ) -> Poll<Result<Option<Event>, Error>> {
         loop {
+            if self.keepalive.is_some() {
+                if let Some(timeout) = self.poll_keepalive(cx) {
+                    // The peer is dead: end the connection (1006, not reported again)
+                    // and shut the transport down.
+                    self.conn.receive_eof();
+                    self.read_eof = true;
+                    self.io_failed = true;
+                    return Poll::Ready(Err(Error::KeepAliveTimeout(timeout)));
+                }
+            }
             let polled = self.conn.poll_event();
             let flushed = self.poll_write_out(cx);
             match polled {
@@ -311,6 +343,53 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         self.shut = true;
         self.read_eof = true;
         Poll::Ready(Ok(None))
+    }
+
+    /// Keep-alive on tokio's clock (off by default; [`Options::keepalive`](crate::Options)
+    /// sets it for the handshake functions): after `config.interval` without receiving a
+    /// byte the driver sends a ping, and when nothing arrives within `config.timeout` of
+    /// it (`max_missed` times in a row) the stream returns [`Error::KeepAliveTimeout`],
+    /// shuts the transport down and ends. Any byte received is proof of life, so a busy
+    /// connection sends no pings. Driven while the stream is read ([`next`](Self::next),
+    /// or the reader of a [`split`](Self::split) stream), as pongs are. `None` turns it
+    /// off. Before each ping the connection gives back buffer memory
+    /// ([`shrink_buffers`](Connection::shrink_buffers)).
+    pub fn set_keepalive(&mut self, config: Option<KeepAliveConfig>) {
+        self.keepalive = config.map(|config| {
+            let epoch = Instant::now();
+            Box::new(KeepAliveTimer {
+                state: KeepAlive::new(config, Duration::ZERO),
+                epoch,
+                sleep: Box::pin(tokio::time::sleep_until(epoch + config.interval)),
+                deadline: config.interval,
+            })
+        });
+    }
+
+    /// Drive the keep-alive (queueing a due ping) and arm its timer; the verdict when the
+    /// peer is dead.
+    fn poll_keepalive(&mut self, cx: &mut Context<'_>) -> Option<Timeout> {
+        if self.conn.state() == State::Closed {
+            // The close timer takes over.
+            return None;
+        }
+        let ka = self.keepalive.as_mut()?;
+        // Each turn either acts (a ping moves the deadline on) or finds the timer pending;
+        // the bound only guards against a clock that disagrees with the timer.
+        for _ in 0..4 {
+            if let Some(timeout) = ka.state.drive(&mut self.conn, ka.epoch.elapsed()) {
+                return Some(timeout);
+            }
+            let deadline = ka.state.poll_timeout()?;
+            if deadline != ka.deadline {
+                ka.deadline = deadline;
+                ka.sleep.as_mut().reset(ka.epoch + deadline);
+            }
+            if ka.sleep.as_mut().poll(cx).is_pending() {
+                break;
+            }
+        }
+        None
     }
 
     /// How long a closed connection waits for its output to be taken and for the peer's

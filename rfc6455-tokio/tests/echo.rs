@@ -119,7 +119,8 @@ async fn sink_and_stream_traits_work() {
     use futures_util::{SinkExt, StreamExt};
     let addr = echo_server().await;
     let (ws, _) = timed(connect(&format!("ws://{addr}/"))).await.unwrap();
-    let (mut sink, mut stream) = ws.split();
+    // futures' own split (a lock per poll) over the Stream + Sink impls.
+    let (mut sink, mut stream) = StreamExt::split(ws);
     for i in 0..100u32 {
         timed(sink.feed(Message::text(i.to_string())))
             .await
