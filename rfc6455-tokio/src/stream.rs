@@ -278,6 +278,16 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     Poll::Ready(Ok(())) => self.poll_end(cx),
                 };
             }
+            if self.conn.state() == State::Closing && self.poll_close_timer(cx).is_ready() {
+                // Our close frame went unanswered: give up on the handshake.
+                self.conn.receive_eof();
+                self.read_eof = true;
+                self.io_failed = true;
+                return Poll::Ready(Err(Error::Io(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "the peer did not answer our close frame within the close timeout",
+                ))));
+            }
             if let Poll::Ready(Err(e)) = flushed {
                 self.conn.receive_eof();
                 self.io_failed = true;
@@ -333,13 +343,19 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
-    /// Ready (the end) once the close timeout, started at the first call, has passed.
-    fn poll_end_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+    /// Ready once the close timeout, started at the first call (when our close frame was
+    /// queued or the connection closed), has passed.
+    fn poll_close_timer(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let timeout = self.close_timeout;
         let timer = self
             .close_timer
             .get_or_insert_with(|| Box::pin(tokio::time::sleep(timeout)));
-        ready!(timer.as_mut().poll(cx));
+        timer.as_mut().poll(cx)
+    }
+
+    /// Ready (the end) once the close timeout has passed.
+    fn poll_end_timer(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<Event>, Error>> {
+        ready!(self.poll_close_timer(cx));
         self.shut = true;
         self.read_eof = true;
         Poll::Ready(Ok(None))
@@ -392,8 +408,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         None
     }
 
-    /// How long a closed connection waits for its output to be taken and for the peer's
-    /// end of stream before it ends anyway (default 5 s).
+    /// How long the close handshake may take (default 5 s), counted from our close frame
+    /// (or the peer's, or the failure): a peer that does not answer our close frame in
+    /// time ends the stream with an [`io::ErrorKind::TimedOut`] error; then the wait for
+    /// our output to be taken and for the peer's end of stream ends at the same deadline.
     pub fn set_close_timeout(&mut self, timeout: Duration) {
         self.close_timeout = timeout;
     }

@@ -197,3 +197,39 @@ async fn a_reset_peer_is_one_io_error_then_the_end() {
     assert!(matches!(first, Some(Err(Error::Io(_)))), "{first:?}");
     assert!(timed(ws.next()).await.is_none());
 }
+
+/// A slowloris client: a valid request, one byte every 20 ms, so that each read brings
+/// something. The handshake timeout counts from the start, not from the last byte.
+#[tokio::test]
+async fn a_slowloris_request_is_cut_by_the_handshake_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let (a, mut b) = pair().await;
+    let limit = Duration::from_millis(300);
+    let options = Options::new().handshake_timeout(Some(limit));
+    let started = tokio::time::Instant::now();
+    let server = tokio::spawn(accept_with(a, options, |_| async {
+        Ok(Response::default())
+    }));
+    let request = b"GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+        Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    let mut written = 0;
+    for byte in request {
+        if b.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        written += 1;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        if server.is_finished() {
+            break;
+        }
+    }
+    let result = timed(server).await.unwrap();
+    assert!(matches!(result, Err(Error::HandshakeTimeout)), "{result:?}");
+    let elapsed = started.elapsed();
+    assert!(elapsed >= limit && elapsed < limit * 5, "{elapsed:?}");
+    // Cut well before the request was complete (it takes 20 ms a byte).
+    assert!(written < request.len(), "{written} bytes written");
+    let mut buf = [0u8; 64];
+    let end = timed(b.read(&mut buf)).await;
+    assert!(matches!(end, Ok(0) | Err(_)), "{end:?}");
+}
