@@ -34,6 +34,36 @@
 //!     }
 //! }
 //! ```
+//!
+//! # axum
+//!
+//! axum serves with hyper 1.x and keeps hyper's upgrade handle in the request, so
+//! [`upgrade`] works on its `Request` (`http::Request<axum::body::Body>`), and the
+//! responses convert to its `Response` (`http::Response<axum::body::Body>`; that body has
+//! a `Default`). This handler is generic over both body types, so it serves hyper and axum
+//! alike; in axum, `async fn ws(mut req: axum::extract::Request) -> axum::response::Response
+//! { websocket_route(&mut req) }` routed with `Router::new().route("/ws", get(ws))`.
+//!
+//! ```
+//! use rfc6455_tokio::hyper::upgrade;
+//!
+//! fn websocket_route<B, R: Default>(req: &mut http::Request<B>) -> http::Response<R> {
+//!     match upgrade(req) {
+//!         Ok((response, websocket)) => {
+//!             tokio::spawn(async move {
+//!                 let Ok(mut ws) = websocket.await else { return };
+//!                 while let Some(Ok(message)) = ws.next().await {
+//!                     if message.is_data() && ws.send(message).await.is_err() {
+//!                         break;
+//!                     }
+//!                 }
+//!             });
+//!             response
+//!         }
+//!         Err(refused) => refused.into_response(),
+//!     }
+//! }
+//! ```
 
 use std::fmt;
 use std::future::Future;
