@@ -185,3 +185,144 @@ fn bytes_and_http_agree() {
         Err(E::UnexpectedStatus { code: 403 })
     );
 }
+
+/// `Connection::accept_http`: a client connection's request, as an HTTP server would have
+/// parsed it, is accepted with permessage-deflate negotiated; the client takes the
+/// response (serialised as the HTTP server would) and the two exchange compressed
+/// messages both ways.
+#[cfg(feature = "deflate")]
+#[test]
+fn accept_http_negotiates_deflate_for_a_real_client() {
+    use rfc6455::connection::{Config, Connection, Event, Message};
+    use rfc6455::deflate::DeflateConfig;
+
+    let config = Config::new().deflate(DeflateConfig::new().enabled(true));
+    let offer = ClientRequest {
+        protocols: &["v2.chat", "v1.chat"],
+        ..ClientRequest::new("server.example.com", "/chat")
+    };
+    let mut client = Connection::client(config, [9; 32], &offer).unwrap();
+    let mut wire = Vec::new();
+    client.write_to(&mut wire).unwrap();
+    let (parsed, _) = ServerHandshake::default()
+        .parse(&wire)
+        .unwrap()
+        .complete()
+        .unwrap();
+    let req = parsed.to_http().unwrap();
+    let request = Request::from_http(&req).unwrap();
+    let (mut server, response) = Connection::accept_http(
+        config,
+        &request,
+        &ServerResponse {
+            protocol: Some("v1.chat"),
+            extra_headers: &[("X-Id", "7")],
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(response.status(), 101);
+    assert_eq!(response.headers()["sec-websocket-protocol"], "v1.chat");
+    assert_eq!(response.headers()["x-id"], "7");
+    let params = server.deflate_params().expect("deflate negotiated");
+
+    // The response on the wire, as hyper would write it.
+    let mut head = b"HTTP/1.1 101 Switching Protocols\r\n".to_vec();
+    for (name, value) in response.headers() {
+        head.extend_from_slice(format!("{name}: ").as_bytes());
+        head.extend_from_slice(value.as_bytes());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    client.receive(&head);
+    let Some(Event::Accepted(accepted)) = client.poll_event().unwrap() else {
+        panic!("the client accepts the response")
+    };
+    assert_eq!(accepted.protocol.as_deref(), Some("v1.chat"));
+    assert_eq!(client.deflate_params(), Some(params));
+
+    let text = "compressible text, ".repeat(500);
+    client.send_text(&text).unwrap();
+    let mut frames = Vec::new();
+    client.write_to(&mut frames).unwrap();
+    assert!(
+        frames.len() < text.len() / 4,
+        "compressed: {} bytes",
+        frames.len()
+    );
+    assert_eq!(frames[0] & 0x40, 0x40, "RSV1 set on a compressed message");
+    server.receive(&frames);
+    match server.poll_event().unwrap() {
+        Some(Event::Message(Message::Text(got))) => assert_eq!(got.as_str(), text),
+        other => panic!("expected the text, got {other:?}"),
+    }
+    server.send_binary(text.as_bytes()).unwrap();
+    let mut back = Vec::new();
+    server.write_to(&mut back).unwrap();
+    assert!(
+        back.len() < text.len() / 4,
+        "compressed: {} bytes",
+        back.len()
+    );
+    client.receive(&back);
+    match client.poll_event().unwrap() {
+        Some(Event::Message(Message::Binary(got))) => assert_eq!(&got[..], text.as_bytes()),
+        other => panic!("expected the bytes, got {other:?}"),
+    }
+}
+
+/// `accept_http` refuses what `accept` refuses, and without deflate enabled (or offered)
+/// the response lists no extension and the connection compresses nothing.
+#[cfg(feature = "deflate")]
+#[test]
+fn accept_http_errors_and_no_deflate() {
+    use rfc6455::connection::{Config, Connection};
+    use rfc6455::deflate::DeflateConfig;
+
+    let req = upgrade_request()
+        .header("Sec-WebSocket-Protocol", "chat")
+        .header("Sec-WebSocket-Extensions", "permessage-deflate")
+        .body(())
+        .unwrap();
+    let request = Request::from_http(&req).unwrap();
+    let on = Config::new().deflate(DeflateConfig::new().enabled(true));
+    let off = Config::new().deflate(DeflateConfig::new().enabled(false));
+    let not_offered = ServerResponse {
+        protocol: Some("superchat"),
+        ..Default::default()
+    };
+    assert_eq!(
+        Connection::accept_http(on, &request, &not_offered).unwrap_err(),
+        BuildError::ProtocolNotOffered
+    );
+    let lists_deflate = ServerResponse {
+        extensions: &["permessage-deflate"],
+        ..Default::default()
+    };
+    assert_eq!(
+        Connection::accept_http(on, &request, &lists_deflate).unwrap_err(),
+        BuildError::InvalidExtension { index: 0 }
+    );
+    // With deflate off the application may accept the extension itself (and then must
+    // install it with `with_deflate`); the connection negotiates nothing.
+    let (conn, response) = Connection::accept_http(off, &request, &lists_deflate).unwrap();
+    assert_eq!(
+        response.headers()["sec-websocket-extensions"],
+        "permessage-deflate"
+    );
+    assert_eq!(conn.deflate_params(), None);
+    let (conn, response) = Connection::accept_http(off, &request, &Default::default()).unwrap();
+    assert!(!response.headers().contains_key("sec-websocket-extensions"));
+    assert_eq!(conn.deflate_params(), None);
+
+    // Enabled but not offered: nothing negotiated.
+    let plain = upgrade_request().body(()).unwrap();
+    let plain = Request::from_http(&plain).unwrap();
+    let (conn, response) = Connection::accept_http(on, &plain, &Default::default()).unwrap();
+    assert!(!response.headers().contains_key("sec-websocket-extensions"));
+    assert_eq!(conn.deflate_params(), None);
+    assert_eq!(
+        response.headers()["sec-websocket-accept"],
+        "s3pPLMBiTxaQ9kYGzzhZRbK+xOo="
+    );
+}

@@ -5,7 +5,8 @@
 //! [`Message`]s and a [`Sink`](futures_sink::Sink) of them, with pongs and close replies
 //! sent by itself. The handshakes are [`accept`], [`accept_with`], [`connect`],
 //! [`connect_with`] and [`connect_request`]; [`WebSocketStream::server`] and
-//! [`WebSocketStream::client`] wrap a stream upgraded elsewhere.
+//! [`WebSocketStream::client`] wrap a stream upgraded elsewhere. With the feature `hyper`,
+//! the `hyper` module upgrades requests that a hyper 1.x server (or axum) received.
 //! [`WebSocketStream::split`] gives a reader and a writer for two tasks;
 //! [`Options::keepalive`] (or [`WebSocketStream::set_keepalive`]) pings a quiet peer and
 //! ends the connection when it stays silent.
@@ -38,6 +39,8 @@
 
 mod error;
 mod handshake;
+#[cfg(feature = "hyper")]
+pub mod hyper;
 mod message;
 mod split;
 mod stream;

@@ -42,6 +42,8 @@ mod control;
 mod deflate;
 mod error;
 mod event;
+#[cfg(feature = "http")]
+mod http;
 mod input;
 mod opening;
 mod output;

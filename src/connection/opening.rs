@@ -185,7 +185,9 @@ impl Connection {
         let (negotiated, extensions);
         #[cfg(feature = "deflate")]
         let response = {
-            negotiated = self.negotiate_deflate(request, response)?;
+            negotiated = self
+                .negotiate_deflate(&request.as_request(), response)
+                .map_err(SendError::Handshake)?;
             extensions = response
                 .extensions
                 .iter()
@@ -331,21 +333,18 @@ impl Connection {
     /// that says so, when [`Config::deflate`] enables it and the client offered one we can
     /// honour.
     #[cfg(feature = "deflate")]
-    fn negotiate_deflate(
+    pub(super) fn negotiate_deflate(
         &self,
-        request: &UpgradeRequest,
+        request: &crate::handshake::Request<'_>,
         response: &ServerResponse<'_>,
-    ) -> Result<Option<(crate::deflate::DeflateParams, String)>, SendError> {
+    ) -> Result<Option<(crate::deflate::DeflateParams, String)>, BuildError> {
         if !self.config.deflate.enabled {
             return Ok(None);
         }
         if let Some(index) = lists_deflate(response.extensions) {
-            return Err(SendError::Handshake(BuildError::InvalidExtension { index }));
+            return Err(BuildError::InvalidExtension { index });
         }
-        Ok(self
-            .config
-            .deflate
-            .accept_offers(request.as_request().extensions()))
+        Ok(self.config.deflate.accept_offers(request.extensions()))
     }
 
     /// The handshake failed or was refused: nothing more is read or sent.
