@@ -7,6 +7,10 @@
 //! [`connect_with`] and [`connect_request`]; [`WebSocketStream::server`] and
 //! [`WebSocketStream::client`] wrap a stream upgraded elsewhere.
 //!
+//! TLS: with the `rustls` feature, [`connect`] takes `wss://` URLs and the
+//! `tls` module has `connect_tls_with` (the caller's `rustls::ClientConfig`) and a
+//! TLS server example; without it a `wss://` URL is [`Error::TlsNotEnabled`].
+//!
 //! ```no_run
 //! use rfc6455_tokio::{Message, accept};
 //!
@@ -32,17 +36,25 @@
 //! codec's [`max_queued_output`](rfc6455::connection::Config::max_queued_output).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod handshake;
+mod maybe_tls;
 mod message;
 mod stream;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 
 pub use error::Error;
 pub use handshake::{
     Options, Rejection, Response, accept, accept_with, connect, connect_request, connect_with,
 };
+pub use maybe_tls::MaybeTlsStream;
 pub use message::{CloseFrame, Message};
 pub use rfc6455;
 pub use rfc6455::close::CloseCode;
 pub use stream::WebSocketStream;
+#[cfg(feature = "rustls")]
+pub use tls::connect_tls_with;

@@ -197,3 +197,16 @@ async fn a_reset_peer_is_one_io_error_then_the_end() {
     assert!(matches!(first, Some(Err(Error::Io(_)))), "{first:?}");
     assert!(timed(ws.next()).await.is_none());
 }
+
+/// Without the `rustls` feature a `wss://` URL is refused at once, before any connection,
+/// with an error that names the missing feature.
+#[cfg(not(feature = "rustls"))]
+#[tokio::test]
+async fn wss_without_the_rustls_feature_is_a_clear_error() {
+    let result = timed(rfc6455_tokio::connect("wss://127.0.0.1:1/")).await;
+    let Err(e) = result else {
+        panic!("a wss:// URL without TLS connected")
+    };
+    assert!(matches!(e, Error::TlsNotEnabled), "{e:?}");
+    assert!(e.to_string().contains("`rustls` feature"), "{e}");
+}
