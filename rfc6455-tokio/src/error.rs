@@ -37,8 +37,18 @@ pub enum Error {
     },
     /// Our own handshake request or response could not be built.
     Build(BuildError),
-    /// The URL is not a `ws://` URL this driver can connect to.
+    /// The URL is not a `ws://` or `wss://` URL this driver can connect to.
     Url(UrlError),
+    /// A `wss://` URL given to [`connect`](crate::connect) by a build without TLS: enable
+    /// the crate's `rustls` feature, or connect TLS yourself and use
+    /// [`connect_with`](crate::connect_with).
+    TlsNotEnabled,
+    /// The TLS handshake failed: e.g. the server's certificate is not trusted
+    /// ([`rustls::Error::InvalidCertificate`](tokio_rustls::rustls::Error::InvalidCertificate)),
+    /// or the peer sent a TLS alert. (TLS errors after the handshake come as [`Error::Io`].)
+    #[cfg(feature = "rustls")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+    Tls(tokio_rustls::rustls::Error),
     /// The opening handshake did not finish within the configured timeout.
     HandshakeTimeout,
     /// The peer stayed silent through the keep-alive pings
@@ -99,6 +109,11 @@ impl fmt::Display for Error {
             Error::Handshake { error, .. } => write!(f, "opening handshake: {error}"),
             Error::Build(e) => write!(f, "handshake: {e}"),
             Error::Url(e) => write!(f, "URL: {e}"),
+            Error::TlsNotEnabled => f.write_str(
+                "wss:// URL, but rfc6455-tokio was built without TLS (its `rustls` feature)",
+            ),
+            #[cfg(feature = "rustls")]
+            Error::Tls(e) => write!(f, "TLS handshake: {e}"),
             Error::HandshakeTimeout => f.write_str("opening handshake timed out"),
             Error::KeepAliveTimeout(timeout) => write!(f, "{timeout}"),
             Error::Rejected { status } => write!(f, "request rejected with status {status}"),
@@ -115,6 +130,8 @@ impl std::error::Error for Error {
             Error::Handshake { error, .. } => Some(error),
             Error::Build(e) => Some(e),
             Error::Url(e) => Some(e),
+            #[cfg(feature = "rustls")]
+            Error::Tls(e) => Some(e),
             _ => None,
         }
     }

@@ -1,15 +1,17 @@
-//! The opening handshakes: [`accept`], [`accept_with`], [`connect`], [`connect_with`].
+//! The opening handshakes: [`accept`], [`accept_with`], [`connect`], [`connect_with`],
+//! [`connect_request`].
 
 use std::future::{Future, poll_fn};
 use std::time::Duration;
 
 use rfc6455::connection::{Accepted, Config, Connection, Event, UpgradeRequest};
 use rfc6455::deflate::DeflateConfig;
-use rfc6455::handshake::{ClientRequest, ServerResponse, UrlError, parse_ws_url};
+use rfc6455::handshake::{ClientRequest, ServerResponse, parse_ws_url};
 use rfc6455::keepalive::KeepAliveConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
+use crate::maybe_tls::{MaybeTlsStream, TlsConfig, open};
 use crate::{Error, WebSocketStream};
 
 /// Settings of a handshake and the connection after it.
@@ -98,7 +100,7 @@ pub(crate) fn seed() -> Result<[u8; 32], Error> {
     rfc6455::keygen::random_seed().map_err(|e| Error::Io(std::io::Error::other(e.to_string())))
 }
 
-async fn with_timeout<T>(
+pub(crate) async fn with_timeout<T>(
     timeout: Option<Duration>,
     work: impl Future<Output = Result<T, Error>>,
 ) -> Result<T, Error> {
@@ -194,22 +196,26 @@ where
     Ok(ws)
 }
 
-/// Open a WebSocket to a `ws://` URL: resolve the host, connect TCP (no delay), and do
-/// the handshake with the default [`Options`] (the timeout covers DNS and TCP too).
-/// Returns the stream and the server's answer (subprotocol, extensions).
-pub async fn connect(url: &str) -> Result<(WebSocketStream<TcpStream>, Accepted), Error> {
+/// Open a WebSocket to a `ws://` or `wss://` URL: resolve the host, connect TCP (no
+/// delay), for `wss://` do the TLS handshake, and then the WebSocket handshake, with the
+/// default [`Options`] (the timeout covers DNS, TCP and TLS too). Returns the stream and
+/// the server's answer (subprotocol, extensions).
+///
+/// `wss://` needs the `rustls` feature (the server is verified against webpki-roots' CAs;
+/// `connect_tls_with` takes a `rustls::ClientConfig`);
+/// without it a `wss://` URL is [`Error::TlsNotEnabled`].
+pub async fn connect(
+    url: &str,
+) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Accepted), Error> {
     let options = Options::default();
     let parsed = parse_ws_url(url)?;
-    if parsed.secure {
-        return Err(Error::Url(UrlError::Scheme));
-    }
-    let tcp = with_timeout(options.handshake_timeout, async {
-        let tcp = TcpStream::connect((parsed.host, parsed.port)).await?;
-        tcp.set_nodelay(true)?;
-        Ok(tcp)
-    })
+    let stream = with_timeout(
+        options.handshake_timeout,
+        open(&parsed, TlsConfig::default()),
+    )
     .await?;
-    connect_with(tcp, url, options).await
+    let request = ClientRequest::new(parsed.authority, parsed.resource);
+    connect_request(stream, &request, options).await
 }
 
 /// Open a WebSocket to `url` (its host and path; the scheme must be `ws`, or `wss` when

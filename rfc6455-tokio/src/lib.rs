@@ -11,6 +11,10 @@
 //! [`Options::keepalive`] (or [`WebSocketStream::set_keepalive`]) pings a quiet peer and
 //! ends the connection when it stays silent.
 //!
+//! TLS: with the `rustls` feature, [`connect`] takes `wss://` URLs and the
+//! `tls` module has `connect_tls_with` (the caller's `rustls::ClientConfig`) and a
+//! TLS server example; without it a `wss://` URL is [`Error::TlsNotEnabled`].
+//!
 //! ```no_run
 //! use rfc6455_tokio::{Message, accept};
 //!
@@ -36,21 +40,29 @@
 //! codec's [`max_queued_output`](rfc6455::connection::Config::max_queued_output).
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod error;
 mod handshake;
 #[cfg(feature = "hyper")]
 pub mod hyper;
+mod maybe_tls;
 mod message;
 mod split;
 mod stream;
+#[cfg(feature = "rustls")]
+#[cfg_attr(docsrs, doc(cfg(feature = "rustls")))]
+pub mod tls;
 
 pub use error::Error;
 pub use handshake::{
     Options, Rejection, Response, accept, accept_with, connect, connect_request, connect_with,
 };
+pub use maybe_tls::MaybeTlsStream;
 pub use message::{CloseFrame, Message};
 pub use rfc6455;
 pub use rfc6455::close::CloseCode;
 pub use split::{WebSocketReader, WebSocketWriter};
 pub use stream::WebSocketStream;
+#[cfg(feature = "rustls")]
+pub use tls::connect_tls_with;

@@ -233,3 +233,16 @@ async fn a_slowloris_request_is_cut_by_the_handshake_timeout() {
     let end = timed(b.read(&mut buf)).await;
     assert!(matches!(end, Ok(0) | Err(_)), "{end:?}");
 }
+
+/// Without the `rustls` feature a `wss://` URL is refused at once, before any connection,
+/// with an error that names the missing feature.
+#[cfg(not(feature = "rustls"))]
+#[tokio::test]
+async fn wss_without_the_rustls_feature_is_a_clear_error() {
+    let result = timed(rfc6455_tokio::connect("wss://127.0.0.1:1/")).await;
+    let Err(e) = result else {
+        panic!("a wss:// URL without TLS connected")
+    };
+    assert!(matches!(e, Error::TlsNotEnabled), "{e:?}");
+    assert!(e.to_string().contains("`rustls` feature"), "{e}");
+}
