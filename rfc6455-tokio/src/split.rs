@@ -197,7 +197,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
         self.flush().await
     }
 
-    /// Send a ping with `payload` (at most 125 bytes).
+    /// Send a ping with `payload` (at most 125 bytes). Cancel safety as for
+    /// [`send`](Self::send).
     pub async fn ping(&mut self, payload: impl Into<rfc6455::bytes::Bytes>) -> Result<(), Error> {
         self.send(Message::Ping(payload.into())).await
     }
