@@ -93,6 +93,11 @@ impl Wake for Wakers {
 }
 
 impl<S> Shared<S> {
+    /// Run `f` on the stream, holding the lock for that long.
+    fn with<R>(&self, f: impl FnOnce(&mut WebSocketStream<S>) -> R) -> R {
+        f(&mut self.stream.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     /// Poll `f` on the stream for `half`, whose task `cx` belongs to.
     fn poll<R>(
         &self,
@@ -181,11 +186,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketReader<S> {
     /// Run `f` on the stream (e.g. to read [`state`](WebSocketStream::state) or the
     /// connection's counters), holding the lock for that long.
     pub fn with_stream<R>(&self, f: impl FnOnce(&mut WebSocketStream<S>) -> R) -> R {
-        f(&mut self
-            .shared
-            .stream
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner))
+        self.shared.with(f)
     }
 }
 
@@ -210,11 +211,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
 
     /// Run `f` on the stream, holding the lock for that long.
     pub fn with_stream<R>(&self, f: impl FnOnce(&mut WebSocketStream<S>) -> R) -> R {
-        f(&mut self
-            .shared
-            .stream
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner))
+        self.shared.with(f)
     }
 }
 
