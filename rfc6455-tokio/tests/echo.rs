@@ -1,20 +1,8 @@
 //! Round trips through the tokio echo server, the close handshake, pings, deflate.
 mod common;
 
-use common::{echo_server, timed};
+use common::{echo_server, payload, timed};
 use rfc6455_tokio::{CloseCode, CloseFrame, Error, Message, connect};
-
-/// A payload whose bytes depend on their position, from a small LCG (not compressible to
-/// nothing, so deflate has work to do).
-fn payload(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (x >> 16) as u8
-        })
-        .collect()
-}
 
 #[tokio::test]
 async fn text_and_binary_round_trip_including_4_mib() {

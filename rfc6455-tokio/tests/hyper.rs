@@ -11,7 +11,7 @@ mod hyper_server;
 use std::future::Future;
 use std::net::SocketAddr;
 
-use common::timed;
+use common::{payload, timed};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -63,17 +63,6 @@ fn upgrade_head(path: &str, version: &str, extra: &str) -> String {
         "GET {path} HTTP/1.1\r\nHost: localhost\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
          Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: {version}\r\n{extra}\r\n"
     )
-}
-
-/// A payload whose bytes depend on their position, from a small LCG.
-fn payload(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (x >> 16) as u8
-        })
-        .collect()
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{echo_server, timed};
+use common::{echo_server, payload, timed};
 use rfc6455_tokio::rfc6455::handshake::UrlError;
 use rfc6455_tokio::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 use rfc6455_tokio::tls::rustls::{
@@ -106,17 +106,6 @@ async fn tls_server(
         }
     });
     (addr, seen)
-}
-
-/// A payload whose bytes depend on their position (an LCG).
-fn payload(len: usize, seed: u32) -> Vec<u8> {
-    let mut x = seed;
-    (0..len)
-        .map(|_| {
-            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
-            (x >> 16) as u8
-        })
-        .collect()
 }
 
 #[tokio::test]

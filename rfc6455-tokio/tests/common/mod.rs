@@ -43,3 +43,15 @@ async fn echo(tcp: tokio::net::TcpStream) -> Result<(), Error> {
     }
     Ok(())
 }
+
+/// A payload whose bytes depend on their position, from a small LCG (not compressible to
+/// nothing, so deflate has work to do).
+pub fn payload(len: usize, seed: u32) -> Vec<u8> {
+    let mut x = seed;
+    (0..len)
+        .map(|_| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (x >> 16) as u8
+        })
+        .collect()
+}
