@@ -9,6 +9,8 @@
 //! One task reads each client; its writer task takes the room's messages from a
 //! `tokio::sync::broadcast` channel of `QUEUE` messages. A client that falls that far behind,
 //! or takes longer than `SEND_TIMEOUT` to take one message, is closed with 1013 and counted.
+//! The keep-alive is the codec's `KeepAlive`, driven in the reader's loop rather than by
+//! `Options::keepalive`, so that each ping sent can be logged as the std example does.
 mod common;
 
 use std::sync::OnceLock;
