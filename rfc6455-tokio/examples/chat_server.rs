@@ -31,7 +31,7 @@ const QUEUE: usize = 64;
 /// How long a client may take to take one message (the driver's output bound is full).
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Clients dropped for not keeping up.
-static TOO_SLOW: AtomicU64 = AtomicU64::new(0);
+pub static TOO_SLOW: AtomicU64 = AtomicU64::new(0);
 
 type Room = broadcast::Sender<Utf8Bytes>;
 type Ws = WebSocketStream<TcpStream>;
@@ -54,6 +54,11 @@ async fn main() {
         "chat_server: open http://{}/ in a browser",
         listener.local_addr().unwrap()
     );
+    serve(listener, keepalive).await;
+}
+
+/// Accept clients forever, a task each, numbered from 1 in the log.
+pub async fn serve(listener: TcpListener, keepalive: KeepAliveConfig) {
     let room = Room::new(QUEUE);
     for id in 1u64.. {
         let Ok((tcp, _)) = listener.accept().await else {
