@@ -170,6 +170,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         poll_fn(|cx| self.poll_flush_inner(cx)).await
     }
 
+    /// Queue a message without writing it (waiting, as `send` does, while the output is
+    /// over the bound): it is written by the next call that writes, [`next`](Self::next)
+    /// once the messages already received are taken (before it waits for more),
+    /// [`flush`](Self::flush) or [`send`](Self::send). An echo loop that feeds its
+    /// replies answers a burst of small messages with one vectored write instead of one
+    /// per message. Cancel-safe until the message is queued (as `send`).
+    pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_ready_inner(cx)).await?;
+        self.start_send_inner(message)
+    }
+
     /// Send a ping with `payload` (at most 125 bytes). Cancel safety as for `send`.
     pub async fn ping(&mut self, payload: impl Into<rfc6455::bytes::Bytes>) -> Result<(), Error> {
         self.send(Message::Ping(payload.into())).await
@@ -260,13 +271,25 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                     return Poll::Ready(Err(Error::KeepAliveTimeout(timeout)));
                 }
             }
-            let polled = self.conn.poll_event();
-            let flushed = self.poll_write_out(cx);
-            match polled {
-                Ok(Some(event)) => return Poll::Ready(Ok(Some(event))),
-                Err(e) => return Poll::Ready(Err(self.protocol_error(e))),
+            // Events already received are returned before anything is written: output
+            // queued meanwhile (replies to them, pongs) goes out in one vectored write when
+            // they are used up, before the next read.
+            match self.conn.poll_event() {
+                Ok(Some(event)) => {
+                    if let Event::Closed(_) = event {
+                        // The close reply goes out now: a caller may stop reading here.
+                        let _ = self.poll_write_out(cx);
+                    }
+                    return Poll::Ready(Ok(Some(event)));
+                }
+                Err(e) => {
+                    // The close frame for the error goes out now.
+                    let _ = self.poll_write_out(cx);
+                    return Poll::Ready(Err(self.protocol_error(e)));
+                }
                 Ok(None) => {}
             }
+            let flushed = self.poll_write_out(cx);
             if self.conn.state() == State::Closed {
                 return match flushed {
                     Poll::Pending => self.poll_end_timer(cx),

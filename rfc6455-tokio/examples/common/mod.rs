@@ -19,15 +19,17 @@ pub fn options() -> Options {
     options
 }
 
-/// Send every text and binary message back until the connection ends or stays silent
-/// for 60 s; the first error is returned once the driver has finished the close.
+/// Send every text and binary message back (fed: written once the messages already
+/// received are answered) until the connection ends or stays silent for 60 s; the first
+/// error is returned once the driver has finished the close.
 pub async fn echo<S: AsyncRead + AsyncWrite + Unpin>(
     mut ws: WebSocketStream<S>,
 ) -> Result<(), Error> {
     let mut result = Ok(());
     while let Ok(Some(message)) = timeout(Duration::from_secs(60), ws.next()).await {
         match message {
-            Ok(message) if message.is_data() => ws.send(message).await?,
+            // Queued: the replies to a burst go out in one write before the next read.
+            Ok(message) if message.is_data() => ws.feed(message).await?,
             Ok(_) => {}
             // The close frame is sent; polling on lets the driver finish the close.
             Err(e) => result = Err(e),
