@@ -38,6 +38,12 @@
 //! again. Output is written with one vectored write per wake-up, and a sender waits
 //! ([`Sink::poll_ready`](futures_sink::Sink::poll_ready)) while the output is over the
 //! codec's [`max_queued_output`](rfc6455::connection::Config::max_queued_output).
+//!
+//! Cancel safety (e.g. in `tokio::select!`): `next` and `flush` are cancel-safe, on the
+//! stream and on the halves of a split one; `send`, `feed`, `ping` and `close` are
+//! cancel-safe until their message is queued (cancelled later, it stays queued and is
+//! written by the next call that writes); the handshake functions own the transport, so
+//! cancelling one drops the connection.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
