@@ -5,7 +5,7 @@ use std::io;
 
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{ProtocolError, SendError};
-use rfc6455::handshake::{BuildError, HandshakeError, UrlError};
+use rfc6455::handshake::{BuildError, HandshakeError, ProxyError, UrlError};
 
 /// What can go wrong on a [`WebSocketStream`](crate::WebSocketStream) or in a handshake.
 #[derive(Debug)]
@@ -39,6 +39,15 @@ pub enum Error {
     Build(BuildError),
     /// The URL is not a `ws://` or `wss://` URL this driver can connect to.
     Url(UrlError),
+    /// A proxy URL ([`Proxy::from_url`](crate::Proxy::from_url), a proxy variable of the
+    /// environment) is not `http://[user:password@]host[:port]`; the variant says which
+    /// part is wrong ([`UrlError::Scheme`]: not `http://`).
+    ProxyUrl(UrlError),
+    /// The HTTP proxy did not open the tunnel: [`ProxyError::Refused`] with its status
+    /// (407: credentials missing or wrong; 403: target not allowed; 502: target not
+    /// reached), or an answer that is not HTTP. The status is also
+    /// [`http_status`](Error::http_status).
+    Proxy(ProxyError),
     /// A `wss://` URL given to [`connect`](crate::connect) by a build without TLS: enable
     /// the crate's `rustls` feature, or connect TLS yourself and use
     /// [`connect_with`](crate::connect_with).
@@ -72,9 +81,11 @@ impl Error {
         }
     }
 
-    /// The HTTP status of a failed handshake, if any.
+    /// The HTTP status of a failed handshake, if any: also the status of a proxy's
+    /// refusal ([`Error::Proxy`]).
     pub fn http_status(&self) -> Option<u16> {
         match self {
+            Error::Proxy(e) => e.status(),
             Error::Handshake { status, .. } => *status,
             Error::Rejected { status } => Some(*status),
             _ => None,
@@ -109,6 +120,15 @@ impl fmt::Display for Error {
             Error::Handshake { error, .. } => write!(f, "opening handshake: {error}"),
             Error::Build(e) => write!(f, "handshake: {e}"),
             Error::Url(e) => write!(f, "URL: {e}"),
+            Error::ProxyUrl(e) => f.write_str(match e {
+                UrlError::Scheme => "proxy URL: scheme is not http://",
+                UrlError::UserInfo => "proxy URL: user or password badly percent-encoded",
+                UrlError::Host => "proxy URL: invalid host",
+                UrlError::Port => "proxy URL: invalid port",
+                UrlError::Resource | UrlError::Fragment => "proxy URL: has a path",
+                _ => "proxy URL: invalid",
+            }),
+            Error::Proxy(e) => write!(f, "{e}"),
             Error::TlsNotEnabled => f.write_str(
                 "wss:// URL, but rfc6455-tokio was built without TLS (its `rustls` feature)",
             ),
@@ -129,7 +149,8 @@ impl std::error::Error for Error {
             Error::Send(e) => Some(e),
             Error::Handshake { error, .. } => Some(error),
             Error::Build(e) => Some(e),
-            Error::Url(e) => Some(e),
+            Error::Url(e) | Error::ProxyUrl(e) => Some(e),
+            Error::Proxy(e) => Some(e),
             #[cfg(feature = "rustls")]
             Error::Tls(e) => Some(e),
             _ => None,

@@ -11,7 +11,7 @@ use rfc6455::keepalive::KeepAliveConfig;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 
-use crate::maybe_tls::{MaybeTlsStream, TlsConfig, open};
+use crate::maybe_tls::MaybeTlsStream;
 use crate::{Error, WebSocketStream};
 
 /// Settings of a handshake and the connection after it.
@@ -207,15 +207,7 @@ where
 pub async fn connect(
     url: &str,
 ) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Accepted), Error> {
-    let options = Options::default();
-    let parsed = parse_ws_url(url)?;
-    let stream = with_timeout(
-        options.handshake_timeout,
-        open(&parsed, TlsConfig::default()),
-    )
-    .await?;
-    let request = ClientRequest::new(parsed.authority, parsed.resource);
-    connect_request(stream, &request, options).await
+    crate::proxy::connect_via(url, None, Options::default()).await
 }
 
 /// Open a WebSocket to `url` (its host and path; the scheme must be `ws`, or `wss` when

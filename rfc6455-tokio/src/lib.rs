@@ -15,6 +15,10 @@
 //! `tls` module has `connect_tls_with` (the caller's `rustls::ClientConfig`) and a
 //! TLS server example; without it a `wss://` URL is [`Error::TlsNotEnabled`].
 //!
+//! Proxies: [`connect_via`] tunnels through an HTTP proxy with `CONNECT` ([`Proxy`], from
+//! a URL or, when asked, from `HTTPS_PROXY`/`NO_PROXY` with [`Proxy::from_env`]; see the
+//! [`proxy`] module).
+//!
 //! ```no_run
 //! use rfc6455_tokio::{Message, accept};
 //!
@@ -54,6 +58,7 @@ mod handshake;
 pub mod hyper;
 mod maybe_tls;
 mod message;
+pub mod proxy;
 mod split;
 mod stream;
 #[cfg(feature = "rustls")]
@@ -66,9 +71,10 @@ pub use handshake::{
 };
 pub use maybe_tls::MaybeTlsStream;
 pub use message::{CloseFrame, Message};
+pub use proxy::{Proxy, connect_via};
 pub use rfc6455;
 pub use rfc6455::close::CloseCode;
 pub use split::{WebSocketReader, WebSocketWriter};
 pub use stream::WebSocketStream;
 #[cfg(feature = "rustls")]
-pub use tls::connect_tls_with;
+pub use tls::{connect_tls_via, connect_tls_with};

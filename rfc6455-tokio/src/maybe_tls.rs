@@ -4,11 +4,11 @@ use std::io::{self, IoSlice};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use rfc6455::handshake::WsUrl;
+use rfc6455::handshake::{Limits, WsUrl};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 
-use crate::Error;
+use crate::{Error, Proxy};
 
 /// A transport that is either plain (`ws://`) or TLS (`wss://`, with the `rustls` feature):
 /// what [`connect`](crate::connect) returns, so that one call takes either scheme.
@@ -93,11 +93,14 @@ pub(crate) type TlsConfig = Option<std::sync::Arc<tokio_rustls::rustls::ClientCo
 #[cfg(not(feature = "rustls"))]
 pub(crate) type TlsConfig = Option<std::convert::Infallible>;
 
-/// Resolve the URL's host, connect TCP (no delay), and for `wss://` do the TLS handshake.
-/// A `wss://` URL is refused before any connection when TLS is not built in, or when its
-/// host cannot be a TLS server name.
+/// Resolve the URL's host, connect TCP (no delay), or through `proxy` open a tunnel to it
+/// (the proxy's answer within `limits`), and for `wss://` do the TLS handshake. A `wss://`
+/// URL is refused before any connection when TLS is not built in, or when its host cannot
+/// be a TLS server name.
 pub(crate) async fn open(
     url: &WsUrl<'_>,
+    proxy: Option<&Proxy>,
+    limits: Limits,
     tls: TlsConfig,
 ) -> Result<MaybeTlsStream<TcpStream>, Error> {
     #[cfg(feature = "rustls")]
@@ -110,8 +113,14 @@ pub(crate) async fn open(
         let _ = tls;
         return Err(Error::TlsNotEnabled);
     }
-    let tcp = TcpStream::connect((url.host, url.port)).await?;
-    tcp.set_nodelay(true)?;
+    let tcp = match proxy {
+        Some(proxy) => proxy.tunnel_with(url.host, url.port, limits).await?,
+        None => {
+            let tcp = TcpStream::connect((url.host, url.port)).await?;
+            tcp.set_nodelay(true)?;
+            tcp
+        }
+    };
     #[cfg(feature = "rustls")]
     if let Some(name) = name {
         let tls = crate::tls::client_handshake(tcp, name, tls).await?;

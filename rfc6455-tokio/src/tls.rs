@@ -57,10 +57,9 @@ pub use tokio_rustls;
 pub use tokio_rustls::rustls;
 
 use rfc6455::connection::Accepted;
-use rfc6455::handshake::{ClientRequest, UrlError, parse_ws_url};
+use rfc6455::handshake::UrlError;
 
-use crate::maybe_tls::open;
-use crate::{Error, MaybeTlsStream, Options, WebSocketStream, connect_request};
+use crate::{Error, MaybeTlsStream, Options, Proxy, WebSocketStream};
 
 /// Open a WebSocket to `url` with `options`, using `config` for a `wss://` URL (a `ws://`
 /// URL connects without TLS). As [`connect`](crate::connect) otherwise: DNS, TCP (no
@@ -89,12 +88,19 @@ pub async fn connect_tls_with(
     options: Options,
     config: Arc<ClientConfig>,
 ) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Accepted), Error> {
-    let parsed = parse_ws_url(url)?;
-    let stream =
-        crate::handshake::with_timeout(options.handshake_timeout, open(&parsed, Some(config)))
-            .await?;
-    let request = ClientRequest::new(parsed.authority, parsed.resource);
-    connect_request(stream, &request, options).await
+    crate::proxy::connect_via_tls(url, None, options, Some(config)).await
+}
+
+/// [`connect_tls_with`] through an HTTP proxy (`None`: directly): the TLS handshake with
+/// the target, verified with `config` (SNI and certificate for the URL's host), runs
+/// inside the proxy's tunnel. See [`connect_via`](crate::connect_via).
+pub async fn connect_tls_via(
+    url: &str,
+    proxy: Option<&Proxy>,
+    options: Options,
+    config: Arc<ClientConfig>,
+) -> Result<(WebSocketStream<MaybeTlsStream<TcpStream>>, Accepted), Error> {
+    crate::proxy::connect_via_tls(url, proxy, options, Some(config)).await
 }
 
 /// The client config for `wss://` URLs without one of the caller's: webpki-roots' CAs,

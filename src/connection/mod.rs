@@ -282,8 +282,8 @@ impl Connection {
 
     /// An open client connection, for a handshake done elsewhere. `mask_seed` is 32
     /// random bytes from which the masking keys are derived (RFC 6455 section 5.3: they
-    /// must be unpredictable); [`keygen::random_seed`](crate::keygen::random_seed) gives
-    /// one with the `getrandom` feature. See [`client`](Self::client) to let the
+    /// must be unpredictable); `keygen::random_seed()` (feature `getrandom`) gives one.
+    /// See [`client`](Self::client) to let the
     /// connection do the handshake.
     pub fn upgraded_client(config: Config, mask_seed: [u8; 32]) -> Self {
         Self::open(Role::Client, config, mask_seed)

@@ -45,10 +45,9 @@ impl Connection {
     /// [`receive`](Self::receive) and [`poll_event`](Self::poll_event) reports
     /// [`Event::Accepted`](super::Event::Accepted) once it is valid, within [`Config::handshake_limits`].
     ///
-    /// `seed` is 32 random bytes (e.g. [`keygen::random_seed`](crate::keygen::random_seed)
-    /// with the `getrandom` feature); the handshake nonce and the masking keys are derived
-    /// from it (from different parts of the keystream, so the public nonce reveals nothing
-    /// about the keys).
+    /// `seed` is 32 random bytes (e.g. `keygen::random_seed()`, feature `getrandom`); the
+    /// handshake nonce and the masking keys are derived from it (from different parts of
+    /// the keystream, so the public nonce reveals nothing about the keys).
     ///
     /// With [`Config::deflate`] enabled, the permessage-deflate offer is appended to the
     /// request's extensions (which must then not list it themselves:

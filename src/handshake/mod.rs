@@ -7,6 +7,9 @@
 //! feature. Heads are found incrementally (each byte scanned once however the input is
 //! split) within configurable [`Limits`], then parsed with `httparse`.
 //!
+//! A client behind an HTTP proxy first opens a tunnel with `CONNECT`: [`ConnectRequest`]
+//! writes the request, [`ConnectHandshake`] parses the proxy's answer.
+//!
 //! # Server
 //!
 //! ```
@@ -93,6 +96,7 @@ mod headers;
 #[cfg(feature = "http")]
 mod http;
 pub(crate) mod limits;
+mod proxy;
 mod server;
 mod url;
 #[cfg(test)]
@@ -108,6 +112,7 @@ pub use extensions::{
 };
 pub use headers::{Extensions, HeaderIter, Protocols};
 pub use limits::Limits;
+pub use proxy::{ConnectHandshake, ConnectRequest, ConnectResponse, ProxyError};
 #[cfg(feature = "alloc")]
 pub(crate) use server::RequestSpans;
 pub use server::{Request, ServerHandshake, ServerResponse};
