@@ -276,8 +276,10 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             // they are used up, before the next read.
             match self.conn.poll_event() {
                 Ok(Some(event)) => {
-                    if let Event::Closed(_) = event {
-                        // The close reply goes out now: a caller may stop reading here.
+                    if let Event::Closed(_) | Event::Ping(_) = event {
+                        // The close reply goes out now (a caller may stop reading here),
+                        // and so does the pong (a caller may take its time before the
+                        // next read).
                         let _ = self.poll_write_out(cx);
                     }
                     return Poll::Ready(Ok(Some(event)));

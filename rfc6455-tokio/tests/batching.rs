@@ -129,3 +129,26 @@ async fn fed_replies_to_a_burst_go_out_in_few_writes() {
     // `send` writes each message out before it returns.
     assert_eq!(sent, COUNT);
 }
+
+/// Pongs are not held back for batching: the pong for a ping the caller took goes out
+/// although the caller does not read again for a while.
+#[tokio::test]
+async fn a_pong_goes_out_before_the_next_read() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (client, server) = tokio::join!(TcpStream::connect(addr), listener.accept());
+    let mut client = client.unwrap();
+    let mut ws = WebSocketStream::server(server.unwrap().0, Config::default());
+    // A masked ping (key 0), then a text message right behind it.
+    timed(client.write_all(b"\x89\x82\0\0\0\0hi\x81\x82\0\0\0\0yo"))
+        .await
+        .unwrap();
+    let ping = timed(ws.next()).await.unwrap().unwrap();
+    assert_eq!(ping, rfc6455_tokio::Message::Ping(b"hi".to_vec().into()));
+    // The caller holds on to the stream without reading the text message behind the ping.
+    let mut pong = [0u8; 4];
+    timed(client.read_exact(&mut pong)).await.unwrap();
+    assert_eq!(&pong, b"\x8a\x02hi");
+    let text = timed(ws.next()).await.unwrap().unwrap();
+    assert_eq!(text, rfc6455_tokio::Message::text("yo"));
+}
