@@ -433,7 +433,7 @@ mod tests {
     #[test]
     fn bad_requests() {
         let field = |field| Err(BuildError::InvalidField { field });
-        for host in ["", "a b", "[::1]", "h\r\nX: y", "h/p"] {
+        for host in ["", "a b", "[::1]", "[::1", "::1]", "h\r\nX: y", "h/p"] {
             assert_eq!(
                 encode(&ConnectRequest::new(host, 80)).map(|r| r.1),
                 field("host")
