@@ -505,12 +505,6 @@ fn no_proxy_rules() {
 
 #[cfg(feature = "rustls")]
 mod tls {
-    use std::sync::Arc;
-
-    use rfc6455_tokio::tls::rustls::pki_types::{
-        CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer,
-    };
-    use rfc6455_tokio::tls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
     use rfc6455_tokio::tls::tokio_rustls::TlsAcceptor;
     use rfc6455_tokio::{MaybeTlsStream, Message, Options, accept, connect_tls_via};
     use tokio::net::TcpListener;
@@ -520,28 +514,11 @@ mod tls {
     #[tokio::test]
     async fn wss_through_the_proxy_with_the_targets_sni() {
         timed(async {
-            let provider = Arc::new(rustls::crypto::ring::default_provider());
-            let made = rcgen::generate_simple_self_signed(["localhost".into()]).unwrap();
-            let cert: CertificateDer<'static> = made.cert.der().clone();
-            let key =
-                PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
-            let server_config = ServerConfig::builder_with_provider(provider.clone())
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_no_client_auth()
-                .with_single_cert(vec![cert.clone()], key)
-                .unwrap();
-            let mut roots = RootCertStore::empty();
-            roots.add(cert).unwrap();
-            let client_config = ClientConfig::builder_with_provider(provider)
-                .with_safe_default_protocol_versions()
-                .unwrap()
-                .with_root_certificates(roots)
-                .with_no_client_auth();
+            let (server_config, client_config) = super::common::tls_configs();
 
             let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
             let port = listener.local_addr().unwrap().port();
-            let acceptor = TlsAcceptor::from(Arc::new(server_config));
+            let acceptor = TlsAcceptor::from(server_config);
             let server = tokio::spawn(async move {
                 let (tcp, _) = listener.accept().await.unwrap();
                 let tls = acceptor.accept(tcp).await.unwrap();
@@ -563,7 +540,7 @@ mod tls {
                 &url,
                 Some(&local(proxy_addr)),
                 Options::new(),
-                Arc::new(client_config),
+                client_config,
             )
             .await
             .unwrap();

@@ -7,12 +7,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use common::{echo_server, payload, timed};
+use common::{echo_server, payload, timed, tls_configs};
 use rfc6455_tokio::rfc6455::handshake::UrlError;
-use rfc6455_tokio::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use rfc6455_tokio::tls::rustls::{
-    self, CertificateError, ClientConfig, ProtocolVersion, RootCertStore, ServerConfig,
-};
+use rfc6455_tokio::tls::rustls::{self, CertificateError, ProtocolVersion, ServerConfig};
 use rfc6455_tokio::tls::tokio_rustls::TlsAcceptor;
 use rfc6455_tokio::{
     CloseCode, CloseFrame, Error, MaybeTlsStream, Message, Options, accept, connect,
@@ -20,33 +17,6 @@ use rfc6455_tokio::{
 };
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-
-fn provider() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
-}
-
-/// A server config with a fresh self-signed certificate for `localhost` and 127.0.0.1,
-/// and a client config that trusts that certificate (and nothing else).
-fn configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
-    let made = rcgen::generate_simple_self_signed(["localhost".into(), "127.0.0.1".into()])
-        .expect("rcgen");
-    let cert: CertificateDer<'static> = made.cert.der().clone();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
-    let server = ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(vec![cert.clone()], key)
-        .unwrap();
-    let mut roots = RootCertStore::empty();
-    roots.add(cert).unwrap();
-    let client = ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    (Arc::new(server), Arc::new(client))
-}
 
 /// What the server saw on one connection: the SNI the client sent, every message, and
 /// what a send after the end gave; or why the TLS handshake failed.
@@ -111,7 +81,7 @@ async fn tls_server(
 #[tokio::test]
 async fn wss_echo_text_1_mib_ping_and_client_close() {
     timed(async {
-        let (server_config, client_config) = configs();
+        let (server_config, client_config) = tls_configs();
         let (addr, mut seen) = tls_server(server_config, Mode::Echo).await;
         let url = format!("wss://localhost:{}/echo", addr.port());
         let (mut ws, _) = connect_tls_with(&url, Options::new(), client_config)
@@ -178,7 +148,7 @@ async fn wss_echo_text_1_mib_ping_and_client_close() {
 #[tokio::test]
 async fn wss_server_closes_first() {
     timed(async {
-        let (server_config, client_config) = configs();
+        let (server_config, client_config) = tls_configs();
         let (addr, mut seen) = tls_server(server_config, Mode::CloseAfterFirst).await;
         // An IP address host: checked against the certificate's IP address, no SNI.
         let url = format!("wss://127.0.0.1:{}/", addr.port());
@@ -211,7 +181,7 @@ async fn wss_server_closes_first() {
 #[tokio::test]
 async fn default_roots_refuse_a_self_signed_server() {
     timed(async {
-        let (server_config, _) = configs();
+        let (server_config, _) = tls_configs();
         let (addr, mut seen) = tls_server(server_config, Mode::Echo).await;
         let started = Instant::now();
         match connect(&format!("wss://localhost:{}/", addr.port())).await {
@@ -236,7 +206,7 @@ async fn ws_urls_stay_plain() {
         let (mut ws, _) = connect(&format!("ws://{addr}/")).await.unwrap();
         assert!(matches!(ws.get_ref(), MaybeTlsStream::Plain(_)));
         // The config is for wss:// only: a ws:// URL connects without TLS.
-        let (_, client_config) = configs();
+        let (_, client_config) = tls_configs();
         let (mut ws2, _) =
             connect_tls_with(&format!("ws://{addr}/"), Options::new(), client_config)
                 .await
@@ -252,7 +222,7 @@ async fn ws_urls_stay_plain() {
 
 #[tokio::test]
 async fn a_bad_host_name_is_a_url_error() {
-    let (_, client_config) = configs();
+    let (_, client_config) = tls_configs();
     let result = timed(connect_tls_with(
         "wss://bad_host!:1/",
         Options::new(),
@@ -282,7 +252,7 @@ async fn throughput_tls_vs_plain() {
             options
         };
         let big = payload(1 << 20, 3);
-        let (server_config, client_config) = configs();
+        let (server_config, client_config) = tls_configs();
         let (tls_addr, _seen) = tls_server(server_config, Mode::Echo).await;
         let plain_addr = echo_server().await;
         for url in [

@@ -55,3 +55,39 @@ pub fn payload(len: usize, seed: u32) -> Vec<u8> {
         })
         .collect()
 }
+
+#[cfg(feature = "rustls")]
+pub fn tls_provider() -> std::sync::Arc<rustls::crypto::CryptoProvider> {
+    std::sync::Arc::new(rustls::crypto::ring::default_provider())
+}
+
+#[cfg(feature = "rustls")]
+/// A server config with a fresh self-signed certificate for `localhost` and 127.0.0.1,
+/// and a client config that trusts that certificate (and nothing else).
+pub fn tls_configs() -> (Arc<ServerConfig>, Arc<ClientConfig>) {
+    let made = rcgen::generate_simple_self_signed(["localhost".into(), "127.0.0.1".into()])
+        .expect("rcgen");
+    let cert: CertificateDer<'static> = made.cert.der().clone();
+    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(made.signing_key.serialize_der()));
+    let server = ServerConfig::builder_with_provider(tls_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(vec![cert.clone()], key)
+        .unwrap();
+    let mut roots = RootCertStore::empty();
+    roots.add(cert).unwrap();
+    let client = ClientConfig::builder_with_provider(tls_provider())
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    (Arc::new(server), Arc::new(client))
+}
+
+#[cfg(feature = "rustls")]
+use rfc6455_tokio::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+#[cfg(feature = "rustls")]
+use rfc6455_tokio::tls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
+#[cfg(feature = "rustls")]
+use std::sync::Arc;
