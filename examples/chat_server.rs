@@ -12,6 +12,7 @@
 //! What a client's thread decides when it wakes (relay, ping, drop) is [`Session::step`], a
 //! function of the connection and the time with no I/O; the clock is an argument of
 //! [`serve`], so the tests run the whole server on a clock they move by hand.
+mod chat_page;
 pub mod common;
 
 use std::io::{Read, Write};
@@ -190,18 +191,8 @@ fn client(
                 conn.receive(&head[consumed..]);
                 break (conn, accept);
             }
-            Ok(Status::Complete { .. }) => http("404 Not Found", "text/plain", "try /ws"),
-            Err(e) if e.is_plain_http() && head.starts_with(b"GET / ") => http(
-                "200 OK",
-                "text/html; charset=utf-8",
-                include_str!("chat.html"),
-            ),
-            Err(e) if e.is_plain_http() => http("404 Not Found", "text/plain", "not found"),
-            Err(e) => {
-                let mut buf = [0u8; 256]; // 400, 426 or 431, as the handshake says
-                let n = e.write_rejection(&mut buf).unwrap_or(0);
-                buf[..n].to_vec()
-            }
+            Ok(Status::Complete { .. }) => chat_page::not_ws(),
+            Err(e) => chat_page::refused(&head, &e),
         };
         stream.write_all(&reply)?;
         common::linger_close(stream);
@@ -283,14 +274,4 @@ fn broadcast(room: &Room, message: &Message) {
             let _ = conn.write_to(out); // a failed peer finds out in its own thread
         }
     }
-}
-
-/// A complete HTTP/1.1 response that closes the connection.
-fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
 }

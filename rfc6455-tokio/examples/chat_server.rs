@@ -11,6 +11,8 @@
 //! or takes longer than `SEND_TIMEOUT` to take one message, is closed with 1013 and counted.
 //! The keep-alive is the codec's `KeepAlive`, driven in the reader's loop rather than by
 //! `Options::keepalive`, so that each ping sent can be logged as the std example does.
+#[path = "../../examples/chat_page/mod.rs"]
+mod chat_page;
 mod common;
 
 use std::sync::OnceLock;
@@ -104,18 +106,8 @@ async fn client(
             Ok(Status::Complete { value, .. }) if value.path() == "/ws" => {
                 return chat(id, tcp, &head, room, ka).await;
             }
-            Ok(Status::Complete { .. }) => http("404 Not Found", "text/plain", "try /ws"),
-            Err(e) if e.is_plain_http() && head.starts_with(b"GET / ") => http(
-                "200 OK",
-                "text/html; charset=utf-8",
-                include_str!("../../examples/chat.html"),
-            ),
-            Err(e) if e.is_plain_http() => http("404 Not Found", "text/plain", "not found"),
-            Err(e) => {
-                let mut buf = [0u8; 256]; // 400, 426 or 431, as the handshake says
-                let n = e.write_rejection(&mut buf).unwrap_or(0);
-                buf[..n].to_vec()
-            }
+            Ok(Status::Complete { .. }) => chat_page::not_ws(),
+            Err(e) => chat_page::refused(&head, &e),
         };
     };
     tcp.write_all(&reply).await?;
@@ -250,14 +242,4 @@ async fn write_room(
     });
     let _ = timeout(Duration::from_secs(1), writer.flush()).await;
     format!("dropped as too slow (1013, {why}; {count} so far)")
-}
-
-/// A complete HTTP/1.1 response that closes the connection.
-fn http(status: &str, content_type: &str, body: &str) -> Vec<u8> {
-    format!(
-        "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-store\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
 }
