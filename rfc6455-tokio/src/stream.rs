@@ -215,7 +215,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
 
     /// Queue `message`; while the frame does not fit under the bound, write all pending
     /// output first (an empty queue takes any one frame).
-    fn poll_queue_prepared(
+    pub(crate) fn poll_queue_prepared(
         &mut self,
         cx: &mut Context<'_>,
         message: &PreparedMessage,

@@ -85,3 +85,40 @@ async fn refused_after_close() {
     })
     .await;
 }
+
+/// The writer half of a split stream sends a prepared message past the output bound while
+/// its reader half waits in another task; the client receives it three times.
+#[tokio::test]
+async fn the_split_writer_sends_prepared_messages() {
+    timed(async {
+        let data: Vec<u8> = (0..50_000u32).map(|i| (i % 241) as u8).collect();
+        let prepared = PreparedMessage::new(rfc6455::connection::Message::binary(data.clone()));
+        let mut config = Config::default();
+        config.max_queued_output = 16 << 10;
+        let (server, mut client) = pair(config);
+        let (mut writer, mut reader) = server.split();
+        let reading = tokio::spawn(async move { reader.next().await.map(|r| r.is_ok()) });
+        let receiving = tokio::spawn(async move {
+            let mut got = Vec::new();
+            for _ in 0..3 {
+                got.push(client.next().await.expect("a message").expect("no error"));
+            }
+            (got, client)
+        });
+        for _ in 0..3 {
+            writer.send_prepared(&prepared).await.unwrap();
+        }
+        let (got, mut client) = receiving.await.unwrap();
+        for message in got {
+            assert_eq!(message, Message::Binary(data.clone().into()));
+        }
+        // The client's close ends the reader half's wait.
+        client
+            .close(rfc6455::close::CloseCode::NORMAL, "")
+            .await
+            .unwrap();
+        let first = reading.await.unwrap();
+        assert_eq!(first, Some(true), "the reader half sees the close");
+    })
+    .await;
+}
