@@ -20,6 +20,12 @@
 //!   [`mask::copy_masked`] into another buffer, and a plain `copy_from_slice` of the same
 //!   size as the memory-bandwidth yardstick.
 //!
+//! - `broadcast`: one message queued on each of 1,000 open server connections and written
+//!   out (`advance_output`), per iteration: `send` of a clone of the message (the payload
+//!   copied into each connection's buffer under 4 KiB), `send_binary` of the bytes, and
+//!   `send_prepared` of one `PreparedMessage` built outside the loop (header copied, payload
+//!   shared from 256 bytes on). Throughput counts the payload bytes of all 1,000 sends.
+//!
 //! Where a benchmark copies between two buffers, the destination is placed at a chosen
 //! distance from the source modulo 4096 (`far`: 2048). Some `memcpy` implementations slow
 //! down many times over when the destination lies a few bytes after the source modulo the
@@ -180,11 +186,60 @@ fn masking(c: &mut Criterion) {
     group.finish();
 }
 
+#[cfg(feature = "alloc")]
+fn broadcast(c: &mut Criterion) {
+    use rfc6455::connection::{Config, Connection, Message, PreparedMessage};
+    const CONNECTIONS: usize = 1000;
+    let mut group = c.benchmark_group("broadcast");
+    for len in [128, KIB] {
+        group.throughput(Throughput::Bytes((len * CONNECTIONS) as u64));
+        let data = payload(len);
+        let message = Message::binary(data.clone());
+        let prepared = PreparedMessage::new(message.clone());
+        let mut conns: Vec<Connection> = (0..CONNECTIONS)
+            .map(|_| Connection::upgraded_server(Config::default()))
+            .collect();
+        let id = |name| BenchmarkId::new(name, format!("{}x1000", label(len)));
+        group.bench_function(id("send"), |b| {
+            b.iter(|| {
+                for conn in &mut conns {
+                    conn.send(black_box(&message).clone()).unwrap();
+                    let n = conn.pending_output_len();
+                    conn.advance_output(black_box(n));
+                }
+            })
+        });
+        group.bench_function(id("send_binary"), |b| {
+            b.iter(|| {
+                for conn in &mut conns {
+                    conn.send_binary(black_box(&data)).unwrap();
+                    let n = conn.pending_output_len();
+                    conn.advance_output(black_box(n));
+                }
+            })
+        });
+        group.bench_function(id("send_prepared"), |b| {
+            b.iter(|| {
+                for conn in &mut conns {
+                    conn.send_prepared(black_box(&prepared)).unwrap();
+                    let n = conn.pending_output_len();
+                    conn.advance_output(black_box(n));
+                }
+            })
+        });
+    }
+    group.finish();
+}
+
+#[cfg(not(feature = "alloc"))]
+fn broadcast(_: &mut Criterion) {}
+
 criterion_group!(
     benches,
     decode_masked,
     encode_unmasked,
     encode_masked,
-    masking
+    masking,
+    broadcast
 );
 criterion_main!(benches);

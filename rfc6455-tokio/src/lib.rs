@@ -44,10 +44,10 @@
 //! codec's [`max_queued_output`](rfc6455::connection::Config::max_queued_output).
 //!
 //! Cancel safety (e.g. in `tokio::select!`): `next` and `flush` are cancel-safe, on the
-//! stream and on the halves of a split one; `send`, `feed`, `ping` and `close` are
-//! cancel-safe until their message is queued (cancelled later, it stays queued and is
-//! written by the next call that writes); the handshake functions own the transport, so
-//! cancelling one drops the connection.
+//! stream and on the halves of a split one; `send`, `feed`, `send_prepared`,
+//! `feed_prepared`, `ping` and `close` are cancel-safe until their message is queued
+//! (cancelled later, it stays queued and is written by the next call that writes); the
+//! handshake functions own the transport, so cancelling one drops the connection.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

@@ -204,6 +204,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketWriter<S> {
         self.send(Message::Ping(payload.into())).await
     }
 
+    /// Send a prepared message and write it out; see [`WebSocketStream::send_prepared`]
+    /// (same cancel safety).
+    pub async fn send_prepared(
+        &mut self,
+        message: &rfc6455::connection::PreparedMessage,
+    ) -> Result<(), Error> {
+        std::future::poll_fn(|cx| Pin::new(&mut *self).poll_ready(cx)).await?;
+        std::future::poll_fn(|cx| {
+            self.shared.poll(WRITER, cx, |stream, cx| {
+                stream.poll_queue_prepared(cx, message)
+            })
+        })
+        .await?;
+        self.flush().await
+    }
+
     /// Write all pending output and flush the transport. Cancel-safe.
     pub async fn flush(&mut self) -> Result<(), Error> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_flush(cx)).await

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_core::Stream;
 use futures_sink::Sink;
 use rfc6455::close::CloseCode;
-use rfc6455::connection::{Config, Connection, Event, SendError, State};
+use rfc6455::connection::{Config, Connection, Event, PreparedMessage, SendError, State};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
@@ -179,6 +179,62 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     pub async fn feed(&mut self, message: Message) -> Result<(), Error> {
         poll_fn(|cx| self.poll_ready_inner(cx)).await?;
         self.start_send_inner(message)
+    }
+
+    /// Send a [`PreparedMessage`] (a message encoded once for many connections, its
+    /// payload shared rather than copied: see [`Connection::send_prepared`]) and write it
+    /// out, waiting as [`send`](Self::send) does. Cancel safety as for `send`.
+    ///
+    /// ```no_run
+    /// use rfc6455::connection::{Message, PreparedMessage};
+    /// use rfc6455_tokio::WebSocketStream;
+    /// use tokio::net::TcpStream;
+    ///
+    /// async fn broadcast(
+    ///     clients: &mut [WebSocketStream<TcpStream>],
+    ///     text: String,
+    /// ) -> Result<(), rfc6455_tokio::Error> {
+    ///     let prepared = PreparedMessage::new(Message::text(text)); // encoded once
+    ///     for client in clients {
+    ///         client.send_prepared(&prepared).await?;
+    ///     }
+    ///     Ok(())
+    /// }
+    /// ```
+    pub async fn send_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        self.feed_prepared(message).await?;
+        poll_fn(|cx| self.poll_flush_inner(cx)).await
+    }
+
+    /// Queue a [`PreparedMessage`] without writing it, as [`feed`](Self::feed) queues a
+    /// message. Cancel-safe until the message is queued.
+    pub async fn feed_prepared(&mut self, message: &PreparedMessage) -> Result<(), Error> {
+        poll_fn(|cx| self.poll_ready_inner(cx)).await?;
+        poll_fn(|cx| self.poll_queue_prepared(cx, message)).await
+    }
+
+    /// Queue `message`; while the frame does not fit under the bound, write all pending
+    /// output first (an empty queue takes any one frame).
+    pub(crate) fn poll_queue_prepared(
+        &mut self,
+        cx: &mut Context<'_>,
+        message: &PreparedMessage,
+    ) -> Poll<Result<(), Error>> {
+        loop {
+            if self.ended {
+                return Poll::Ready(Err(Error::AlreadyClosed));
+            }
+            match self.conn.send_prepared(message) {
+                Ok(()) => return Poll::Ready(Ok(())),
+                Err(SendError::QueueFull { .. }) => {
+                    if let Err(e) = ready!(self.poll_write_out(cx)) {
+                        return Poll::Ready(Err(Error::Io(e)));
+                    }
+                }
+                Err(SendError::NotOpen(_)) => return Poll::Ready(Err(self.not_open())),
+                Err(e) => return Poll::Ready(Err(Error::Send(e))),
+            }
+        }
     }
 
     /// Send a ping with `payload` (at most 125 bytes). Cancel safety as for `send`.

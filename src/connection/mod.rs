@@ -47,6 +47,7 @@ mod http;
 mod input;
 mod opening;
 mod output;
+mod prepared;
 mod reassembly;
 mod receive;
 mod request;
@@ -56,6 +57,7 @@ mod write;
 pub use error::{ProtocolError, SendError};
 pub use event::{Accepted, Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
 pub use input::MAX_READ_LEN;
+pub use prepared::PreparedMessage;
 pub use request::UpgradeRequest;
 pub use write::OutputBuf;
 

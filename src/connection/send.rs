@@ -5,15 +5,6 @@ use crate::Role;
 use crate::close::{CloseCode, CloseFrame};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
 
-impl DataKind {
-    fn opcode(self) -> OpCode {
-        match self {
-            DataKind::Text => OpCode::Text,
-            DataKind::Binary => OpCode::Binary,
-        }
-    }
-}
-
 impl Connection {
     /// Queue a text message in one frame.
     ///
@@ -178,7 +169,7 @@ impl Connection {
 
     /// A whole message may be queued: the connection is open and sends no fragmented one.
     #[inline]
-    fn check_message_allowed(&self) -> Result<(), SendError> {
+    pub(super) fn check_message_allowed(&self) -> Result<(), SendError> {
         match self.phase {
             Phase::Open { sending: None, .. } => Ok(()),
             Phase::Open {
