@@ -126,6 +126,14 @@ impl Output {
             self.push_frame(header, &payload);
             return;
         }
+        self.push_by_ref(header, payload);
+    }
+
+    /// Append an unmasked frame whose payload is shared, whatever its length: the header
+    /// is written into the buffer, the payload queued as it is (a `Bytes` handle, no copy).
+    #[inline]
+    pub(crate) fn push_by_ref(&mut self, header: &FrameHeader, payload: Bytes) {
+        debug_assert!(header.mask.is_none(), "a shared payload must not be masked");
         debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
         let head_len = header.encoded_len();
         write_header(self.room(head_len), header);
@@ -133,20 +141,6 @@ impl Output {
         self.shared += payload.len();
         self.pieces.push_back(Piece::Own(self.end));
         self.pieces.push_back(Piece::Shared(payload));
-    }
-
-    /// Append an unmasked frame whose payload is shared, whatever its length: the header
-    /// is written into the buffer, the payload queued as a clone of `payload` (a reference
-    /// count, no copy).
-    #[inline]
-    pub(crate) fn push_by_ref(&mut self, header: &FrameHeader, payload: &Bytes) {
-        debug_assert!(header.mask.is_none() && header.validate().is_ok());
-        let head_len = header.encoded_len();
-        write_header(self.room(head_len), header);
-        self.commit(head_len);
-        self.shared += payload.len();
-        self.pieces.push_back(Piece::Own(self.end));
-        self.pieces.push_back(Piece::Shared(payload.clone()));
     }
 
     /// The next bytes to write: a prefix of the pending output.

@@ -117,7 +117,8 @@ impl Connection {
         self.check_room(message.payload.len())?;
         match self.role {
             Role::Server if message.payload.len() >= SHARE_FROM => {
-                self.out.push_by_ref(&message.frame, &message.payload);
+                self.out
+                    .push_by_ref(&message.frame, message.payload.clone());
             }
             // Small: copied, which costs less than the queue entry of a reference.
             Role::Server => self.out.push_frame(&message.frame, &message.payload),
