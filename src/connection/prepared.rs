@@ -103,8 +103,9 @@ impl From<Message> for PreparedMessage {
 }
 
 impl Connection {
-    /// Queue a [`PreparedMessage`] in one frame. A server queues the prepared header and
-    /// a reference to its payload: no encoding and, from 256 bytes on, no copy. Always
+    /// Queue a [`PreparedMessage`] in one frame. A server writes the prepared frame header
+    /// (2 to 10 bytes) and queues a reference to its payload: from 256 bytes on, no copy
+    /// of it, and no validation or length computation per connection. Always
     /// uncompressed, also with permessage-deflate negotiated; a client masks it as
     /// [`send`](Self::send) would, copying the payload (see [`PreparedMessage`]).
     ///
