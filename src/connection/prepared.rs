@@ -103,9 +103,9 @@ impl From<Message> for PreparedMessage {
 }
 
 impl Connection {
-    /// Queue a [`PreparedMessage`] in one frame. A server writes the prepared frame header
-    /// (2 to 10 bytes) and queues a reference to its payload: from 256 bytes on, no copy
-    /// of it, and no validation or length computation per connection. Always
+    /// Queue a [`PreparedMessage`] in one frame. A server writes the frame header prepared
+    /// once (2 to 10 bytes) and queues a reference to its payload: from 256 bytes on, the
+    /// payload is not copied. Always
     /// uncompressed, also with permessage-deflate negotiated; a client masks it as
     /// [`send`](Self::send) would, copying the payload (see [`PreparedMessage`]).
     ///
