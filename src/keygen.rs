@@ -71,6 +71,25 @@ impl MaskKeyGen {
         word.to_le_bytes()
     }
 
+    /// The next masking key if one is computed already (no block to compute first);
+    /// the same key [`next_key`](Self::next_key) would return.
+    #[cfg(feature = "alloc")]
+    #[inline(always)]
+    pub(crate) fn ready_key(&mut self) -> Option<[u8; 4]> {
+        let word = *self.block.get(self.next)?;
+        self.next += 1;
+        Some(word.to_le_bytes())
+    }
+
+    /// Give back the key [`ready_key`](Self::ready_key) just returned, unused: the next
+    /// call returns it again.
+    #[cfg(feature = "alloc")]
+    #[inline]
+    pub(crate) fn put_back(&mut self, key: [u8; 4]) {
+        debug_assert_eq!(self.block[self.next - 1].to_le_bytes(), key);
+        self.next -= 1;
+    }
+
     fn refill(&mut self) {
         // "expand 32-byte k"
         let mut state = [

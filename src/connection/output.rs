@@ -114,6 +114,20 @@ impl Output {
         self.commit(total);
     }
 
+    /// [`push_frame`](Self::push_frame) when the room is there already, with no call
+    /// (no growth); `false`, with nothing queued, when it is not.
+    #[inline(always)]
+    pub(crate) fn push_frame_into_room(&mut self, header: &FrameHeader, payload: &[u8]) -> bool {
+        debug_assert!(header.validate().is_ok(), "invalid header {header:?}");
+        let total = header.encoded_len() + payload.len();
+        let Some(dst) = self.buf.get_mut(self.end..self.end + total) else {
+            return false;
+        };
+        write_frame(dst, header, payload);
+        self.commit(total);
+        true
+    }
+
     /// Append bytes as they are (a handshake head).
     pub(crate) fn push_raw(&mut self, bytes: &[u8]) {
         self.room(bytes.len()).copy_from_slice(bytes);
