@@ -25,6 +25,9 @@
 //!   copied into each connection's buffer under 4 KiB), `send_binary` of the bytes, and
 //!   `send_prepared` of one `PreparedMessage` built outside the loop (header copied, payload
 //!   shared from 256 bytes on). Throughput counts the payload bytes of all 1,000 sends.
+//! - `broadcast_deflate`: the same for 1 KiB of JSON on 1,000 connections with
+//!   permessage-deflate (no context takeover): `send` compressing on each connection, and
+//!   `send_prepared` of one message a `PreparedCompressor` compressed once.
 //!
 //! Where a benchmark copies between two buffers, the destination is placed at a chosen
 //! distance from the source modulo 4096 (`far`: 2048). Some `memcpy` implementations slow
@@ -234,12 +237,66 @@ fn broadcast(c: &mut Criterion) {
 #[cfg(not(feature = "alloc"))]
 fn broadcast(_: &mut Criterion) {}
 
+/// One 1 KiB JSON text to 1,000 server connections that negotiated permessage-deflate
+/// without context takeover: `send` compresses it on each connection, `send_prepared` of a
+/// message a `PreparedCompressor` compressed once (outside the loop, as a broadcaster
+/// prepares each message once) shares the compressed bytes.
+#[cfg(feature = "deflate")]
+fn broadcast_deflate(c: &mut Criterion) {
+    use rfc6455::connection::{Config, Connection, Message, PreparedCompressor};
+    use rfc6455::deflate::{DeflateConfig, DeflateParams};
+    const CONNECTIONS: usize = 1000;
+    let text: String = (0..40)
+        .map(|i| format!("{{\"id\":{i},\"user\":\"u{}\",\"ok\":true}},", i % 7))
+        .collect::<String>()[..KIB]
+        .to_owned();
+    let deflate = DeflateConfig::new().enabled(true);
+    let params = DeflateParams {
+        server_no_context_takeover: true,
+        client_no_context_takeover: false,
+        server_max_window_bits: 15,
+        client_max_window_bits: 15,
+    };
+    let mut conns: Vec<Connection> = (0..CONNECTIONS)
+        .map(|_| Connection::upgraded_server(Config::new().deflate(deflate)).with_deflate(params))
+        .collect();
+    let message = Message::text(text);
+    let mut group = c.benchmark_group("broadcast_deflate");
+    group.throughput(Throughput::Bytes((KIB * CONNECTIONS) as u64));
+    let id = |name| BenchmarkId::new(name, "1KiB_json_x1000");
+    group.bench_function(id("send"), |b| {
+        b.iter(|| {
+            for conn in &mut conns {
+                conn.send(black_box(&message).clone()).unwrap();
+                let n = conn.pending_output_len();
+                conn.advance_output(black_box(n));
+            }
+        })
+    });
+    let prepared = PreparedCompressor::new(&deflate).prepare(message.clone());
+    assert!(prepared.compressed_payload().is_some());
+    group.bench_function(id("send_prepared"), |b| {
+        b.iter(|| {
+            for conn in &mut conns {
+                conn.send_prepared(black_box(&prepared)).unwrap();
+                let n = conn.pending_output_len();
+                conn.advance_output(black_box(n));
+            }
+        })
+    });
+    group.finish();
+}
+
+#[cfg(not(feature = "deflate"))]
+fn broadcast_deflate(_: &mut Criterion) {}
+
 criterion_group!(
     benches,
     decode_masked,
     encode_unmasked,
     encode_masked,
     masking,
-    broadcast
+    broadcast,
+    broadcast_deflate
 );
 criterion_main!(benches);

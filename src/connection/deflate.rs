@@ -42,6 +42,11 @@ impl PerMessage {
         }
     }
 
+    /// Drop our compressor's context between messages (see [`Deflater::forget_context`]).
+    pub(super) fn forget_context(&mut self) {
+        self.deflater.forget_context();
+    }
+
     /// Release what an idle connection does not need: the codecs' state unless a context
     /// is kept between messages, and the scratch buffer (only a send uses it). Returns the
     /// bytes given back.

@@ -57,6 +57,8 @@ mod write;
 pub use error::{ProtocolError, SendError};
 pub use event::{Accepted, Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
 pub use input::MAX_READ_LEN;
+#[cfg(feature = "deflate")]
+pub use prepared::PreparedCompressor;
 pub use prepared::PreparedMessage;
 pub use request::UpgradeRequest;
 pub use write::OutputBuf;

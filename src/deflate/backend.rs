@@ -71,6 +71,10 @@ pub(crate) trait Compress: Sized {
     fn new(level: u8, matches: Matches) -> Self;
     /// Compress all of `input` and append the output, ended as `flush` says, to `out`.
     fn compress(&mut self, input: &[u8], flush: Flush, out: &mut Vec<u8>);
+    /// Forget everything compressed so far, writing nothing: the next input starts a new
+    /// block that refers to nothing before it. Only after a flush (the output is then
+    /// byte-aligned and complete).
+    fn forget(&mut self);
     /// Heap bytes held.
     fn heap_bytes(&self) -> usize;
 }
@@ -165,8 +169,12 @@ impl Compress for MinizCompressor {
             input.len()
         );
         if flush == Flush::Full {
-            self.inner.reset();
+            self.forget();
         }
+    }
+
+    fn forget(&mut self) {
+        self.inner.reset();
     }
 
     fn heap_bytes(&self) -> usize {

@@ -169,6 +169,18 @@ impl Deflater {
             .saturating_add(64)
     }
 
+    /// Drop the context between two messages, as if the last one had ended with a full
+    /// flush: the next message refers to nothing sent before it (RFC 7692 section 7.2.1
+    /// lets a sender do so at any time). For a message the peer's window took in that
+    /// this compressor did not see, e.g. one compressed once for many connections.
+    pub(crate) fn forget_context(&mut self) {
+        debug_assert!(!self.in_message, "between messages only");
+        if let Some(backend) = &mut self.backend {
+            backend.forget();
+        }
+        self.since_full = 0;
+    }
+
     /// Release the backend's memory if nothing needs it (no context kept between
     /// messages, none in progress); returns the bytes given back.
     pub(crate) fn release_idle(&mut self) -> usize {
