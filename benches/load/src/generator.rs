@@ -1,0 +1,346 @@
+//! The load generator: connections driven by hand (one task each, reading and writing the
+//! same socket without waiting on either), every echo checked against what was sent.
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+use tokio::io::{AsyncWriteExt, Interest};
+use tokio::net::TcpStream;
+
+use crate::wire::{self, Incoming, Outgoing, Reader};
+
+/// The messages one workload sends, in turn (17 of them: a count that 16 in flight does
+/// not divide, so each echo is compared with a payload its neighbours do not share).
+pub struct Pool {
+    pub messages: Vec<Outgoing>,
+    pub text: bool,
+    pub deflate: bool,
+}
+
+/// What kind of payload a pool holds.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Payload {
+    Binary,
+    /// UTF-8 text with some two- and three-byte characters.
+    Text,
+    /// Small JSON objects, as a dashboard or chat sends: compressible.
+    Json,
+}
+
+impl Pool {
+    pub fn new(kind: Payload, size: usize, deflate: bool) -> Pool {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64 ^ size as u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let messages = (0..17)
+            .map(|i| {
+                let payload = match kind {
+                    Payload::Binary => (0..size).map(|_| next() as u8).collect(),
+                    Payload::Text => text(size, &mut next),
+                    Payload::Json => json(size, i, &mut next),
+                };
+                let mask = (next() as u32).to_le_bytes();
+                wire::outgoing(payload, kind != Payload::Binary, deflate, mask)
+            })
+            .collect();
+        Pool {
+            messages,
+            text: kind != Payload::Binary,
+            deflate,
+        }
+    }
+}
+
+fn text(size: usize, next: &mut impl FnMut() -> u64) -> Vec<u8> {
+    let words = ["échange ", "message ", "donnée ", "€ ", "ok ", "ws "];
+    let mut s = String::new();
+    while s.len() < size {
+        s.push_str(words[next() as usize % words.len()]);
+    }
+    while s.len() > size {
+        s.pop();
+    }
+    while s.len() < size {
+        s.push('.');
+    }
+    s.into_bytes()
+}
+
+fn json(size: usize, i: usize, next: &mut impl FnMut() -> u64) -> Vec<u8> {
+    let mut s = String::from("[");
+    let mut n = 0;
+    while s.len() + 90 < size {
+        let v = next();
+        s.push_str(&format!(
+            "{{\"id\":{},\"user\":\"user{}\",\"price\":{}.{:02},\"live\":{}}},",
+            i * 1000 + n,
+            v % 97,
+            v % 1000,
+            v % 100,
+            v.is_multiple_of(2)
+        ));
+        n += 1;
+    }
+    while s.len() + 1 < size {
+        s.push(' ');
+    }
+    s.push(']');
+    s.into_bytes()
+}
+
+/// Connect and open a WebSocket at `path`, retrying a refused or reset connect a few
+/// times (a listen queue full for a moment while thousands connect).
+pub async fn connect(
+    addr: SocketAddr,
+    path: &str,
+    deflate: bool,
+) -> io::Result<(TcpStream, Vec<u8>)> {
+    let mut tries = 0;
+    loop {
+        let attempt = async {
+            let mut tcp = TcpStream::connect(addr).await?;
+            tcp.set_nodelay(true)?;
+            let leftover = wire::open(&mut tcp, path, deflate).await?;
+            Ok::<_, io::Error>((tcp, leftover))
+        };
+        match tokio::time::timeout(Duration::from_secs(10), attempt).await {
+            Ok(Ok(open)) => return Ok(open),
+            Ok(Err(e)) if tries < 5 && e.kind() != io::ErrorKind::InvalidData => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(20 << tries)).await;
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    "handshake over 10 s",
+                ));
+            }
+        }
+    }
+}
+
+/// The phases of an echo run, as instants.
+#[derive(Clone, Copy)]
+pub struct Window {
+    pub start: Instant,
+    pub end: Instant,
+}
+
+/// What one connection counted inside the window.
+pub struct Counted {
+    pub echoes: u64,
+    pub latency: Histogram<u64>,
+}
+
+/// Drive one echo connection: keep `in_flight` messages outstanding until `window.end`,
+/// checking each echo; then stop sending, take the outstanding echoes, close.
+pub async fn echo_connection(
+    id: usize,
+    addr: SocketAddr,
+    pool: Rc<Pool>,
+    in_flight: usize,
+    window: Window,
+    drain_deadline: Instant,
+) -> io::Result<Counted> {
+    let (tcp, leftover) = connect(addr, "/echo", pool.deflate).await?;
+    let max = pool
+        .messages
+        .iter()
+        .map(|m| m.payload.len())
+        .max()
+        .unwrap_or(0)
+        + 1024;
+    let mut reader = Reader::new(leftover, pool.deflate, max);
+    let mut counted = Counted {
+        echoes: 0,
+        latency: Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds"),
+    };
+    let mut sent: VecDeque<(Instant, usize)> = VecDeque::with_capacity(in_flight);
+    let mut next = id * 5;
+    let mut out: Vec<u8> = Vec::new();
+    let mut written = 0;
+    let queue = |next: &mut usize, sent: &mut VecDeque<_>, out: &mut Vec<u8>, now| {
+        let k = *next % pool.messages.len();
+        *next += 1;
+        out.extend_from_slice(&pool.messages[k].frame);
+        sent.push_back((now, k));
+    };
+    let now = Instant::now();
+    for _ in 0..in_flight {
+        queue(&mut next, &mut sent, &mut out, now);
+    }
+    loop {
+        let done = Instant::now() >= window.end;
+        if done && sent.is_empty() {
+            break;
+        }
+        if Instant::now() > drain_deadline {
+            return Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "echoes still missing at the deadline",
+            ));
+        }
+        let interest = if written < out.len() {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        let ready = match tokio::time::timeout_at(drain_deadline.into(), tcp.ready(interest)).await
+        {
+            Ok(ready) => ready?,
+            Err(_) => continue, // the deadline check above reports it
+        };
+        if ready.is_writable() && written < out.len() {
+            match tcp.try_write(&out[written..]) {
+                Ok(n) => written += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                Err(e) => return Err(e),
+            }
+            if written == out.len() {
+                out.clear();
+                written = 0;
+            }
+        }
+        if !ready.is_readable() {
+            continue;
+        }
+        match reader.try_read(&tcp) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed",
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
+            Err(e) => return Err(e),
+        }
+        let now = Instant::now();
+        while let Some(message) = reader.next_message()? {
+            let Incoming::Data { text, payload } = message else {
+                return Err(io::Error::other("server sent a close"));
+            };
+            let Some((at, k)) = sent.pop_front() else {
+                return Err(io::Error::other("an echo of nothing sent"));
+            };
+            let expected = &pool.messages[k];
+            if text != pool.text || payload != expected.payload.as_slice() {
+                return Err(io::Error::other(format!(
+                    "connection {id}: echo differs from the message sent ({} bytes, expected {})",
+                    payload.len(),
+                    expected.payload.len()
+                )));
+            }
+            if now >= window.start && now < window.end {
+                counted.echoes += 1;
+                let micros = (now - at).as_micros().max(1) as u64;
+                let _ = counted.latency.record(micros);
+            }
+            if now < window.end {
+                queue(&mut next, &mut sent, &mut out, now);
+            }
+        }
+    }
+    let mut tcp = tcp;
+    let _ = tcp.write_all(&wire::CLOSE).await;
+    Ok(counted)
+}
+
+/// Open a connection, send one message and check its echo, then hold the connection idle
+/// until `release` resolves. For the memory-per-idle-connection workload.
+pub async fn one_message_then_idle(
+    addr: SocketAddr,
+    pool: Rc<Pool>,
+    id: usize,
+    release: Rc<tokio::sync::Notify>,
+    done: Rc<std::cell::Cell<usize>>,
+    connecting: tokio::sync::OwnedSemaphorePermit,
+) -> io::Result<()> {
+    let (mut tcp, leftover) = connect(addr, "/echo", pool.deflate).await?;
+    let message = &pool.messages[id % pool.messages.len()];
+    tcp.write_all(&message.frame).await?;
+    let mut reader = Reader::new(leftover, pool.deflate, message.payload.len() + 1024);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(Incoming::Data { payload, .. }) = reader.next_message()? {
+            if payload != message.payload.as_slice() {
+                return Err(io::Error::other("echo differs"));
+            }
+            break;
+        }
+        tokio::time::timeout_at(deadline.into(), tcp.readable())
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no echo in 20 s"))??;
+        match reader.try_read(&tcp) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed",
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    done.set(done.get() + 1);
+    drop(connecting); // the next connection may start
+    release.notified().await;
+    let _ = tcp.write_all(&wire::CLOSE).await;
+    Ok(())
+}
+
+/// A `/sub` connection of the broadcast workload: counts each message that arrives (and
+/// checks it is `expected[round]`), until `rounds` are in.
+pub async fn subscriber(
+    tcp: TcpStream,
+    leftover: Vec<u8>,
+    expected: Rc<Vec<Vec<u8>>>,
+    arrived: Rc<Vec<std::cell::Cell<usize>>>,
+    all_in: Rc<tokio::sync::Notify>,
+    total: usize,
+) -> io::Result<()> {
+    let mut reader = Reader::new(leftover, false, 1 << 20);
+    let mut round = 0;
+    while round < expected.len() {
+        while let Some(message) = reader.next_message()? {
+            let Incoming::Data { payload, .. } = message else {
+                return Err(io::Error::other("server closed a subscriber"));
+            };
+            if payload != expected[round].as_slice() {
+                return Err(io::Error::other(format!("broadcast {round} differs")));
+            }
+            let count = &arrived[round];
+            count.set(count.get() + 1);
+            if count.get() == total {
+                all_in.notify_one();
+            }
+            round += 1;
+        }
+        if round == expected.len() {
+            break;
+        }
+        tcp.readable().await?;
+        match reader.try_read(&tcp) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "server closed",
+                ));
+            }
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,152 @@
+//! End-to-end load over loopback: rfc6455-tokio against tokio-tungstenite, fastwebsockets
+//! (through hyper), tokio-websockets and, for permessage-deflate, yawc.
+//!
+//! `cargo run --release --manifest-path benches/load/Cargo.toml -- [--smoke | --quick]
+//! [--runs N] [--only STACK,...]` prints one table. Each server runs as a child process
+//! (`load server STACK [--deflate]`) pinned to CPU 0 on a single-threaded tokio runtime; the
+//! generator runs here, pinned to CPU 1, and checks every echo. Every phase is bounded in
+//! time; a server that breaks a rule, loses or changes a message fails the run.
+//!
+//! `--smoke` runs each workload small and short (CI: every server echoes, broadcasts and,
+//! where it can, deflates correctly) and prints the same table.
+
+mod generator;
+mod report;
+mod servers;
+mod sys;
+mod wire;
+mod workloads;
+
+use std::process::ExitCode;
+
+/// A stack under test.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Stack {
+    Ours,
+    Tungstenite,
+    Fastwebsockets,
+    TokioWebsockets,
+    Yawc,
+}
+
+impl Stack {
+    pub const ALL: [Stack; 5] = [
+        Stack::Ours,
+        Stack::Tungstenite,
+        Stack::Fastwebsockets,
+        Stack::TokioWebsockets,
+        Stack::Yawc,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Stack::Ours => "rfc6455-tokio",
+            Stack::Tungstenite => "tokio-tungstenite",
+            Stack::Fastwebsockets => "fastwebsockets",
+            Stack::TokioWebsockets => "tokio-websockets",
+            Stack::Yawc => "yawc",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Stack> {
+        Stack::ALL.into_iter().find(|s| s.name() == name)
+    }
+
+    /// Whether it implements permessage-deflate (the deflate workload's columns).
+    pub fn deflates(self) -> bool {
+        matches!(self, Stack::Ours | Stack::Yawc)
+    }
+
+    /// Whether it takes part in the workloads without deflate. yawc is there only as the
+    /// deflate peer: the three plain peers are the ones the issue names.
+    pub fn plain(self) -> bool {
+        self != Stack::Yawc
+    }
+}
+
+/// How big and long each workload is.
+#[derive(Clone, Copy, Debug)]
+pub struct Scale {
+    pub echo_connections: usize,
+    pub in_flight: usize,
+    pub warmup_ms: u64,
+    pub measure_ms: u64,
+    pub idle_connections: usize,
+    pub broadcast_clients: usize,
+    pub broadcast_rounds: usize,
+}
+
+impl Scale {
+    const FULL: Scale = Scale {
+        echo_connections: 100,
+        in_flight: 16,
+        warmup_ms: 1000,
+        measure_ms: 3000,
+        idle_connections: 10_000,
+        broadcast_clients: 10_000,
+        broadcast_rounds: 20,
+    };
+    const QUICK: Scale = Scale {
+        warmup_ms: 500,
+        measure_ms: 1000,
+        broadcast_rounds: 10,
+        ..Scale::FULL
+    };
+    const SMOKE: Scale = Scale {
+        echo_connections: 10,
+        in_flight: 4,
+        warmup_ms: 50,
+        measure_ms: 200,
+        idle_connections: 200,
+        broadcast_clients: 200,
+        broadcast_rounds: 3,
+    };
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("server") {
+        let stack = args
+            .get(1)
+            .and_then(|s| Stack::from_name(s))
+            .expect("server STACK");
+        servers::serve(stack, args.iter().any(|a| a == "--deflate"));
+    }
+    let mut scale = Scale::FULL;
+    let mut runs = 1;
+    let mut stacks: Vec<Stack> = Stack::ALL.to_vec();
+    let mut it = args.iter();
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "--smoke" => scale = Scale::SMOKE,
+            "--quick" => scale = Scale::QUICK,
+            "--runs" => runs = it.next().and_then(|n| n.parse().ok()).expect("--runs N"),
+            "--only" => {
+                let names = it.next().expect("--only STACK,...");
+                stacks = names
+                    .split(',')
+                    .map(|n| Stack::from_name(n).unwrap_or_else(|| panic!("no stack {n}")))
+                    .collect();
+                if !stacks.contains(&Stack::Ours) {
+                    stacks.insert(0, Stack::Ours); // the ratios are to ours
+                }
+            }
+            other => {
+                eprintln!("unknown argument {other}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    sys::pin_to_cpu(1);
+    sys::raise_fd_limit();
+    match workloads::run_all(&stacks, scale, runs) {
+        Ok(table) => {
+            report::print(&table, &stacks, scale, runs);
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("load: FAILED: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,298 @@
+//! The generator's own WebSocket client side, written here from RFC 6455 and RFC 7692 and
+//! sharing no code with the stacks under test, so it is an independent oracle: the opening
+//! handshake (checking `Sec-WebSocket-Accept`), masked frames built in advance, and a
+//! frame reader that reassembles, inflates and returns whole server messages.
+
+use std::io;
+
+use base64::Engine;
+use miniz_oxide::{DataFormat, MZFlush, MZStatus};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+
+/// The client's request: `path`, and with `deflate` the offer a browser sends.
+pub async fn open(tcp: &mut TcpStream, path: &str, deflate: bool) -> io::Result<Vec<u8>> {
+    let key = base64::engine::general_purpose::STANDARD.encode(*b"rfc6455-load-key");
+    let offer = if deflate {
+        "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    } else {
+        ""
+    };
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{offer}\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await?;
+    let mut head = Vec::with_capacity(512);
+    let end = loop {
+        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
+            break end + 4;
+        }
+        if head.len() > 8192 {
+            return Err(bad("response head over 8 KiB"));
+        }
+        let mut chunk = [0u8; 1024];
+        let n = tcp.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(bad("closed during the handshake"));
+        }
+        head.extend_from_slice(&chunk[..n]);
+    };
+    let text = String::from_utf8_lossy(&head[..end]).to_ascii_lowercase();
+    if !text.starts_with("http/1.1 101") {
+        return Err(bad("no 101"));
+    }
+    let mut sha = sha1_smol::Sha1::new();
+    sha.update(key.as_bytes());
+    sha.update(GUID.as_bytes());
+    let accept = base64::engine::general_purpose::STANDARD.encode(sha.digest().bytes());
+    let header = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    if header("sec-websocket-accept:") != Some(accept.to_ascii_lowercase()) {
+        return Err(bad("wrong Sec-WebSocket-Accept"));
+    }
+    let negotiated =
+        header("sec-websocket-extensions:").is_some_and(|e| e.starts_with("permessage-deflate"));
+    if negotiated != deflate {
+        return Err(bad("permessage-deflate not negotiated as asked"));
+    }
+    Ok(head[end..].to_vec())
+}
+
+fn bad(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, why.to_owned())
+}
+
+/// One message the generator sends: its payload (to check the echo against) and its
+/// whole masked frame.
+pub struct Outgoing {
+    pub payload: Vec<u8>,
+    pub frame: Vec<u8>,
+}
+
+/// Build the masked client frame for `payload` (text or binary; with `deflate`, the
+/// payload compressed on its own, from an empty window, with RSV1 set).
+pub fn outgoing(payload: Vec<u8>, text: bool, deflate: bool, mask: [u8; 4]) -> Outgoing {
+    let mut body = if deflate {
+        compress(&payload)
+    } else {
+        payload.clone()
+    };
+    let opcode = if text { 0x1 } else { 0x2 };
+    let mut frame = vec![0x80 | opcode | if deflate { 0x40 } else { 0 }];
+    match body.len() {
+        n @ 0..=125 => frame.push(0x80 | n as u8),
+        n @ 126..=0xffff => {
+            frame.push(0x80 | 126);
+            frame.extend_from_slice(&(n as u16).to_be_bytes());
+        }
+        n => {
+            frame.push(0x80 | 127);
+            frame.extend_from_slice(&(n as u64).to_be_bytes());
+        }
+    }
+    frame.extend_from_slice(&mask);
+    for (i, b) in body.iter_mut().enumerate() {
+        *b ^= mask[i % 4];
+    }
+    frame.extend_from_slice(&body);
+    Outgoing { payload, frame }
+}
+
+/// Raw DEFLATE with a sync flush, the trailing `00 00 ff ff` removed (RFC 7692 7.2.1).
+fn compress(payload: &[u8]) -> Vec<u8> {
+    let mut compressor = miniz_oxide::deflate::core::CompressorOxide::new(
+        miniz_oxide::deflate::core::create_comp_flags_from_zip_params(6, -15, 0),
+    );
+    let mut out = vec![0u8; payload.len() + 64];
+    let result =
+        miniz_oxide::deflate::stream::deflate(&mut compressor, payload, &mut out, MZFlush::Sync);
+    assert_eq!(
+        result.bytes_consumed,
+        payload.len(),
+        "compress buffer too small"
+    );
+    out.truncate(result.bytes_written);
+    assert!(
+        out.ends_with(&[0, 0, 0xff, 0xff]),
+        "a sync flush ends with an empty block"
+    );
+    out.truncate(out.len() - 4);
+    out
+}
+
+/// The client's close frame (1000, masked with a zero key), sent before hanging up.
+pub const CLOSE: [u8; 8] = [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8];
+
+/// Reads whole server messages out of the bytes received, checking the rules a server's
+/// frames must keep (no mask, no reserved bits but RSV1 when deflate is on, control frames
+/// whole and small), reassembling fragments and inflating compressed messages.
+pub struct Reader {
+    buf: Vec<u8>,
+    start: usize,
+    message: Vec<u8>,
+    in_message: Option<(bool, bool)>, // (text, compressed)
+    inflater: Option<Box<miniz_oxide::inflate::stream::InflateState>>,
+    max_message: usize,
+}
+
+/// A whole message from the server.
+pub enum Incoming<'a> {
+    Data { text: bool, payload: &'a [u8] },
+    Close,
+}
+
+impl Reader {
+    pub fn new(leftover: Vec<u8>, deflate: bool, max_message: usize) -> Self {
+        Reader {
+            buf: leftover,
+            start: 0,
+            message: Vec::new(),
+            in_message: None,
+            inflater: deflate
+                .then(|| miniz_oxide::inflate::stream::InflateState::new_boxed(DataFormat::Raw)),
+            max_message,
+        }
+    }
+
+    /// Read once from `tcp` (without waiting) into the buffer; `Ok(0)` is the end.
+    pub fn try_read(&mut self, tcp: &TcpStream) -> io::Result<usize> {
+        if self.start > 0 && self.start == self.buf.len() {
+            self.buf.clear();
+            self.start = 0;
+        } else if self.start > 64 << 10 {
+            self.buf.drain(..self.start);
+            self.start = 0;
+        }
+        let len = self.buf.len();
+        self.buf.resize(len + (64 << 10), 0);
+        let result = tcp.try_read(&mut self.buf[len..]);
+        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    /// The next whole message in the buffer, or `None` when more bytes are needed.
+    pub fn next_message(&mut self) -> io::Result<Option<Incoming<'_>>> {
+        loop {
+            let Some((head, len)) = self.frame_at(self.start)? else {
+                return Ok(None);
+            };
+            let [b0, _] = head;
+            let (fin, rsv1, opcode) = (b0 & 0x80 != 0, b0 & 0x40 != 0, b0 & 0x0f);
+            let payload_start = self.start + len.0;
+            let payload = payload_start..payload_start + len.1;
+            self.start = payload.end;
+            match opcode {
+                0x8 => return Ok(Some(Incoming::Close)),
+                0x9 | 0xA => continue, // a ping (no keep-alive here) or a pong
+                0x0..=0x2 => {}
+                _ => return Err(bad("reserved opcode")),
+            }
+            match (opcode, self.in_message) {
+                (0x0, None) => return Err(bad("continuation with no message")),
+                (0x1 | 0x2, Some(_)) => return Err(bad("new message inside a fragmented one")),
+                (0x1 | 0x2, None) => {
+                    if rsv1 && self.inflater.is_none() {
+                        return Err(bad("RSV1 without permessage-deflate"));
+                    }
+                    self.in_message = Some((opcode == 0x1, rsv1));
+                    self.message.clear();
+                }
+                _ if rsv1 => return Err(bad("RSV1 on a continuation")),
+                _ => {}
+            }
+            if self.message.len() + payload.len() > self.max_message {
+                return Err(bad("message over the generator's bound"));
+            }
+            self.message.extend_from_slice(&self.buf[payload]);
+            if !fin {
+                continue;
+            }
+            let (text, compressed) = self.in_message.take().expect("set above");
+            if compressed {
+                self.inflate()?;
+            }
+            return Ok(Some(Incoming::Data {
+                text,
+                payload: &self.message,
+            }));
+        }
+    }
+
+    /// The header of the frame at `at` and (header length, payload length) when the whole
+    /// frame is in the buffer.
+    fn frame_at(&self, at: usize) -> io::Result<Option<FrameAt>> {
+        let b = &self.buf[at..];
+        if b.len() < 2 {
+            return Ok(None);
+        }
+        if b[1] & 0x80 != 0 {
+            return Err(bad("a server frame is masked"));
+        }
+        if b[0] & 0x30 != 0 {
+            return Err(bad("RSV2 or RSV3 set"));
+        }
+        let (header, len) = match b[1] & 0x7f {
+            126 if b.len() >= 4 => (4, u16::from_be_bytes([b[2], b[3]]) as usize),
+            127 if b.len() >= 10 => (
+                10,
+                u64::from_be_bytes(b[2..10].try_into().unwrap()) as usize,
+            ),
+            126 | 127 => return Ok(None),
+            n => (2, n as usize),
+        };
+        if b[0] & 0x08 != 0 && (b[0] & 0x80 == 0 || len > 125) {
+            return Err(bad("control frame fragmented or over 125 bytes"));
+        }
+        if len > self.max_message {
+            return Err(bad("frame over the generator's bound"));
+        }
+        Ok((b.len() >= header + len).then_some(([b[0], b[1]], (header, len))))
+    }
+
+    /// Inflate the message in place: its payload and `00 00 ff ff` (RFC 7692 7.2.2).
+    fn inflate(&mut self) -> io::Result<()> {
+        let state = self.inflater.as_mut().expect("checked: RSV1 needs deflate");
+        let mut input = std::mem::take(&mut self.message);
+        input.extend_from_slice(&[0, 0, 0xff, 0xff]);
+        let mut out = Vec::with_capacity(input.len() * 4);
+        let mut at = 0;
+        loop {
+            out.resize(out.len().max(at + 4096) * 2, 0);
+            if out.len() > self.max_message * 2 + 8192 {
+                return Err(bad("inflated over the generator's bound"));
+            }
+            let r =
+                miniz_oxide::inflate::stream::inflate(state, &input, &mut out[at..], MZFlush::Sync);
+            input.drain(..r.bytes_consumed);
+            at += r.bytes_written;
+            match r.status {
+                // A final block ends the stream: the next message starts a new one.
+                Ok(MZStatus::StreamEnd) => {
+                    state.reset(DataFormat::Raw);
+                    if input.iter().all(|&b| b == 0 || b == 0xff) {
+                        break;
+                    }
+                }
+                Ok(_) if input.is_empty() && at < out.len() => break,
+                Ok(_) => {}
+                // No progress with every byte taken: the output was exactly full.
+                Err(miniz_oxide::MZError::Buf) if input.is_empty() => break,
+                Err(e) => return Err(bad(&format!("inflate failed: {e:?}"))),
+            }
+        }
+        out.truncate(at);
+        if at > self.max_message {
+            return Err(bad("inflated over the generator's bound"));
+        }
+        self.message = out;
+        Ok(())
+    }
+}
+
+/// A whole frame's first two bytes, and its (header length, payload length).
+type FrameAt = ([u8; 2], (usize, usize));
