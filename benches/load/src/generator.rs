@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
-use tokio::io::{AsyncWriteExt, Interest};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 
 use crate::wire::{self, Incoming, Outgoing, Reader};
@@ -142,16 +142,17 @@ pub struct Counted {
 }
 
 /// Drive one echo connection: keep `in_flight` messages outstanding until `window.end`,
-/// checking each echo; then stop sending, take the outstanding echoes, close.
+/// checking each echo; then stop sending, take the outstanding echoes, close. Reading and
+/// writing are two futures of one task on the socket's halves, each awaiting its own side.
 pub async fn echo_connection(
     id: usize,
     addr: SocketAddr,
-    pool: Rc<Pool>,
+    pool: std::sync::Arc<Pool>,
     in_flight: usize,
     window: Window,
     drain_deadline: Instant,
 ) -> io::Result<Counted> {
-    let (tcp, leftover) = connect(addr, "/echo", pool.deflate).await?;
+    let (mut tcp, leftover) = connect(addr, "/echo", pool.deflate).await?;
     let max = pool
         .messages
         .iter()
@@ -164,94 +165,92 @@ pub async fn echo_connection(
         echoes: 0,
         latency: Histogram::new_with_bounds(1, 60_000_000, 3).expect("bounds"),
     };
+    // Frames to write (filled by the reading side, taken by the writing side), and whether
+    // the reading side is done.
+    let out = std::cell::RefCell::new(Vec::<u8>::new());
+    let finished = std::cell::Cell::new(false);
+    let wake_writer = tokio::sync::Notify::new();
     let mut sent: VecDeque<(Instant, usize)> = VecDeque::with_capacity(in_flight);
     let mut next = id * 5;
-    let mut out: Vec<u8> = Vec::new();
-    let mut written = 0;
-    let queue = |next: &mut usize, sent: &mut VecDeque<_>, out: &mut Vec<u8>, now| {
-        let k = *next % pool.messages.len();
-        *next += 1;
-        out.extend_from_slice(&pool.messages[k].frame);
+    let mut queue = |sent: &mut VecDeque<_>, now| {
+        let k = next % pool.messages.len();
+        next += 1;
+        out.borrow_mut().extend_from_slice(&pool.messages[k].frame);
         sent.push_back((now, k));
+        wake_writer.notify_one();
     };
     let now = Instant::now();
     for _ in 0..in_flight {
-        queue(&mut next, &mut sent, &mut out, now);
+        queue(&mut sent, now);
     }
-    loop {
-        let done = Instant::now() >= window.end;
-        if done && sent.is_empty() {
-            break;
-        }
-        if Instant::now() > drain_deadline {
-            return Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "echoes still missing at the deadline",
-            ));
-        }
-        let interest = if written < out.len() {
-            Interest::READABLE | Interest::WRITABLE
-        } else {
-            Interest::READABLE
-        };
-        let ready = match tokio::time::timeout_at(drain_deadline.into(), tcp.ready(interest)).await
-        {
-            Ok(ready) => ready?,
-            Err(_) => continue, // the deadline check above reports it
-        };
-        if ready.is_writable() && written < out.len() {
-            match tcp.try_write(&out[written..]) {
-                Ok(n) => written += n,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                Err(e) => return Err(e),
+    let (mut rx, mut tx) = tcp.split();
+    let reading = async {
+        while !(Instant::now() >= window.end && sent.is_empty()) {
+            let read = reader.read_from(&mut rx);
+            match tokio::time::timeout_at(drain_deadline.into(), read).await {
+                Err(_) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::TimedOut,
+                        "echoes missing at the deadline",
+                    ));
+                }
+                Ok(Ok(0)) => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "server closed",
+                    ));
+                }
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => return Err(e),
             }
-            if written == out.len() {
-                out.clear();
-                written = 0;
-            }
-        }
-        if !ready.is_readable() {
-            continue;
-        }
-        match reader.try_read(&tcp) {
-            Ok(0) => {
-                return Err(io::Error::new(
-                    io::ErrorKind::UnexpectedEof,
-                    "server closed",
-                ));
-            }
-            Ok(_) => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => continue,
-            Err(e) => return Err(e),
-        }
-        let now = Instant::now();
-        while let Some(message) = reader.next_message()? {
-            let Incoming::Data { text, payload } = message else {
-                return Err(io::Error::other("server sent a close"));
-            };
-            let Some((at, k)) = sent.pop_front() else {
-                return Err(io::Error::other("an echo of nothing sent"));
-            };
-            let expected = &pool.messages[k];
-            if text != pool.text || payload != expected.payload.as_slice() {
-                return Err(io::Error::other(format!(
-                    "connection {id}: echo differs from the message sent ({} bytes, expected {})",
-                    payload.len(),
-                    expected.payload.len()
-                )));
-            }
-            if now >= window.start && now < window.end {
-                counted.echoes += 1;
-                let micros = (now - at).as_micros().max(1) as u64;
-                let _ = counted.latency.record(micros);
-            }
-            if now < window.end {
-                queue(&mut next, &mut sent, &mut out, now);
+            let now = Instant::now();
+            while let Some(message) = reader.next_message()? {
+                let Incoming::Data { text, payload } = message else {
+                    return Err(io::Error::other("server sent a close"));
+                };
+                let Some((at, k)) = sent.pop_front() else {
+                    return Err(io::Error::other("an echo of nothing sent"));
+                };
+                let expected = &pool.messages[k];
+                if text != pool.text || payload != expected.payload.as_slice() {
+                    return Err(io::Error::other(format!(
+                        "connection {id}: echo differs from the message sent ({} bytes, expected {})",
+                        payload.len(),
+                        expected.payload.len()
+                    )));
+                }
+                if now >= window.start && now < window.end {
+                    counted.echoes += 1;
+                    let micros = (now - at).as_micros().max(1) as u64;
+                    let _ = counted.latency.record(micros);
+                }
+                if now < window.end {
+                    queue(&mut sent, now);
+                }
             }
         }
-    }
-    let mut tcp = tcp;
-    let _ = tcp.write_all(&wire::CLOSE).await;
+        finished.set(true);
+        wake_writer.notify_one();
+        Ok(())
+    };
+    let writing = async {
+        let mut buf = Vec::new();
+        loop {
+            std::mem::swap(&mut buf, &mut *out.borrow_mut());
+            if buf.is_empty() {
+                if finished.get() {
+                    return tx.write_all(&wire::CLOSE).await;
+                }
+                wake_writer.notified().await;
+                continue;
+            }
+            tx.write_all(&buf).await?;
+            buf.clear();
+        }
+    };
+    let (read, write) = tokio::join!(reading, writing);
+    read?;
+    let _ = write; // the server may close first once it has our close frame
     Ok(counted)
 }
 

@@ -2,7 +2,8 @@
 //! (through hyper), tokio-websockets and, for permessage-deflate, yawc.
 //!
 //! `cargo run --release --manifest-path benches/load/Cargo.toml -- [--smoke | --quick]
-//! [--runs N] [--only STACK,...]` prints one table. Each server runs as a child process
+//! [--runs N] [--only STACK,...] [--filter TEXT]` prints one table (`--filter`: only the
+//! workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`, `3:`, `4:`). Each server runs as a child process
 //! (`load server STACK [--deflate]`) pinned to CPU 0 on a single-threaded tokio runtime; the
 //! generator runs here, pinned to CPU 1, and checks every echo. Every phase is bounded in
 //! time; a server that breaks a rule, loses or changes a message fails the run.
@@ -114,12 +115,14 @@ fn main() -> ExitCode {
     }
     let mut scale = Scale::FULL;
     let mut runs = 1;
+    let mut filter = String::new();
     let mut stacks: Vec<Stack> = Stack::ALL.to_vec();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
             "--smoke" => scale = Scale::SMOKE,
             "--quick" => scale = Scale::QUICK,
+            "--filter" => filter = it.next().expect("--filter TEXT").clone(),
             "--runs" => runs = it.next().and_then(|n| n.parse().ok()).expect("--runs N"),
             "--only" => {
                 let names = it.next().expect("--only STACK,...");
@@ -139,7 +142,7 @@ fn main() -> ExitCode {
     }
     sys::pin_to_cpu(1);
     sys::raise_fd_limit();
-    match workloads::run_all(&stacks, scale, runs) {
+    match workloads::run_all(&stacks, scale, runs, &filter) {
         Ok(table) => {
             report::print(&table, &stacks, scale, runs);
             ExitCode::SUCCESS

@@ -7,7 +7,7 @@ use std::io;
 
 use base64::Engine;
 use miniz_oxide::{DataFormat, MZFlush, MZStatus};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 const GUID: &str = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
@@ -159,8 +159,25 @@ impl Reader {
         }
     }
 
+    /// Read once from `from` into the buffer, waiting for bytes; `Ok(0)` is the end.
+    pub async fn read_from(&mut self, from: &mut (impl AsyncRead + Unpin)) -> io::Result<usize> {
+        let len = self.make_room();
+        let result = from.read(&mut self.buf[len..]).await;
+        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
     /// Read once from `tcp` (without waiting) into the buffer; `Ok(0)` is the end.
     pub fn try_read(&mut self, tcp: &TcpStream) -> io::Result<usize> {
+        let len = self.make_room();
+        let result = tcp.try_read(&mut self.buf[len..]);
+        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
+        result
+    }
+
+    /// Drop what was parsed and give the buffer 64 KiB of room at its end; returns where
+    /// the room starts.
+    fn make_room(&mut self) -> usize {
         if self.start > 0 && self.start == self.buf.len() {
             self.buf.clear();
             self.start = 0;
@@ -170,9 +187,7 @@ impl Reader {
         }
         let len = self.buf.len();
         self.buf.resize(len + (64 << 10), 0);
-        let result = tcp.try_read(&mut self.buf[len..]);
-        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
-        result
+        len
     }
 
     /// The next whole message in the buffer, or `None` when more bytes are needed.
