@@ -106,12 +106,6 @@ impl Drop for Server {
 /// Run `future` on a fresh single-threaded runtime (this thread is pinned to CPU 1).
 fn local<T>(future: impl std::future::Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .event_interval(
-            std::env::var("EI")
-                .ok()
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(61),
-        )
         .enable_all()
         .build()
         .expect("runtime");
