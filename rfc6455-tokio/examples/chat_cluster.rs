@@ -32,7 +32,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 
-pub use chat_room::{QUEUE, Room, SEND_TIMEOUT, TOO_SLOW};
+pub use chat_room::{QUEUE, Room, TOO_SLOW};
 use resp::{Conn, Value};
 
 /// Messages waiting for the publisher (e.g. while Redis is unreachable).

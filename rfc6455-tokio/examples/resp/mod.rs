@@ -21,7 +21,8 @@ pub const MAX_BULK: usize = 1 << 20;
 pub const MAX_ARRAY: usize = 64;
 /// Levels of arrays within arrays, at most (a reply we read has 1).
 pub const MAX_DEPTH: usize = 4;
-/// The longest header, simple string, error or integer line, CRLF included.
+/// The longest header, simple string, error or integer line after its type byte, CRLF
+/// included.
 pub const MAX_LINE: usize = 1024;
 /// The most bytes of one reply: what the read buffer may hold before a reply is complete.
 pub const MAX_REPLY: usize = MAX_BULK + 4096;
@@ -334,7 +335,10 @@ mod tests {
 
     #[test]
     fn hostile_lengths_are_refused_before_their_bytes_arrive() {
-        let refused = |wire: &[u8]| parse(wire).unwrap_err();
+        #[track_caller]
+        fn refused(wire: &[u8]) -> ParseError {
+            parse(wire).unwrap_err()
+        }
         // Declared lengths over the bounds, with none of the bytes sent.
         assert_eq!(
             refused(format!("${}\r\n", MAX_BULK + 1).as_bytes()),
@@ -370,8 +374,19 @@ mod tests {
         );
         assert_eq!(parse(&b"*1\r\n".repeat(MAX_DEPTH)), Ok(None));
         // A line that never ends.
-        assert_eq!(refused(&vec![b'+'; MAX_LINE]), ParseError::TooLarge("line"));
-        assert_eq!(parse(&vec![b'+'; MAX_LINE - 1]), Ok(None));
+        assert_eq!(
+            refused(&vec![b'+'; MAX_LINE + 1]),
+            ParseError::TooLarge("line")
+        );
+        assert_eq!(parse(&vec![b'+'; MAX_LINE]), Ok(None));
+        // A line of the longest length is taken.
+        let mut longest = vec![b'+'; MAX_LINE - 1];
+        longest.extend_from_slice(b"\r\n");
+        let text = vec![b'+'; MAX_LINE - 2];
+        assert_eq!(
+            parse(&longest),
+            Ok(Some((Value::Simple(text), MAX_LINE + 1)))
+        );
         // Framing errors.
         assert_eq!(refused(b"+OK\n"), ParseError::Protocol("LF without CR"));
         assert_eq!(
