@@ -347,6 +347,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 }
                 Ok(None) => {}
             }
+            // A message the codec refused while its queue was full (`feed` parks it) is
+            // queued once the output drains, here too: an echo loop that feeds its replies
+            // and then waits in `next` would otherwise never send its last one.
+            if self.parked.is_some() {
+                if let Poll::Ready(Err(e)) = self.poll_ready_inner(cx) {
+                    return Poll::Ready(Err(e));
+                }
+            }
             let flushed = self.poll_write_out(cx);
             if self.conn.state() == State::Closed {
                 return match flushed {
