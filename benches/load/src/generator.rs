@@ -172,7 +172,9 @@ pub async fn echo_connection(
     let wake_writer = tokio::sync::Notify::new();
     let mut sent: VecDeque<(Instant, usize)> = VecDeque::with_capacity(in_flight);
     let mut next = id * 5;
+    let sent_count = std::cell::Cell::new(0usize);
     let mut queue = |sent: &mut VecDeque<_>, now| {
+        sent_count.set(sent_count.get() + 1);
         let k = next % pool.messages.len();
         next += 1;
         out.borrow_mut().extend_from_slice(&pool.messages[k].frame);
@@ -191,7 +193,11 @@ pub async fn echo_connection(
                 Err(_) => {
                     return Err(io::Error::new(
                         io::ErrorKind::TimedOut,
-                        "echoes missing at the deadline",
+                        format!(
+                            "connection {id}: {} of {} echoes missing at the deadline",
+                            sent.len(),
+                            sent_count.get()
+                        ),
                     ));
                 }
                 Ok(Ok(0)) => {
@@ -229,9 +235,14 @@ pub async fn echo_connection(
                 }
             }
         }
+        Ok(())
+    };
+    // However reading ends (done, or failed), the writing side ends after it.
+    let reading = async {
+        let result = reading.await;
         finished.set(true);
         wake_writer.notify_one();
-        Ok(())
+        result
     };
     let writing = async {
         let mut buf = Vec::new();
