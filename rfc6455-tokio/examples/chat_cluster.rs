@@ -161,6 +161,27 @@ fn invalid(what: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, what)
 }
 
+/// A new Redis connection that gave the `expected` answer to `command`: the backoff is told
+/// it connected, and the log says `what` the channel and the address.
+async fn link(
+    redis: &RedisConfig,
+    command: &[&[u8]],
+    expected: impl Fn(&Value) -> bool,
+    backoff: &mut Backoff,
+    what: &str,
+) -> io::Result<Conn> {
+    let mut conn = Conn::connect(&redis.addr).await?;
+    conn.send(command).await?;
+    let answer = conn.read().await?;
+    if !expected(&answer) {
+        let name = String::from_utf8_lossy(command[0]);
+        return Err(invalid(format!("{name} answered {answer:?}")));
+    }
+    backoff.connected(chat_room::now());
+    println!("chat_cluster: {what} {} on {}", redis.channel, redis.addr);
+    Ok(conn)
+}
+
 /// Keep one SUBSCRIBE connection, feeding the channel's messages into the room.
 async fn subscriber(redis: RedisConfig, room: Room, links: Arc<watch::Sender<Links>>) {
     let mut backoff = Backoff::new(redis.policy);
@@ -178,22 +199,13 @@ async fn subscribed(
     links: &watch::Sender<Links>,
     backoff: &mut Backoff,
 ) -> io::Result<Infallible> {
-    let mut conn = Conn::connect(&redis.addr).await?;
-    conn.send(&[b"SUBSCRIBE", redis.channel.as_bytes()]).await?;
-    match conn.read().await? {
-        Value::Array(Some(items))
-            if items.first() == Some(&Value::Bulk(Some(b"subscribe".to_vec()))) => {}
-        other => return Err(invalid(format!("SUBSCRIBE answered {other:?}"))),
-    }
-    backoff.connected(chat_room::now());
+    let subscribe: &[&[u8]] = &[b"SUBSCRIBE", redis.channel.as_bytes()];
+    let confirmed = |v: &Value| matches!(v, Value::Array(Some(items)) if items.first() == Some(&Value::Bulk(Some(b"subscribe".to_vec()))));
+    let mut conn = link(redis, subscribe, confirmed, backoff, "subscribed to").await?;
     links.send_modify(|l| {
         l.subscribed = true;
         l.subscriptions += 1;
     });
-    println!(
-        "chat_cluster: subscribed to {} on {}",
-        redis.channel, redis.addr
-    );
     loop {
         let Value::Array(Some(items)) = conn.read().await? else {
             return Err(invalid("a reply that is not a push".into()));
@@ -240,21 +252,12 @@ async fn publishing(
     links: &watch::Sender<Links>,
     backoff: &mut Backoff,
 ) -> io::Result<()> {
-    let mut conn = Conn::connect(&redis.addr).await?;
-    conn.send(&[b"PING"]).await?;
-    match conn.read().await? {
-        Value::Simple(pong) if pong == b"PONG" => {}
-        other => return Err(invalid(format!("PING answered {other:?}"))),
-    }
-    backoff.connected(chat_room::now());
+    let pong = |v: &Value| matches!(v, Value::Simple(pong) if pong == b"PONG");
+    let mut conn = link(redis, &[b"PING"], pong, backoff, "publishing to").await?;
     links.send_modify(|l| {
         l.publishing = true;
         l.publisher_connections += 1;
     });
-    println!(
-        "chat_cluster: publishing to {} on {}",
-        redis.channel, redis.addr
-    );
     loop {
         let text = tokio::select! {
             text = to_publish.recv() => text,
