@@ -20,7 +20,7 @@ use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rfc6455::connection::{Config, Connection, Event, Message, Utf8Bytes};
+use rfc6455::connection::{Config, Connection, Event, Message, PreparedMessage, Utf8Bytes};
 use rfc6455::handshake::{Limits, Request, ServerHandshake, ServerResponse, Status};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
 
@@ -42,7 +42,36 @@ fn upgraded(config: Config, request: &Request<'_>) -> (Connection, Option<String
 
 /// A connection and the write half of its socket, shared by its reader and broadcasters.
 type Peer = Arc<Mutex<(Connection, TcpStream)>>;
-type Room = Arc<Mutex<Vec<Peer>>>;
+
+/// Everyone in the chat, and what prepares each message once for all of them.
+struct Members {
+    peers: Mutex<Vec<Peer>>,
+    /// Compresses each message once, from an empty window, for the clients that
+    /// negotiated permessage-deflate with our full window (the others get it uncompressed).
+    #[cfg(feature = "deflate")]
+    compressor: Mutex<rfc6455::connection::PreparedCompressor>,
+}
+type Room = Arc<Members>;
+
+impl Members {
+    fn new() -> Room {
+        Arc::new(Members {
+            peers: Mutex::default(),
+            #[cfg(feature = "deflate")]
+            compressor: Mutex::new(rfc6455::connection::PreparedCompressor::new(
+                &common::config().deflate,
+            )),
+        })
+    }
+
+    /// `message` encoded (and compressed) once, for every client.
+    fn prepare(&self, message: Message) -> PreparedMessage {
+        #[cfg(feature = "deflate")]
+        return self.compressor.lock().unwrap().prepare(message);
+        #[cfg(not(feature = "deflate"))]
+        PreparedMessage::new(message)
+    }
+}
 
 /// Where the server reads the time and reports what happens: the monotonic clock and stdout
 /// when it runs, a hand-moved clock and a channel in the tests.
@@ -82,7 +111,7 @@ fn main() {
 
 /// Accept clients forever, one thread each, numbered from 1 in the log.
 pub fn serve(listener: TcpListener, keepalive: KeepAliveConfig, env: Env) {
-    let room = Room::default();
+    let room = Members::new();
     for (id, stream) in (1u64..).zip(listener.incoming()) {
         let Ok(stream) = stream else { continue };
         let (room, env) = (room.clone(), env.clone());
@@ -208,7 +237,7 @@ fn client(
         // Join, then answer 101 under the peer's lock: no broadcast can overtake the 101,
         // and a client that sees it is in the room.
         let mut guard = peer.lock().unwrap();
-        let mut peers = room.lock().unwrap();
+        let mut peers = room.peers.lock().unwrap();
         peers.push(peer.clone());
         (env.log)(format!("client {id} joined, {} online", peers.len()));
         drop(peers);
@@ -240,7 +269,7 @@ fn client(
             step.texts
         };
         for text in texts {
-            broadcast(room, &Message::Text(text));
+            broadcast(room, Message::Text(text));
         }
         let wait = common::timeout_until(session.wake_at(), (env.now)());
         stream.set_read_timeout(Some(wait))?;
@@ -259,18 +288,20 @@ fn client(
 
 /// Take `peer` out of the room; returns how many are left.
 fn leave(room: &Room, peer: &Peer) -> usize {
-    let mut peers = room.lock().unwrap();
+    let mut peers = room.peers.lock().unwrap();
     peers.retain(|p| !Arc::ptr_eq(p, peer));
     peers.len()
 }
 
-/// Send `message` to every client in the room (the sender too: it sees its message arrive).
-fn broadcast(room: &Room, message: &Message) {
-    let peers = room.lock().unwrap().clone();
+/// Send `message` to every client in the room (the sender too: it sees its message arrive),
+/// encoded once: each connection queues the same prepared frame.
+fn broadcast(room: &Room, message: Message) {
+    let prepared = room.prepare(message);
+    let peers = room.peers.lock().unwrap().clone();
     for peer in peers {
         let mut guard = peer.lock().unwrap();
         let (conn, out) = &mut *guard;
-        if conn.send(message.clone()).is_ok() {
+        if conn.send_prepared(&prepared).is_ok() {
             let _ = conn.write_to(out); // a failed peer finds out in its own thread
         }
     }

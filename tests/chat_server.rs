@@ -159,6 +159,86 @@ fn every_message_goes_to_every_open_client() {
     assert_eq!(next_text(&mut clients[0]), "alice: anyone?");
 }
 
+/// A socket that counts the bytes read from it: what a client was sent on the wire.
+#[cfg(feature = "deflate")]
+struct Counting(TcpStream, usize);
+
+#[cfg(feature = "deflate")]
+impl Read for Counting {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.0.read(buf)?;
+        self.1 += n;
+        Ok(n)
+    }
+}
+
+#[cfg(feature = "deflate")]
+impl Write for Counting {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.write(buf)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.0.flush()
+    }
+}
+
+/// Each message is prepared once: compressed for the clients that negotiated
+/// permessage-deflate, plain for the others, and the same for every client.
+#[cfg(feature = "deflate")]
+#[test]
+fn the_room_compresses_for_deflate_clients_and_sends_plain_text_to_the_others() {
+    use rfc6455::deflate::DeflateConfig;
+    use rfc6455::handshake::ClientRequest;
+    let (addr, _, _) = start();
+    let deflate = Config::new().deflate(DeflateConfig::new().enabled(true));
+    let mut clients: Vec<WebSocket<Counting>> = [deflate, deflate, Config::new()]
+        .into_iter()
+        .map(|config| {
+            let stream = TcpStream::connect(addr).unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let host = addr.to_string();
+            let request = ClientRequest::new(&host, "/ws");
+            blocking::connect_with(Counting(stream, 0), config, [9; 32], &request).unwrap()
+        })
+        .collect();
+    // The plain client's first message waits for all three 101s (its own came last).
+    let handshakes: Vec<usize> = clients.iter().map(|ws| ws.get_ref().1).collect();
+    let mut sent = 0;
+    for n in 0..3 {
+        let text: String = (0..700)
+            .map(|i| format!("{{\"line\":{n},\"id\":{i},\"price\":{}}},", i * 7 + n))
+            .collect();
+        sent += text.len();
+        clients[2].send_text(&text).unwrap();
+        for (i, ws) in clients.iter_mut().enumerate() {
+            loop {
+                match ws.read().unwrap() {
+                    Event::Message(Message::Text(got)) => {
+                        assert!(*got == *text, "client {i}, line {n}");
+                        break;
+                    }
+                    Event::Ping(_) | Event::Pong(_) => {}
+                    other => panic!("client {i}, line {n}: expected the line, got {other:?}"),
+                }
+            }
+        }
+    }
+    let wire: Vec<usize> = clients
+        .iter()
+        .zip(&handshakes)
+        .map(|(ws, h)| ws.get_ref().1 - h)
+        .collect();
+    // Compressed: the repetitive lines shrink several times over; plain: all of it.
+    assert!(
+        wire[0] < sent / 4 && wire[1] < sent / 4,
+        "{wire:?} of {sent}"
+    );
+    assert_eq!(wire[0], wire[1], "the same compressed frames");
+    assert!(wire[2] > sent, "{wire:?} of {sent}");
+}
+
 #[test]
 fn idle_clients_are_pinged_and_dead_ones_dropped() {
     let (addr, clock, log) = start();

@@ -216,7 +216,7 @@ async fn subscribed(
                 if kind == b"message" =>
             {
                 match String::from_utf8(payload) {
-                    Ok(text) => drop(room.send(text.into())), // Err only with no one in it
+                    Ok(text) => room.send(text.into()),
                     Err(_) => println!("chat_cluster: a message that is not UTF-8, skipped"),
                 }
             }

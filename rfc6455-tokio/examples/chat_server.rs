@@ -56,8 +56,7 @@ pub async fn serve(listener: TcpListener, keepalive: KeepAliveConfig) {
         let room = room.clone();
         tokio::spawn(async move {
             let local = room.clone();
-            // Err only with no one in the room.
-            let say = move |text| drop(local.send(text));
+            let say = move |text| local.send(text);
             match chat_room::client("chat_server", id, tcp, &room, &say, keepalive).await {
                 Ok(what) => println!("chat_server: client {id} {what}"),
                 Err(e) => println!("chat_server: client {id} failed: {e}"),

@@ -3,7 +3,9 @@
 //! task per client, and the bound on clients that do not keep up.
 //!
 //! A client's text messages go to `say` (the local room, or Redis); its writer task takes
-//! the room's messages from a `tokio::sync::broadcast` channel of `QUEUE` messages. A client
+//! the room's messages from a `tokio::sync::broadcast` channel of `QUEUE` messages, each
+//! encoded once for every client as a `PreparedMessage` (and, for the clients that
+//! negotiated permessage-deflate, compressed once: `PreparedCompressor`). A client
 //! that falls that far behind, or takes longer than `SEND_TIMEOUT` to take one message, is
 //! closed with 1013 and counted in `TOO_SLOW`.
 #![allow(dead_code)]
@@ -11,11 +13,13 @@
 #[path = "../../../examples/chat_page/mod.rs"]
 mod chat_page;
 
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use rfc6455_tokio::rfc6455::connection::{Connection, Event, Utf8Bytes};
+use rfc6455_tokio::rfc6455::connection::{
+    Connection, Event, Message as Codec, PreparedCompressor, PreparedMessage, Utf8Bytes,
+};
 use rfc6455_tokio::rfc6455::handshake::{Limits, ServerHandshake, ServerResponse, Status};
 use rfc6455_tokio::rfc6455::keepalive::{KeepAlive, KeepAliveConfig};
 use rfc6455_tokio::{CloseCode, Error, Message, WebSocketReader, WebSocketStream, WebSocketWriter};
@@ -31,8 +35,42 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Clients dropped for not keeping up.
 pub static TOO_SLOW: AtomicU64 = AtomicU64::new(0);
 
-/// The messages every client of this process is sent.
-pub type Room = broadcast::Sender<Utf8Bytes>;
+/// The messages every client of this process is sent, each prepared once for all of them.
+#[derive(Clone)]
+pub struct Room {
+    tx: broadcast::Sender<PreparedMessage>,
+    /// Compresses each message once, from an empty window, for every client that
+    /// negotiated permessage-deflate with our full window (the others get it uncompressed).
+    compressor: Arc<Mutex<PreparedCompressor>>,
+}
+
+impl Room {
+    /// A room whose clients may be `queue` messages behind.
+    pub fn new(queue: usize) -> Self {
+        let deflate = super::common::options().config.deflate;
+        Room {
+            tx: broadcast::channel(queue).0,
+            compressor: Arc::new(Mutex::new(PreparedCompressor::new(&deflate))),
+        }
+    }
+
+    /// Send `text` to every client in the room (none, if no one is in it): encoded, and
+    /// compressed, once.
+    pub fn send(&self, text: Utf8Bytes) {
+        let prepared = self.compressor.lock().unwrap().prepare(Codec::Text(text));
+        let _ = self.tx.send(prepared); // Err only with no one in the room
+    }
+
+    /// Join: the messages sent from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<PreparedMessage> {
+        self.tx.subscribe()
+    }
+
+    /// How many clients are in the room.
+    pub fn receiver_count(&self) -> usize {
+        self.tx.receiver_count()
+    }
+}
 type Ws = WebSocketStream<TcpStream>;
 
 /// Where a client's text messages go: `Room::send` for one process, a publisher for a cluster.
@@ -195,11 +233,11 @@ async fn read_room(
 /// send for `SEND_TIMEOUT`: then close it with 1013. Returns why it ended.
 async fn write_room(
     mut writer: WebSocketWriter<TcpStream>,
-    mut rx: broadcast::Receiver<Utf8Bytes>,
+    mut rx: broadcast::Receiver<PreparedMessage>,
 ) -> String {
     let why = loop {
         match rx.recv().await {
-            Ok(text) => match timeout(SEND_TIMEOUT, writer.send(Message::Text(text))).await {
+            Ok(message) => match timeout(SEND_TIMEOUT, writer.send_prepared(&message)).await {
                 Ok(Ok(())) => {}
                 Ok(Err(e)) => return format!("failed: {e}"),
                 Err(_) => break format!("stalled a send for {} s", SEND_TIMEOUT.as_secs()),
