@@ -1,6 +1,7 @@
 //! The load generator: connections driven by hand (one task each, reading and writing the
 //! same socket without waiting on either), every echo checked against what was sent.
 
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use hdrhistogram::Histogram;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
+use tokio::sync::Notify;
 
 use crate::wire::{self, Incoming, Outgoing, Reader};
 
@@ -309,30 +311,77 @@ pub async fn one_message_then_idle(
     Ok(())
 }
 
-/// A `/sub` connection of the broadcast workload: counts each message that arrives (and
-/// checks it is `expected[round]`), until `rounds` are in.
+/// What the subscribers of a broadcast workload received, round by round.
+pub struct Arrivals {
+    /// How many subscribers have each round's message.
+    pub counts: Vec<Cell<usize>>,
+    /// How many subscribers there are: `all_in` is notified when a round's count reaches it.
+    pub total: usize,
+    pub all_in: Notify,
+    /// Whether every message must be text (`Some(true)`), binary, or may be either.
+    pub text: Option<bool>,
+    /// When timed: for each round, (subscriber, when the read that completed it returned).
+    pub at: Option<Vec<RefCell<Arrived>>>,
+}
+
+/// One round's arrivals: (subscriber, when).
+pub type Arrived = Vec<(usize, Instant)>;
+
+impl Arrivals {
+    pub fn new(rounds: usize, total: usize, text: Option<bool>, timed: bool) -> Arrivals {
+        Arrivals {
+            counts: (0..rounds).map(|_| Cell::new(0)).collect(),
+            total,
+            all_in: Notify::new(),
+            text,
+            at: timed.then(|| {
+                (0..rounds)
+                    .map(|_| RefCell::new(Vec::with_capacity(total)))
+                    .collect()
+            }),
+        }
+    }
+}
+
+/// A broadcast subscriber (workload 3's `/sub`, workload 5's chat clients): reads each
+/// message that arrives, checks it is `expected[round]`, counts it in `arrivals` (and
+/// notes when, if timed), until every round is in; returns the reader, with any bytes
+/// read past the last round. `id` names it in errors and in `arrivals.at`.
 pub async fn subscriber(
-    tcp: TcpStream,
+    id: usize,
+    tcp: Rc<TcpStream>,
     leftover: Vec<u8>,
     expected: Rc<Vec<Vec<u8>>>,
-    arrived: Rc<Vec<std::cell::Cell<usize>>>,
-    all_in: Rc<tokio::sync::Notify>,
-    total: usize,
-) -> io::Result<()> {
+    arrivals: Rc<Arrivals>,
+) -> io::Result<Reader> {
     let mut reader = Reader::new(leftover, false, 1 << 20);
     let mut round = 0;
+    let mut now = Instant::now();
     while round < expected.len() {
-        while let Some(message) = reader.next_message()? {
-            let Incoming::Data { payload, .. } = message else {
-                return Err(io::Error::other("server closed a subscriber"));
+        while round < expected.len() {
+            let Some(message) = reader.next_message()? else {
+                break;
             };
-            if payload != expected[round].as_slice() {
-                return Err(io::Error::other(format!("broadcast {round} differs")));
+            let Incoming::Data { text, payload } = message else {
+                return Err(io::Error::other(format!(
+                    "subscriber {id}: the server closed it before round {round}"
+                )));
+            };
+            if payload != expected[round].as_slice() || arrivals.text.is_some_and(|t| t != text) {
+                return Err(io::Error::other(format!(
+                    "subscriber {id}: message {round} differs from the one sent ({} bytes{}), \
+                     or is a duplicate",
+                    payload.len(),
+                    if text { ", text" } else { ", binary" }
+                )));
             }
-            let count = &arrived[round];
+            if let Some(at) = &arrivals.at {
+                at[round].borrow_mut().push((id, now));
+            }
+            let count = &arrivals.counts[round];
             count.set(count.get() + 1);
-            if count.get() == total {
-                all_in.notify_one();
+            if count.get() == arrivals.total {
+                arrivals.all_in.notify_one();
             }
             round += 1;
         }
@@ -344,10 +393,23 @@ pub async fn subscriber(
             Ok(0) => {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
-                    "server closed",
+                    format!("subscriber {id}: the server closed before round {round}"),
                 ));
             }
-            Ok(_) => {}
+            Ok(_) => now = Instant::now(),
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(reader)
+}
+
+/// Write all of `bytes` to a stream shared with a reading task (`&TcpStream`).
+pub async fn write_shared(tcp: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        tcp.writable().await?;
+        match tcp.try_write(bytes) {
+            Ok(n) => bytes = &bytes[n..],
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),
         }

@@ -3,14 +3,27 @@
 //!
 //! `cargo run --release --manifest-path benches/load/Cargo.toml -- [--smoke | --quick]
 //! [--runs N] [--only STACK,...] [--filter TEXT]` prints one table (`--filter`: only the
-//! workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`, `3:`, `4:`). Each server runs as a child process
-//! (`load server STACK [--deflate]`) pinned to CPU 0 on a single-threaded tokio runtime; the
-//! generator runs here, pinned to CPU 1, and checks every echo. Every phase is bounded in
-//! time; a server that breaks a rule, loses or changes a message fails the run.
+//! workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`, `3:`, `4:`, `5:`).
+//!
+//! The workloads: 1, echo (throughput and latency, several payloads); 2, server memory per
+//! idle connection; 3, broadcast from one `/control` connection to many `/sub` ones; 4,
+//! permessage-deflate echo and idle memory (ours and yawc); 5, cluster broadcast (ours
+//! only, the other columns are "–"): the `tokio_chat_cluster` example, built at run time
+//! with cargo, as two processes sharing a room through a `redis-server` started here, a
+//! 1 KiB line from one client to every client on both, its latency on the sender's server
+//! and on the other one. Without `redis-server` on PATH workload 5 is skipped (said on
+//! stderr), unless `RFC6455_REQUIRE_REDIS=1`, which makes that a failure.
+//!
+//! Each server runs as a child process (`load server STACK [--deflate]`; for workload 5,
+//! redis-server and the two chat servers) pinned to CPU 0, the stacks' on a single-threaded
+//! tokio runtime; the generator runs here, pinned to CPU 1, and checks every echo. Every
+//! phase is bounded in time; a server that breaks a rule, loses or changes a message fails
+//! the run.
 //!
 //! `--smoke` runs each workload small and short (CI: every server echoes, broadcasts and,
 //! where it can, deflates correctly) and prints the same table.
 
+mod cluster;
 mod generator;
 mod report;
 mod servers;
@@ -75,6 +88,9 @@ pub struct Scale {
     pub idle_connections: usize,
     pub broadcast_clients: usize,
     pub broadcast_rounds: usize,
+    /// Workload 5: clients on each of the two cluster servers, and rounds.
+    pub cluster_clients: usize,
+    pub cluster_rounds: usize,
 }
 
 impl Scale {
@@ -86,11 +102,14 @@ impl Scale {
         idle_connections: 10_000,
         broadcast_clients: 10_000,
         broadcast_rounds: 20,
+        cluster_clients: 1000,
+        cluster_rounds: 50,
     };
     const QUICK: Scale = Scale {
         warmup_ms: 500,
         measure_ms: 1000,
         broadcast_rounds: 10,
+        cluster_rounds: 20,
         ..Scale::FULL
     };
     const SMOKE: Scale = Scale {
@@ -101,6 +120,8 @@ impl Scale {
         idle_connections: 200,
         broadcast_clients: 200,
         broadcast_rounds: 3,
+        cluster_clients: 20,
+        cluster_rounds: 3,
     };
 }
 

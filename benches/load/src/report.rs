@@ -22,7 +22,8 @@ pub fn print(table: &Table, stacks: &[Stack], scale: Scale, runs: usize) {
     println!("load: {date}, {cpu}; server on CPU 0, generator on CPU 1, loopback");
     println!(
         "{} echo connections x {} in flight, {} ms measured after {} ms; {} idle connections; \
-         broadcast to {} clients x {} rounds; {runs} run(s), cells are medians{}",
+         broadcast to {} clients x {} rounds; cluster: 2 servers x {} clients x {} rounds; \
+         {runs} run(s), cells are medians{}",
         scale.echo_connections,
         scale.in_flight,
         scale.measure_ms,
@@ -30,6 +31,8 @@ pub fn print(table: &Table, stacks: &[Stack], scale: Scale, runs: usize) {
         scale.idle_connections,
         scale.broadcast_clients,
         scale.broadcast_rounds,
+        scale.cluster_clients,
+        scale.cluster_rounds,
         if runs > 1 {
             " (± half the spread between runs, as % of the median)"
         } else {

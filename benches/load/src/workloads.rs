@@ -1,4 +1,5 @@
-//! The four workloads, each against a fresh server process per stack.
+//! The workloads, each against a fresh server process per stack (workload 5, ours only, is
+//! in `cluster.rs`).
 
 use std::cell::Cell;
 use std::io::{BufRead, BufReader};
@@ -12,7 +13,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::generator::{self, Payload, Pool, Window};
-use crate::{Scale, Stack, sys, wire};
+use crate::{Scale, Stack, cluster, sys, wire};
 
 /// Whether a bigger number is better in a row.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -104,7 +105,7 @@ impl Drop for Server {
 }
 
 /// Run `future` on a fresh single-threaded runtime (this thread is pinned to CPU 1).
-fn local<T>(future: impl std::future::Future<Output = T>) -> T {
+pub fn local<T>(future: impl std::future::Future<Output = T>) -> T {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -123,6 +124,13 @@ pub fn run_all(stacks: &[Stack], scale: Scale, runs: usize, filter: &str) -> Res
         ("text 1 KiB", Payload::Text, 1024, scale.in_flight),
         ("binary 16 B, 1 in flight", Payload::Binary, 16, 1),
     ];
+    // Workload 5 needs redis-server (else skipped, or failed with RFC6455_REQUIRE_REDIS=1)
+    // and the chat cluster example, built once for all runs.
+    let chat_cluster = if wanted("5: cluster broadcast") && cluster::redis_available()? {
+        Some(cluster::build_example()?)
+    } else {
+        None
+    };
     for run in 0..runs {
         for &stack in stacks.iter().filter(|s| s.plain()) {
             eprintln!("run {}: {} echo", run + 1, stack.name());
@@ -185,6 +193,24 @@ pub fn run_all(stacks: &[Stack], scale: Scale, runs: usize, filter: &str) -> Res
                 scale.idle_connections
             );
             row(&mut table, &name, "KiB", Better::Lower).put(stack, per);
+        }
+        if let Some(exe) = &chat_cluster {
+            eprintln!("run {}: {} cluster broadcast", run + 1, Stack::Ours.name());
+            let m = cluster::run(exe, scale).map_err(|e| format!("5: cluster broadcast: {e}"))?;
+            let name = format!(
+                "5: cluster broadcast 1 KiB, 2 servers x {} clients via Redis",
+                scale.cluster_clients
+            );
+            for (what, unit, value) in [
+                ("p50 latency, same server", "µs", m.same_p50),
+                ("p99 latency, same server", "µs", m.same_p99),
+                ("p50 latency, other server", "µs", m.other_p50),
+                ("p99 latency, other server", "µs", m.other_p99),
+                ("time until all clients have it", "ms", m.all_in_ms),
+            ] {
+                row(&mut table, &format!("{name}: {what}"), unit, Better::Lower)
+                    .put(Stack::Ours, value);
+            }
         }
     }
     Ok(table)
@@ -354,8 +380,7 @@ fn broadcast(stack: Stack, scale: Scale) -> Result<(f64, f64), String> {
             .collect(),
     );
     local(async {
-        let arrived: Rc<Vec<Cell<usize>>> = Rc::new((0..rounds).map(|_| Cell::new(0)).collect());
-        let all_in = Rc::new(Notify::new());
+        let arrivals = Rc::new(generator::Arrivals::new(rounds, n, None, false));
         let mut subscribers = Vec::with_capacity(n);
         let connecting = std::sync::Arc::new(Semaphore::new(256));
         let mut opened = Vec::with_capacity(n);
@@ -367,18 +392,17 @@ fn broadcast(stack: Stack, scale: Scale) -> Result<(f64, f64), String> {
                 open
             }));
         }
-        for open in opened {
+        for (id, open) in opened.into_iter().enumerate() {
             let (tcp, leftover) = open
                 .await
                 .map_err(|e| e.to_string())?
                 .map_err(|e| e.to_string())?;
             subscribers.push(tokio::task::spawn_local(generator::subscriber(
-                tcp,
+                id,
+                Rc::new(tcp),
                 leftover,
                 expected.clone(),
-                arrived.clone(),
-                all_in.clone(),
-                n,
+                arrivals.clone(),
             )));
         }
         let (mut control, _) = generator::connect(server.addr, "/control", false)
@@ -392,13 +416,13 @@ fn broadcast(stack: Stack, scale: Scale) -> Result<(f64, f64), String> {
             let frame = wire::outgoing(payload.clone(), false, false, [1, 2, 3, 4]).frame;
             let t0 = Instant::now();
             control.write_all(&frame).await.map_err(|e| e.to_string())?;
-            if tokio::time::timeout(Duration::from_secs(30), all_in.notified())
+            if tokio::time::timeout(Duration::from_secs(30), arrivals.all_in.notified())
                 .await
                 .is_err()
             {
                 return Err(format!(
                     "round {r}: {} of {n} had the message after 30 s",
-                    arrived[r].get()
+                    arrivals.counts[r].get()
                 ));
             }
             times.push(t0.elapsed().as_secs_f64() * 1e3);
