@@ -91,3 +91,90 @@ use rfc6455_tokio::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, Priva
 use rfc6455_tokio::tls::rustls::{self, ClientConfig, RootCertStore, ServerConfig};
 #[cfg(feature = "rustls")]
 use std::sync::Arc;
+
+/// What a [`Scripted`] transport does with a write.
+#[derive(Clone, Copy, Debug)]
+pub enum Writes {
+    /// Takes every byte and drops it.
+    Take,
+    /// Never takes a byte (a peer that does not read): `Pending`.
+    Block,
+    /// Fails with a broken pipe.
+    Fail,
+}
+
+/// An in-memory transport: reads hand out `chunks` in order, each in reads of whatever
+/// size the reader asks for, with one wait (the task woken at once) after each chunk, then
+/// wait for good once the script is over; writes do as `writes` says.
+pub struct Scripted {
+    chunks: std::collections::VecDeque<Vec<u8>>,
+    at: usize,
+    wait: bool,
+    writes: Writes,
+}
+
+impl Scripted {
+    pub fn new(chunks: impl IntoIterator<Item = Vec<u8>>, writes: Writes) -> Self {
+        Scripted {
+            chunks: chunks.into_iter().collect(),
+            at: 0,
+            wait: false,
+            writes,
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Scripted {
+    fn poll_read(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        use std::task::Poll;
+        let this = &mut *self;
+        if this.wait {
+            this.wait = false;
+            cx.waker().wake_by_ref();
+            return Poll::Pending;
+        }
+        let Some(chunk) = this.chunks.front() else {
+            return Poll::Pending;
+        };
+        let n = buf.remaining().min(chunk.len() - this.at);
+        buf.put_slice(&chunk[this.at..this.at + n]);
+        this.at += n;
+        if this.at == chunk.len() {
+            this.chunks.pop_front();
+            this.at = 0;
+            this.wait = true;
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl tokio::io::AsyncWrite for Scripted {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+        bytes: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        use std::task::Poll;
+        match self.writes {
+            Writes::Take => Poll::Ready(Ok(bytes.len())),
+            Writes::Block => Poll::Pending,
+            Writes::Fail => Poll::Ready(Err(std::io::ErrorKind::BrokenPipe.into())),
+        }
+    }
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+}
