@@ -1,8 +1,8 @@
 //! Property tests of the connection at the edges of the length forms (125/126/127,
 //! 65535/65536/65537) and of small configured limits (`max_frame_size`,
 //! `max_message_size`, one byte under, at and over), for both roles, fed in random splits
-//! through `receive`, through `receive_buffer` + `commit_received`, and polled with both
-//! APIs. The expected events, error and queued frames come from a model of RFC 6455
+//! through `receive`, through `receive_buffer` + `commit_received` and through
+//! `receive_with`, and polled with both APIs. The expected events, error and queued frames come from a model of RFC 6455
 //! written here, and the frames are encoded and the output decoded by hand
 //! (`support/oracle.rs`): nothing is computed by the crate.
 #![cfg(feature = "alloc")]
@@ -14,6 +14,7 @@ use cases::cases;
 use events::owned;
 use proptest::prelude::*;
 use rfc6455::Role;
+use rfc6455::bytes::BufMut;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
     Chunk, Closed, Config, Connection, DataKind, Event, Message, ReceiveMode,
@@ -326,6 +327,8 @@ enum Feed {
     Receive(bool),
     /// `receive_buffer` + `commit_received`, polled with `poll_event_ref`.
     ReadInto,
+    /// `receive_with` (room not zeroed), polled with `poll_event_ref`.
+    ReadWith,
     /// `receive` in stream mode, polled with `poll_event`, the chunks joined.
     Stream,
 }
@@ -365,9 +368,14 @@ fn check(
                     conn.commit_received(n);
                     n
                 }
+                Feed::ReadWith => conn.receive_with(end - start, |room| {
+                    let n = room.remaining_mut().min(end - start);
+                    room.put_slice(&wire[start..start + n]);
+                    n
+                }),
             };
             start += n;
-            let borrowed = matches!(feed, Feed::Receive(true) | Feed::ReadInto);
+            let borrowed = matches!(feed, Feed::Receive(true) | Feed::ReadInto | Feed::ReadWith);
             if let Err(code) = drain(&mut conn, borrowed, &mut events, &mut partial) {
                 error = Some(code);
                 break 'feed;
@@ -405,6 +413,7 @@ proptest! {
         check(&case, &wire, &cuts, Feed::Receive(false), &want)?;
         check(&case, &wire, &cuts, Feed::Receive(true), &want)?;
         check(&case, &wire, &cuts, Feed::ReadInto, &want)?;
+        check(&case, &wire, &cuts, Feed::ReadWith, &want)?;
         check(&case, &wire, &cuts, Feed::Stream, &want)?;
     }
 }
@@ -439,6 +448,7 @@ fn a_single_frame_over_the_message_limit_within_the_frame_limit_fails() {
                     Feed::Receive(false),
                     Feed::Receive(true),
                     Feed::ReadInto,
+                    Feed::ReadWith,
                     Feed::Stream,
                 ] {
                     // Whole, and cut after the header (the general path then).

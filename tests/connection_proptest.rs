@@ -5,6 +5,7 @@
 mod support;
 use proptest::prelude::*;
 use rfc6455::Role;
+use rfc6455::bytes::BufMut;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, DataKind, Event, Message, ProtocolError};
 use rfc6455::frame::Rsv;
@@ -162,11 +163,13 @@ fn run_ref(role: Role, wire: &[u8], cuts: &[usize]) -> (Vec<Event>, Option<Close
     })
 }
 
-/// Feed `wire` by reading it into `receive_buffer`, as a socket would: each read asks
-/// for the next of `wants` (cycled) and fills the next of `fills` (a per-mille share of
-/// the room, cycled), so reads stop short, fill the room, or return nothing. The rest of
-/// each room is scribbled over, as a failed or short read might leave it.
+/// Feed `wire` by reading it into `receive_buffer` (or with `receive_with` if `spare`),
+/// as a socket would: each read asks for the next of `wants` (cycled) and fills the next
+/// of `fills` (a per-mille share of the room, cycled), so reads stop short, fill the room,
+/// or return nothing. The rest of each lent slice is scribbled over, as a failed or short
+/// read might leave it.
 fn run_read_into(
+    spare: bool,
     wire: &[u8],
     wants: &[usize],
     fills: &[u16],
@@ -178,14 +181,30 @@ fn run_read_into(
     let mut start = 0;
     let mut i = 0;
     while start < wire.len() {
-        let room = conn.receive_buffer(wants[i % wants.len()]);
-        assert!(!room.is_empty() && room.len() <= wants[i % wants.len()]);
-        // What the read leaves of the room is not input, whatever it holds.
-        room.fill(0xA5);
+        let want = wants[i % wants.len()];
         let fill = usize::from(fills[i % fills.len()]);
-        let n = (room.len() * fill / 1000).min(wire.len() - start);
-        room[..n].copy_from_slice(&wire[start..start + n]);
-        conn.commit_received(n);
+        let rest = &wire[start..];
+        let n = if spare {
+            // Room to append to, in two pieces; what the read does not fill is not input.
+            conn.receive_with(want, |room| {
+                let len = room.remaining_mut();
+                assert!(len >= 1 && len <= want);
+                let n = (len * fill / 1000).min(rest.len());
+                room.put_slice(&rest[..n / 2]);
+                room.put_slice(&rest[n / 2..n]);
+                assert_eq!(room.remaining_mut(), len - n);
+                n
+            })
+        } else {
+            let room = conn.receive_buffer(want);
+            assert!(!room.is_empty() && room.len() <= want);
+            // What the read leaves of the room is not input, whatever it holds.
+            room.fill(0xA5);
+            let n = (room.len() * fill / 1000).min(rest.len());
+            room[..n].copy_from_slice(&rest[..n]);
+            conn.commit_received(n);
+            n
+        };
         start += n;
         i += 1;
         if let Err(code) = drain(&mut conn, Connection::poll_event, &mut events) {
@@ -218,10 +237,12 @@ proptest! {
         let mut config = Config::default();
         config.active_buffer_capacity = reuse;
         config.idle_buffer_capacity = reuse / 4;
-        let read = run_read_into(&wire, &wants, &fills, config);
-        prop_assert_eq!(&whole.0, &read.0);
-        prop_assert_eq!(whole.1, read.1);
-        prop_assert_eq!(&whole.2, &read.2);
+        for spare in [false, true] {
+            let read = run_read_into(spare, &wire, &wants, &fills, config);
+            prop_assert_eq!(&whole.0, &read.0, "spare: {}", spare);
+            prop_assert_eq!(whole.1, read.1, "spare: {}", spare);
+            prop_assert_eq!(&whole.2, &read.2, "spare: {}", spare);
+        }
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Reading the transport straight into the connection's buffer
-//! (`Connection::receive_buffer` + `commit_received`): reads stop where a large frame
+//! (`Connection::receive_buffer` + `commit_received`, or `receive_with`, which lends the
+//! room unzeroed): reads stop where a large frame
 //! ends, the buffer grows with bytes that arrive and never by a declared length, and lent
 //! room that is not committed is never taken for input.
 #![cfg(feature = "alloc")]
@@ -9,27 +10,50 @@ use support::{conn, counting, oracle};
 
 use oracle::{b0, frame, header};
 use rfc6455::Role;
-use rfc6455::connection::{Config, EventRef, MAX_READ_LEN, ProtocolError};
+use rfc6455::bytes::BufMut;
+use rfc6455::connection::{Config, Connection, EventRef, MAX_READ_LEN, ProtocolError};
 
 #[global_allocator]
 static ALLOC: counting::Counting = counting::Counting;
 
 const WANT: usize = 64 << 10;
 
-/// Read `input` into `conn` as a socket holding it would (as much as each lent slice
+/// How a read reaches the connection's buffer.
+#[derive(Clone, Copy, Debug)]
+enum Lend {
+    /// `receive_buffer` + `commit_received`: an initialised slice.
+    Slice,
+    /// `receive_with`: room to append to, not zeroed.
+    Spare,
+}
+
+/// One read of as much of `input` as the connection lends room for (asking for `want`);
+/// returns the bytes read.
+fn read_once(conn: &mut Connection, input: &[u8], want: usize, lend: Lend) -> usize {
+    match lend {
+        Lend::Slice => {
+            let room = conn.receive_buffer(want);
+            let n = room.len().min(input.len());
+            room[..n].copy_from_slice(&input[..n]);
+            conn.commit_received(n);
+            n
+        }
+        Lend::Spare => conn.receive_with(want, |room| {
+            let n = room.remaining_mut().min(input.len());
+            room.put_slice(&input[..n]);
+            n
+        }),
+    }
+}
+
+/// Read `input` into `conn` as a socket holding it would (as much as each lent room
 /// holds), polling after each read as an event loop does. Returns the size of each read
 /// and the binary messages received.
-fn read_all(
-    conn: &mut rfc6455::connection::Connection,
-    mut input: &[u8],
-) -> (Vec<usize>, Vec<Vec<u8>>) {
+fn read_all(conn: &mut Connection, mut input: &[u8], lend: Lend) -> (Vec<usize>, Vec<Vec<u8>>) {
     let mut reads = Vec::new();
     let mut messages = Vec::new();
     while !input.is_empty() {
-        let room = conn.receive_buffer(WANT);
-        let n = room.len().min(input.len());
-        room[..n].copy_from_slice(&input[..n]);
-        conn.commit_received(n);
+        let n = read_once(conn, input, WANT, lend);
         input = &input[n..];
         reads.push(n);
         while let Some(event) = conn.poll_event_ref().unwrap() {
@@ -44,7 +68,10 @@ fn read_all(
 
 #[test]
 fn reads_stop_where_a_large_frame_ends() {
-    for role in [Role::Server, Role::Client] {
+    for (role, lend) in [Role::Server, Role::Client]
+        .into_iter()
+        .flat_map(|role| [(role, Lend::Slice), (role, Lend::Spare)])
+    {
         let payload: Vec<u8> = (0..200_000u32).map(|i| (i % 251) as u8).collect();
         let first = frame(role, b0(true, 0, 2), &payload);
         let second = frame(role, b0(true, 0, 2), &payload[..70_000]);
@@ -54,10 +81,14 @@ fn reads_stop_where_a_large_frame_ends() {
 
         // Three full reads, then the rest of the first frame and 128 bytes of the second
         // (enough for its header), no more. The next read asks for a full `want` again.
-        let (reads, messages) = read_all(&mut conn, &wire);
+        let (reads, messages) = read_all(&mut conn, &wire, lend);
         let rest = first.len() - 3 * WANT + 128;
         let last = second.len() - 128 - WANT;
-        assert_eq!(reads, [WANT, WANT, WANT, rest, WANT, last], "{role:?}");
+        assert_eq!(
+            reads,
+            [WANT, WANT, WANT, rest, WANT, last],
+            "{role:?} {lend:?}"
+        );
         assert_eq!(messages, [&payload[..], &payload[..70_000]]);
         assert_eq!(conn.bytes_received(), wire.len() as u64);
     }
@@ -183,17 +214,45 @@ fn committing_more_than_was_lent_panics() {
     conn.commit_received(9);
 }
 
-/// Read the frames in `wire` through `receive_buffer`, polling after each read, and
-/// return the allocations the connection made and the messages received.
-fn allocations_to_read(conn: &mut rfc6455::connection::Connection, mut wire: &[u8]) -> (u64, u64) {
+#[test]
+#[should_panic]
+fn appending_past_the_lent_room_panics() {
+    let mut conn = conn::open_server(Config::default());
+    conn.receive_with(8, |room| {
+        assert_eq!(room.remaining_mut(), 8);
+        room.put_slice(&[0; 9]);
+    });
+}
+
+#[test]
+fn appended_bytes_count_as_received_and_nothing_after_the_close() {
+    for lend in [Lend::Slice, Lend::Spare] {
+        let mut conn = conn::open_server(Config::default());
+        let mut wire = frame(Role::Server, b0(true, 0, 8), &[0x03, 0xe8]);
+        wire.extend(frame(Role::Server, b0(true, 0, 2), b"after"));
+        let n = read_once(&mut conn, &wire, WANT, lend);
+        assert_eq!(n, wire.len(), "{lend:?}");
+        assert_eq!(conn.bytes_received(), wire.len() as u64, "{lend:?}");
+        assert!(matches!(
+            conn.poll_event_ref(),
+            Ok(Some(EventRef::Closed(_)))
+        ));
+        // The binary frame after the close is dropped, and so is what arrives later.
+        assert_eq!(conn.pending_input_len(), 0, "{lend:?}");
+        assert_eq!(read_once(&mut conn, b"more", WANT, lend), 4);
+        assert_eq!(conn.pending_input_len(), 0, "{lend:?}");
+        assert_eq!(conn.poll_event_ref().unwrap(), None, "{lend:?}");
+    }
+}
+
+/// Read the frames in `wire` the way `lend` says, polling after each read, and return the
+/// allocations the connection made and the messages received.
+fn allocations_to_read(conn: &mut Connection, mut wire: &[u8], lend: Lend) -> (u64, u64) {
     let mut allocations = 0;
     let mut messages = 0;
     while !wire.is_empty() {
         let before = counting::allocs();
-        let room = conn.receive_buffer(WANT);
-        let n = room.len().min(wire.len());
-        room[..n].copy_from_slice(&wire[..n]);
-        conn.commit_received(n);
+        let n = read_once(conn, wire, WANT, lend);
         wire = &wire[n..];
         while conn.poll_event_ref().unwrap().is_some() {
             messages += 1;
@@ -205,25 +264,28 @@ fn allocations_to_read(conn: &mut rfc6455::connection::Connection, mut wire: &[u
 
 #[test]
 fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
-    for role in [Role::Server, Role::Client] {
+    for (role, lend) in [Role::Server, Role::Client]
+        .into_iter()
+        .flat_map(|role| [(role, Lend::Slice), (role, Lend::Spare)])
+    {
         let payload = vec![0x42u8; 300_000];
         let big = frame(role, b0(true, 0, 2), &payload);
         let smaller = frame(role, b0(true, 0, 2), &payload[..250_000]);
 
         // A fresh connection grows step by step with what arrives.
         let mut conn = conn::open(role, Config::default(), [7; 32]);
-        let (first, _) = allocations_to_read(&mut conn, &big);
+        let (first, _) = allocations_to_read(&mut conn, &big, lend);
         assert!(
             first >= 3,
-            "{role:?}: {first} allocations for the first frame"
+            "{role:?} {lend:?}: {first} allocations for the first frame"
         );
 
         // Once the peer has sent 300 KB whole, a 250 KB frame gets its room in one step
         // after its first read.
-        let (second, _) = allocations_to_read(&mut conn, &smaller);
+        let (second, _) = allocations_to_read(&mut conn, &smaller, lend);
         assert!(
             second <= 2,
-            "{role:?}: {second} allocations for the second frame"
+            "{role:?} {lend:?}: {second} allocations for the second frame"
         );
 
         // Idle (`shrink_buffers`) forgets it: a header declaring 250 KB and 100 bytes of
@@ -232,9 +294,9 @@ fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
         let before = counting::live();
         let mut wire = header(role, b0(true, 0, 2), 250_000);
         wire.extend_from_slice(&[0u8; 100]);
-        let (_, messages) = read_all(&mut conn, &wire);
+        let (_, messages) = read_all(&mut conn, &wire, lend);
         assert!(messages.is_empty());
-        let _ = conn.receive_buffer(WANT);
+        read_once(&mut conn, &[], WANT, lend);
         let held = counting::live() - before;
         assert!(
             held <= 3 * WANT as i64,
@@ -245,19 +307,22 @@ fn a_frame_no_larger_than_one_already_received_is_reserved_at_once() {
 
 #[test]
 fn a_large_buffer_is_kept_for_a_large_frame_that_follows_and_released_when_idle() {
-    for role in [Role::Server, Role::Client] {
+    for (role, lend) in [Role::Server, Role::Client]
+        .into_iter()
+        .flat_map(|role| [(role, Lend::Slice), (role, Lend::Spare)])
+    {
         let payload = vec![0x17u8; 300_000];
         let one = frame(role, b0(true, 0, 2), &payload);
         let three = one.repeat(3);
 
         let before = counting::live();
         let mut conn = conn::open(role, Config::default(), [7; 32]);
-        let (for_one, messages) = allocations_to_read(&mut conn, &one);
+        let (for_one, messages) = allocations_to_read(&mut conn, &one, lend);
         assert_eq!(messages, 1);
         assert!(for_one >= 3, "{role:?}: {for_one}");
 
         let mut conn = conn::open(role, Config::default(), [7; 32]);
-        let (for_three, messages) = allocations_to_read(&mut conn, &three);
+        let (for_three, messages) = allocations_to_read(&mut conn, &three, lend);
         assert_eq!(messages, 3);
         assert_eq!(
             for_three, for_one,

@@ -18,7 +18,8 @@
 //! - everything written decodes, as the peer would, into valid frames that are exactly
 //!   the frames asked for plus the automatic pongs and close frames, nothing after close.
 //!
-//! Bytes are fed with `receive` or read into `receive_buffer` (op 0 with bit 7 set).
+//! Bytes are fed with `receive` or read into `receive_buffer` (op 0 with bit 7 set) or
+//! with `receive_with` (bits 7 and 5).
 //!
 //! Input: byte 0 flags (bit 0 server, bit 1 stream mode, bit 2 auto-pong off, bit 3 no
 //! size limits, bits 4-7 retained capacity / 64), byte 1 frame limit / 16, byte 2 message
@@ -30,6 +31,7 @@
 use bytes::Bytes;
 use libfuzzer_sys::fuzz_target;
 use rfc6455::Role;
+use rfc6455::bytes::BufMut;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{
     Config, Connection, DataKind, Message, ProtocolError, ReceiveMode, SendError, State,
@@ -171,21 +173,37 @@ impl Run {
     }
 
     /// Feed `data` the read-into way: reads of at most `want` bytes into the room
-    /// `receive_buffer` lends, the rest of each room scribbled over; with `abandon`, one
-    /// more room is lent and never committed (a read that failed).
-    fn receive_into(&mut self, mut data: &[u8], want: usize, abandon: bool) {
+    /// `receive_buffer` lends, the rest of each room scribbled over, or with `spare` into
+    /// the room `receive_with` lends, appended in two pieces; with `abandon`, one more room
+    /// is lent and never committed or appended to (a read that failed).
+    fn receive_into(&mut self, mut data: &[u8], want: usize, abandon: bool, spare: bool) {
         self.lent_max = self.lent_max.max(want);
         while !data.is_empty() {
-            let room = self.conn.receive_buffer(want);
-            assert!(!room.is_empty() && room.len() <= want);
-            let n = room.len().min(data.len());
-            room[..n].copy_from_slice(&data[..n]);
-            room[n..].fill(0xA5);
-            self.conn.commit_received(n);
+            let n = if spare {
+                self.conn.receive_with(want, |room| {
+                    let len = room.remaining_mut();
+                    assert!(len >= 1 && len <= want);
+                    let n = len.min(data.len());
+                    room.put_slice(&data[..n / 2]);
+                    room.put_slice(&data[n / 2..n]);
+                    n
+                })
+            } else {
+                let room = self.conn.receive_buffer(want);
+                assert!(!room.is_empty() && room.len() <= want);
+                let n = room.len().min(data.len());
+                room[..n].copy_from_slice(&data[..n]);
+                room[n..].fill(0xA5);
+                self.conn.commit_received(n);
+                n
+            };
             self.note_fed(&data[..n]);
             data = &data[n..];
         }
-        if abandon {
+        if abandon && spare {
+            self.conn
+                .receive_with(want, |room| assert!(room.remaining_mut() >= 1));
+        } else if abandon {
             self.conn.receive_buffer(want).fill(0x5A);
         }
     }
@@ -640,9 +658,10 @@ impl Run {
     fn step_op(&mut self, tag: u8, input: &mut Input<'_>) -> Option<()> {
         match tag % 16 {
             0 if tag & 0x80 != 0 => {
-                // Read into the connection's buffer, in reads of up to a third of the blob.
+                // Read into the connection's buffer, in reads of up to a third of the blob
+                // (bit 5: with `receive_with`).
                 let data = input.blob()?;
-                self.receive_into(data, data.len() / 3 + 1, tag & 0x40 != 0);
+                self.receive_into(data, data.len() / 3 + 1, tag & 0x40 != 0, tag & 0x20 != 0);
             }
             0 => {
                 let data = input.blob()?;

@@ -3,16 +3,17 @@
 use std::future::Future;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
 
 use futures_core::Stream;
 use futures_sink::Sink;
+use rfc6455::bytes::BufMut;
 use rfc6455::close::CloseCode;
 use rfc6455::connection::{Config, Connection, Event, PreparedMessage, SendError, State};
 use rfc6455::keepalive::{KeepAlive, KeepAliveConfig, Timeout};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
 use tokio::time::{Instant, Sleep};
 
 use crate::{CloseFrame, Error, Message};
@@ -288,23 +289,22 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             if !full {
                 break;
             }
-            let room = self.conn.receive_buffer(READ_CHUNK);
-            let len = room.len();
-            let mut buf = ReadBuf::new(room);
-            let polled = Pin::new(&mut self.io).poll_read(cx, &mut buf);
-            let n = buf.filled().len();
-            self.conn.commit_received(n);
+            // Into the buffer's room, not zeroed first: `read_buf` reads into uninitialised
+            // memory (zeroing the room cost 7% of the server's CPU in the 1 KiB echo).
+            let io = &mut self.io;
+            let (polled, len) = self.conn.receive_with(READ_CHUNK, |mut room| {
+                let len = room.remaining_mut();
+                (pin!(io.read_buf(&mut room)).poll(cx), len)
+            });
             match polled {
-                Poll::Ready(Ok(())) if n == 0 => {
+                Poll::Ready(Ok(0)) => {
                     self.conn.receive_eof();
                     self.read_eof = true;
+                    break;
                 }
-                Poll::Ready(Ok(())) => full = n == len,
+                Poll::Ready(Ok(n)) => full = n == len,
                 // The error comes again with the next read; what arrived is kept.
-                Poll::Ready(Err(_)) | Poll::Pending => full = false,
-            }
-            if n == 0 {
-                break;
+                Poll::Ready(Err(_)) | Poll::Pending => break,
             }
         }
         Poll::Ready(Ok(()))

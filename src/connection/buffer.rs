@@ -4,7 +4,7 @@
 //! message in progress, is `input::Rx`'s; it tells the buffer where the frame in progress
 //! ends (`frame_end`, a position in the buffer) when that frame must lie whole in it.
 
-use bytes::{Buf, Bytes, BytesMut};
+use bytes::{Buf, BufMut, Bytes, BytesMut};
 
 /// How far a read may go past the end of a large frame: enough for the next header.
 const READ_PAST: usize = 128;
@@ -245,6 +245,26 @@ impl InputBuffer {
         }
         self.lent = n;
         &mut self.buf[self.filled..end]
+    }
+
+    /// Lend `n` bytes of room after `filled` to `read` as a [`BufMut`] to append to, not
+    /// zeroed: the reader writes the bytes itself (an uninitialised read). Returns what
+    /// `read` returned and how many bytes it appended, which `commit` may then count.
+    pub(super) fn lend_spare<R>(
+        &mut self,
+        n: usize,
+        frame_end: Option<usize>,
+        read: impl FnOnce(&mut dyn BufMut) -> R,
+    ) -> (R, usize) {
+        self.make_room(n, frame_end);
+        // Appends go at `len`: the initialised room after `filled` is given up (a later
+        // `lend` zeroes it again). `make_room` left `n` bytes of capacity past `filled`, so
+        // appends within the limit never reallocate.
+        self.buf.truncate(self.filled);
+        let out = read(&mut (&mut self.buf).limit(n));
+        let appended = self.buf.len() - self.filled;
+        self.lent = appended;
+        (out, appended)
     }
 
     /// After all events the input allowed: release memory a large message left behind,

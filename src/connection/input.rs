@@ -1,7 +1,8 @@
 //! The receive side's state: the input buffer (`buffer.rs`) and the frame cursor on it —
 //! the frame whose header was parsed, the message in progress, its reassembly and UTF-8
 //! state — and the calls that take bytes in: [`Connection::receive`], or reading straight
-//! into the buffer with [`Connection::receive_buffer`] and [`Connection::commit_received`].
+//! into the buffer with [`Connection::receive_buffer`] and [`Connection::commit_received`]
+//! or with [`Connection::receive_with`].
 
 use super::buffer::InputBuffer;
 use super::reassembly::Reassembly;
@@ -170,12 +171,56 @@ impl Connection {
     /// assert_eq!(conn.poll_event_ref().unwrap(), Some(EventRef::Binary(&[1, 2, 3])));
     /// ```
     pub fn receive_buffer(&mut self, want: usize) -> &mut [u8] {
+        let (room, end) = self.next_read(want);
+        self.rx.input.lend(room, end)
+    }
+
+    /// Read from the transport straight into the connection's input buffer, into room that
+    /// is not zeroed first: `read` gets the room as a [`BufMut`](bytes::BufMut) to append
+    /// to, and every byte it appends counts as received (as with
+    /// [`commit_received`](Self::commit_received)). Returns what `read` returns.
+    ///
+    /// The room is sized as for [`receive_buffer`](Self::receive_buffer): `want`, or up to
+    /// where a large incomplete frame ends, and appending past it panics. It saves the
+    /// zeroing that `receive_buffer`'s initialised slice needs where the buffer is new
+    /// memory, as it is after every message handed out without a copy; readers that take
+    /// uninitialised memory fill it directly (tokio's `AsyncReadExt::read_buf`, which the
+    /// `rfc6455-tokio` driver uses, or `tokio_util::io::poll_read_buf`). Call
+    /// `chunk_mut` only while `remaining_mut` is not 0: on a full buffer `BytesMut`
+    /// reserves more.
+    ///
+    /// ```
+    /// use rfc6455::bytes::BufMut;
+    /// use rfc6455::connection::{Config, Connection, EventRef};
+    ///
+    /// let mut conn = Connection::upgraded_client(Config::default(), [7; 32]);
+    /// // A transport's read would append to `room`; this one appends a frame itself.
+    /// let n = conn.receive_with(64 << 10, |room| {
+    ///     room.put_slice(&[0x82, 0x03, 1, 2, 3]);
+    ///     5
+    /// });
+    /// assert_eq!(n, 5);
+    /// assert_eq!(conn.poll_event_ref().unwrap(), Some(EventRef::Binary(&[1, 2, 3])));
+    /// ```
+    pub fn receive_with<R>(
+        &mut self,
+        want: usize,
+        read: impl FnOnce(&mut dyn bytes::BufMut) -> R,
+    ) -> R {
+        let (room, end) = self.next_read(want);
+        let (out, n) = self.rx.input.lend_spare(room, end, read);
+        self.commit_received(n);
+        out
+    }
+
+    /// The size of the next read into the input buffer and where the frame in progress
+    /// ends if it must lie whole in the buffer; takes back room lent earlier.
+    fn next_read(&mut self, want: usize) -> (usize, Option<usize>) {
         let rx = &mut self.rx;
         rx.input.unlend();
         rx.input.rewind_if_drained();
         let end = rx.whole_frame_end();
-        let room = rx.input.read_size(want.clamp(1, MAX_READ_LEN), end);
-        rx.input.lend(room, end)
+        (rx.input.read_size(want.clamp(1, MAX_READ_LEN), end), end)
     }
 
     /// Count the first `n` bytes of the slice [`receive_buffer`](Self::receive_buffer)

@@ -6,7 +6,8 @@
 //! ([`Connection::upgraded_server`], [`Connection::upgraded_client`]). Feed it the bytes
 //! read from the transport with [`receive`](Connection::receive) (or read them straight
 //! into its buffer: [`receive_buffer`](Connection::receive_buffer), then
-//! [`commit_received`](Connection::commit_received)), take [`Event`]s with
+//! [`commit_received`](Connection::commit_received), or, for readers that fill
+//! uninitialised memory, [`receive_with`](Connection::receive_with)), take [`Event`]s with
 //! [`poll_event`](Connection::poll_event), queue frames with the `send_*` methods and
 //! [`close`](Connection::close), and write all
 //! [`pending_output_len`](Connection::pending_output_len) bytes to the transport before
