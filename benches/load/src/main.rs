@@ -20,9 +20,13 @@
 //! phase is bounded in time; a server that breaks a rule, loses or changes a message fails
 //! the run.
 //!
+//! `agree FIRST SECOND [--within PERCENT]` compares two saved tables cell by cell (the
+//! back-to-back check: every cell of the second within 10% of the first; see `agree.rs`).
+//!
 //! `--smoke` runs each workload small and short (CI: every server echoes, broadcasts and,
 //! where it can, deflates correctly) and prints the same table.
 
+mod agree;
 mod cluster;
 mod generator;
 mod report;
@@ -133,6 +137,9 @@ fn main() -> ExitCode {
             .and_then(|s| Stack::from_name(s))
             .expect("server STACK");
         servers::serve(stack, args.iter().any(|a| a == "--deflate"));
+    }
+    if args.first().map(String::as_str) == Some("agree") {
+        return agree::main(&args[1..]);
     }
     let mut scale = Scale::FULL;
     let mut runs = 1;
