@@ -137,7 +137,10 @@ mod tests {
 
     #[test]
     fn cells_are_numbers_by_row_and_column() {
-        let cells = parse(FIRST);
+        // A row before the header, and one whose cells do not match the header's columns,
+        // are not the table's.
+        let table = format!("| early | x | 1 | 2 | 3 |\n{FIRST}| 3: short | ms | 5 |\n");
+        let cells = parse(&table);
         assert_eq!(cells.len(), 4, "{cells:?}");
         let get = |r: &str, c: &str| cells[&(r.to_string(), c.to_string())];
         assert_eq!(get("1: binary 16 B: msg/s", "rfc6455-tokio"), 1754.0);
@@ -183,5 +186,32 @@ mod tests {
         );
         let (_, missing) = compare(&second, &first, 10.0);
         assert_eq!(missing.len(), 1);
+    }
+
+    #[test]
+    fn the_command_exits_with_what_the_comparison_found() {
+        let dir = std::env::temp_dir().join(format!("rfc6455-agree-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            path.to_string_lossy().into_owned()
+        };
+        let a = write("a.md", FIRST);
+        let b = write("b.md", &FIRST.replace("1754 ±10%", "1500"));
+        let run = |args: &[&str]| main(&args.iter().map(|a| a.to_string()).collect::<Vec<_>>());
+        assert_eq!(run(&[&a, &a]), ExitCode::SUCCESS);
+        // 1500 is 14.5% under 1754: apart at 10%, within 15%.
+        assert_eq!(run(&[&a, &b]), ExitCode::FAILURE);
+        assert_eq!(run(&[&a, &b, "--within", "15"]), ExitCode::SUCCESS);
+        assert_eq!(run(&["--within", "15", &a, &b]), ExitCode::SUCCESS);
+        // A cell only one table has fails it too.
+        let c = write("c.md", &FIRST.replace("| 3.55 |", "| – |"));
+        assert_eq!(run(&[&a, &c]), ExitCode::FAILURE);
+        // Usage errors: one file, a file that is not there.
+        assert_eq!(run(&[&a]), ExitCode::from(2));
+        let gone = dir.join("gone.md").to_string_lossy().into_owned();
+        assert_eq!(run(&[&a, &gone]), ExitCode::from(2));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
