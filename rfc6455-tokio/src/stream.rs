@@ -31,13 +31,14 @@ const MAX_READS: usize = 16;
 const WRITE_SLICES: usize = 64;
 /// Output in one slice, or in several totalling at most this, is written with one
 /// `poll_write` (a `send` on a `TcpStream`), the slices copied into one buffer on the stack
-/// first; larger output in several slices goes out with `poll_write_vectored` (a `writev`). On Linux a socket's `writev` passes
-/// through the file layer that `send` skips: in the broadcast of benches/load (1 KiB, a
-/// header and a shared payload per subscriber) `vfs_writev`, `sock_write_iter` and
-/// `fdget_pos` were 10% of the server's CPU against 6% for fastwebsockets' `sendto`, and
-/// this path took the server's CPU per broadcast from 68.5 to 65.5 ms (-4.4%, medians of
-/// 6 alternations, 2026-12-07, Intel Xeon guest); the echo rows moved +1% to +3%. The
-/// copy is at most 2 KiB, the size of the stack buffer of the first read.
+/// first; larger output in several slices goes out with `poll_write_vectored` (a `writev`).
+/// On Linux a socket's `writev` passes through the file layer that `send` skips: in the
+/// broadcast of benches/load (1 KiB, a header and a shared payload per subscriber)
+/// `vfs_writev`, `sock_write_iter` and `fdget_pos` were 10% of the server's CPU against 6%
+/// for fastwebsockets' `sendto`. This path took the server's CPU per broadcast from 68.5 to
+/// 65.5 ms and from 66.75 to 64.5 ms (-4.4% and -3.4%, medians of 6 and 8 alternations,
+/// 2026-12-07, Intel Xeon guest); the echo rows moved +1% to +3%. The copy is at most 2 KiB,
+/// the size of the stack buffer of the first read (tests/write_paths.rs feeds both paths).
 const GATHER: usize = 2048;
 
 /// A WebSocket over an async transport `S`: a [`Stream`] of received [`Message`]s and a
