@@ -320,7 +320,8 @@ pub struct Arrivals {
     pub all_in: Notify,
     /// Whether every message must be text (`Some(true)`), binary, or may be either.
     pub text: Option<bool>,
-    /// When timed: for each round, (subscriber, when the read that completed it returned).
+    /// When timed: for each round, (subscriber, when the bytes that completed it reached
+    /// its socket: the kernel's stamp, which needs `sys::stamp_arrivals` on the socket).
     pub at: Option<Vec<RefCell<Arrived>>>,
 }
 
@@ -389,14 +390,28 @@ pub async fn subscriber(
             break;
         }
         tcp.readable().await?;
-        match reader.try_read(&tcp) {
-            Ok(0) => {
+        // Timed: when the bytes reached the socket (the kernel's stamp), not when this
+        // task, one of thousands on the generator's core, got to them.
+        let read = if arrivals.at.is_some() {
+            reader.try_read_stamped(&tcp)
+        } else {
+            reader.try_read(&tcp).map(|n| (n, None))
+        };
+        match read {
+            Ok((0, _)) => {
                 return Err(io::Error::new(
                     io::ErrorKind::UnexpectedEof,
                     format!("subscriber {id}: the server closed before round {round}"),
                 ));
             }
-            Ok(_) => now = Instant::now(),
+            Ok((_, Some(stamp))) => now = stamp,
+            Ok((_, None)) if arrivals.at.is_some() => {
+                return Err(io::Error::other(format!(
+                    "subscriber {id}: a read without the kernel's arrival stamp \
+                     (SO_TIMESTAMPNS not on?)"
+                )));
+            }
+            Ok((_, None)) => now = Instant::now(),
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
             Err(e) => return Err(e),
         }

@@ -3,7 +3,8 @@
 //!
 //! `cargo run --release --manifest-path benches/load/Cargo.toml -- [--smoke | --quick]
 //! [--runs N] [--only STACK,...] [--filter TEXT]` prints one table (`--filter`: only the
-//! workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`, `3:`, `4:`, `5:`).
+//! workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`, `3:`, `4:`, `5:`; `4:|5:`
+//! for either).
 //!
 //! The workloads: 1, echo (throughput and latency, several payloads); 2, server memory per
 //! idle connection; 3, broadcast from one `/control` connection to many `/sub` ones; 4,
@@ -144,6 +145,7 @@ fn main() -> ExitCode {
     let mut scale = Scale::FULL;
     let mut runs = 1;
     let mut filter = String::new();
+    let mut measure_ms = None;
     let mut stacks: Vec<Stack> = Stack::ALL.to_vec();
     let mut it = args.iter();
     while let Some(arg) = it.next() {
@@ -152,6 +154,13 @@ fn main() -> ExitCode {
             "--quick" => scale = Scale::QUICK,
             "--filter" => filter = it.next().expect("--filter TEXT").clone(),
             "--runs" => runs = it.next().and_then(|n| n.parse().ok()).expect("--runs N"),
+            "--measure-ms" => {
+                measure_ms = Some(
+                    it.next()
+                        .and_then(|n| n.parse().ok())
+                        .expect("--measure-ms N"),
+                )
+            }
             "--only" => {
                 let names = it.next().expect("--only STACK,...");
                 stacks = names
@@ -167,6 +176,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(2);
             }
         }
+    }
+    if let Some(ms) = measure_ms {
+        scale.measure_ms = ms;
     }
     sys::pin_to_cpu(1);
     sys::raise_fd_limit();

@@ -73,6 +73,7 @@ pub fn print(table: &Table, stacks: &[Stack], scale: Scale, runs: usize) {
                     (None, _) => median,
                     (Some(b), Better::Higher) => b.max(median),
                     (Some(b), Better::Lower) => b.min(median),
+                    (Some(_), Better::Neither) => median,
                 });
             }
         }

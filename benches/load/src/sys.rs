@@ -77,3 +77,147 @@ pub fn rss(pid: u32) -> u64 {
         .and_then(|kb| kb.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .map_or(0, |kb| kb * 1024)
 }
+
+/// Ask the kernel to stamp each segment that reaches socket `fd` with the time it arrived
+/// (`SO_TIMESTAMPNS`); [`recv_stamped`] then returns the stamp. On loopback the stamp is
+/// taken while the sender's write hands the segment over, so it is when the server sent
+/// the bytes, however long the reader takes to get to them.
+pub fn stamp_arrivals(fd: std::os::fd::RawFd) -> std::io::Result<()> {
+    let on: libc::c_int = 1;
+    // SAFETY: setsockopt reads `size_of::<c_int>()` bytes at `&on`, which lives across it.
+    #[allow(unsafe_code)]
+    let r = unsafe {
+        libc::setsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// One non-blocking `recvmsg` on `fd` into `buf`: the bytes read and, when the socket has
+/// [`stamp_arrivals`] on, when the last segment read arrived, as an [`Instant`] (the
+/// kernel's stamp is wall-clock time, converted here against both clocks read together).
+///
+/// [`Instant`]: std::time::Instant
+pub fn recv_stamped(
+    fd: std::os::fd::RawFd,
+    buf: &mut [u8],
+) -> std::io::Result<(usize, Option<std::time::Instant>)> {
+    // Room for one control message holding a timespec, aligned for cmsghdr.
+    let mut control = [0u64; 8];
+    let mut iov = libc::iovec {
+        iov_base: buf.as_mut_ptr().cast(),
+        iov_len: buf.len(),
+    };
+    // SAFETY: a zeroed msghdr is valid (no name, no iovecs, no control) until filled in.
+    #[allow(unsafe_code)]
+    let mut msg: libc::msghdr = unsafe { std::mem::zeroed() };
+    msg.msg_iov = &mut iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control.as_mut_ptr().cast();
+    msg.msg_controllen = std::mem::size_of_val(&control) as _;
+    // SAFETY: recvmsg writes at most `iov_len` bytes into `buf` and at most
+    // `msg_controllen` into `control`, both borrowed mutably for the call.
+    #[allow(unsafe_code)]
+    let n = unsafe { libc::recvmsg(fd, &mut msg, libc::MSG_DONTWAIT) };
+    if n < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut stamp = None;
+    // SAFETY: the CMSG_* walk stays inside the `msg_controllen` bytes the kernel wrote;
+    // a SCM_TIMESTAMPNS message carries one timespec, read unaligned.
+    #[allow(unsafe_code)]
+    unsafe {
+        let mut cmsg = libc::CMSG_FIRSTHDR(&msg);
+        while !cmsg.is_null() {
+            if (*cmsg).cmsg_level == libc::SOL_SOCKET && (*cmsg).cmsg_type == libc::SCM_TIMESTAMPNS
+            {
+                let ts: libc::timespec = std::ptr::read_unaligned(libc::CMSG_DATA(cmsg).cast());
+                stamp = Some(Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32));
+            }
+            cmsg = libc::CMSG_NXTHDR(&msg, cmsg);
+        }
+    }
+    let at = stamp.map(|arrived| {
+        let (now, wall) = (std::time::Instant::now(), std::time::SystemTime::now());
+        let wall = wall
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        now.checked_sub(wall.saturating_sub(arrived)).unwrap_or(now)
+    });
+    Ok((n as usize, at))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+    use std::time::Instant;
+
+    /// A connected loopback pair: (writer, reader).
+    fn pair() -> (std::net::TcpStream, std::net::TcpStream) {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let writer = std::net::TcpStream::connect(listener.local_addr().unwrap()).unwrap();
+        let (reader, _) = listener.accept().unwrap();
+        (writer, reader)
+    }
+
+    /// `recv_stamped` until it returns bytes (1 s at most).
+    fn read(fd: std::os::fd::RawFd, buf: &mut [u8]) -> (usize, Option<Instant>) {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        loop {
+            match recv_stamped(fd, buf) {
+                Ok(r) => return r,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < deadline, "nothing to read after 1 s");
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                Err(e) => panic!("recvmsg: {e}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_stamp_is_when_the_bytes_arrived_not_when_they_were_read() {
+        let (mut writer, reader) = pair();
+        stamp_arrivals(reader.as_raw_fd()).unwrap();
+        let sent = Instant::now();
+        writer.write_all(b"stamped").unwrap();
+        std::thread::sleep(Duration::from_millis(60));
+        let before_read = Instant::now();
+        let mut buf = [0u8; 64];
+        let (n, at) = read(reader.as_raw_fd(), &mut buf);
+        assert_eq!(&buf[..n], b"stamped");
+        let at = at.expect("a stamp");
+        // Arrived after the write began (1 ms for the two clocks' conversion) and well
+        // before the read, which came 60 ms after the write.
+        assert!(
+            at + Duration::from_millis(1) >= sent,
+            "{:?} before the write",
+            sent - at
+        );
+        assert!(
+            at + Duration::from_millis(40) <= before_read,
+            "{:?} before the read: the read's time, not the arrival's",
+            before_read.saturating_duration_since(at)
+        );
+    }
+
+    #[test]
+    fn without_stamp_arrivals_there_is_no_stamp() {
+        let (mut writer, reader) = pair();
+        writer.write_all(b"plain").unwrap();
+        let mut buf = [0u8; 64];
+        let (n, at) = read(reader.as_raw_fd(), &mut buf);
+        assert_eq!((&buf[..n], at), (&b"plain"[..], None));
+    }
+}

@@ -175,6 +175,23 @@ impl Reader {
         result
     }
 
+    /// [`Reader::try_read`], also returning when the last segment read reached the socket
+    /// (see [`crate::sys::recv_stamped`]; `None` unless [`crate::sys::stamp_arrivals`] is on).
+    pub fn try_read_stamped(
+        &mut self,
+        tcp: &TcpStream,
+    ) -> io::Result<(usize, Option<std::time::Instant>)> {
+        use std::os::fd::AsRawFd;
+        let len = self.make_room();
+        let fd = tcp.as_raw_fd();
+        let buf = &mut self.buf[len..];
+        let result = tcp.try_io(tokio::io::Interest::READABLE, || {
+            crate::sys::recv_stamped(fd, buf)
+        });
+        self.buf.truncate(len + result.as_ref().map_or(0, |r| r.0));
+        result
+    }
+
     /// Drop what was parsed and give the buffer 64 KiB of room at its end; returns where
     /// the room starts.
     fn make_room(&mut self) -> usize {
