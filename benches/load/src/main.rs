@@ -11,8 +11,8 @@
 //! permessage-deflate echo and idle memory (ours and yawc); 5, cluster broadcast (ours
 //! only, the other columns are "–"): the `tokio_chat_cluster` example, built at run time
 //! with cargo, as two processes sharing a room through a `redis-server` started here, a
-//! 1 KiB line from one client to every client on both, its latency on the sender's server
-//! and on the other one. Without `redis-server` on PATH workload 5 is skipped (said on
+//! 1 KiB line from one client to every client on both, its latency to the clients of both
+//! (when it reached their sockets: the kernel's arrival stamps). Without `redis-server` on PATH workload 5 is skipped (said on
 //! stderr), unless `RFC6455_REQUIRE_REDIS=1`, which makes that a failure.
 //!
 //! Each server runs as a child process (`load server STACK [--deflate]`; for workload 5,
