@@ -81,7 +81,9 @@ pub fn rss(pid: u32) -> u64 {
 /// Ask the kernel to stamp each segment that reaches socket `fd` with the time it arrived
 /// (`SO_TIMESTAMPNS`); [`recv_stamped`] then returns the stamp. On loopback the stamp is
 /// taken while the sender's write hands the segment over, so it is when the server sent
-/// the bytes, however long the reader takes to get to them.
+/// the bytes, however long the reader takes to get to them. When no other socket has it on,
+/// the kernel turns stamping on from a work item a moment later: the workloads turn it on
+/// as each client connects, well before the first timed message.
 pub fn stamp_arrivals(fd: std::os::fd::RawFd) -> std::io::Result<()> {
     let on: libc::c_int = 1;
     // SAFETY: setsockopt reads `size_of::<c_int>()` bytes at `&on`, which lives across it.
@@ -190,11 +192,21 @@ mod tests {
     fn the_stamp_is_when_the_bytes_arrived_not_when_they_were_read() {
         let (mut writer, reader) = pair();
         stamp_arrivals(reader.as_raw_fd()).unwrap();
+        let mut buf = [0u8; 64];
+        // The first socket of the system to ask turns stamping on from a kernel work item,
+        // a moment later (`net_enable_timestamp`): wait for a stamped byte first (1 s).
+        for attempt in 0.. {
+            writer.write_all(b"?").unwrap();
+            if read(reader.as_raw_fd(), &mut buf).1.is_some() {
+                break;
+            }
+            assert!(attempt < 100, "no stamp after 1 s");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let sent = Instant::now();
         writer.write_all(b"stamped").unwrap();
         std::thread::sleep(Duration::from_millis(60));
         let before_read = Instant::now();
-        let mut buf = [0u8; 64];
         let (n, at) = read(reader.as_raw_fd(), &mut buf);
         assert_eq!(&buf[..n], b"stamped");
         let at = at.expect("a stamp");
@@ -210,6 +222,18 @@ mod tests {
             "{:?} before the read: the read's time, not the arrival's",
             before_read.saturating_duration_since(at)
         );
+    }
+
+    #[test]
+    fn nothing_to_read_is_would_block_and_the_end_is_zero() {
+        let (writer, reader) = pair();
+        stamp_arrivals(reader.as_raw_fd()).unwrap();
+        let mut buf = [0u8; 64];
+        let e = recv_stamped(reader.as_raw_fd(), &mut buf).unwrap_err();
+        assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
+        drop(writer);
+        std::thread::sleep(Duration::from_millis(20));
+        assert_eq!(recv_stamped(reader.as_raw_fd(), &mut buf).unwrap(), (0, None));
     }
 
     #[test]
