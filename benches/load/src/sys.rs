@@ -233,7 +233,10 @@ mod tests {
         assert_eq!(e.kind(), std::io::ErrorKind::WouldBlock);
         drop(writer);
         std::thread::sleep(Duration::from_millis(20));
-        assert_eq!(recv_stamped(reader.as_raw_fd(), &mut buf).unwrap(), (0, None));
+        assert_eq!(
+            recv_stamped(reader.as_raw_fd(), &mut buf).unwrap(),
+            (0, None)
+        );
     }
 
     #[test]
