@@ -2,9 +2,10 @@
 //! (through hyper), tokio-websockets and, for permessage-deflate, yawc.
 //!
 //! `cargo run --release --manifest-path benches/load/Cargo.toml -- [--smoke | --quick]
-//! [--runs N] [--only STACK,...] [--filter TEXT]` prints one table (`--filter`: only the
-//! workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`, `3:`, `4:`, `5:`; `4:|5:`
-//! for either).
+//! [--runs N] [--only STACK,...] [--filter TEXT] [--measure-ms N]` prints one table
+//! (`--filter`: only the workloads whose name contains TEXT, e.g. `1: binary 64`, `2:`,
+//! `3:`, `4:`, `5:`; `4:|5:` for either; `--measure-ms`: workload 1's window, 3000 by
+//! default).
 //!
 //! The workloads: 1, echo (throughput and latency, several payloads); 2, server memory per
 //! idle connection; 3, broadcast from one `/control` connection to many `/sub` ones; 4,
@@ -12,8 +13,9 @@
 //! only, the other columns are "–"): the `tokio_chat_cluster` example, built at run time
 //! with cargo, as two processes sharing a room through a `redis-server` started here, a
 //! 1 KiB line from one client to every client on both, its latency to the clients of both
-//! (when it reached their sockets: the kernel's arrival stamps). Without `redis-server` on PATH workload 5 is skipped (said on
-//! stderr), unless `RFC6455_REQUIRE_REDIS=1`, which makes that a failure.
+//! (when it reached their sockets: the kernel's arrival stamps). Without `redis-server` on
+//! PATH workload 5 is skipped (said on stderr), unless `RFC6455_REQUIRE_REDIS=1`, which
+//! makes that a failure.
 //!
 //! Each server runs as a child process (`load server STACK [--deflate]`; for workload 5,
 //! redis-server and the two chat servers) pinned to CPU 0, the stacks' on a single-threaded
