@@ -79,9 +79,10 @@ pub fn rss(pid: u32) -> u64 {
 }
 
 /// Ask the kernel to stamp each segment that reaches socket `fd` with the time it arrived
-/// (`SO_TIMESTAMPNS`); [`recv_stamped`] then returns the stamp. On loopback the stamp is
-/// taken while the sender's write hands the segment over, so it is when the server sent
-/// the bytes, however long the reader takes to get to them. When no other socket has it on,
+/// (`SO_TIMESTAMPNS`); [`recv_stamped`] then returns the stamp. On loopback the receiving
+/// end's TCP runs inside the sender's `sendto` (the server's profiles show it), so the stamp
+/// is when the server sent the bytes, however long the reader takes to get to them; the
+/// tests check it is the write's time, not the read's. When no other socket has it on,
 /// the kernel turns stamping on from a work item a moment later: the workloads turn it on
 /// as each client connects, well before the first timed message.
 pub fn stamp_arrivals(fd: std::os::fd::RawFd) -> std::io::Result<()> {
