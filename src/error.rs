@@ -127,6 +127,15 @@ impl Error {
     }
 }
 
+/// A message [`try_send`](crate::connection::Connection::try_send) handed back becomes
+/// [`Error::Send`] with its reason (the message is dropped).
+#[cfg(feature = "alloc")]
+impl From<crate::connection::Unsent> for Error {
+    fn from(unsent: crate::connection::Unsent) -> Self {
+        Error::Send(unsent.error)
+    }
+}
+
 /// A failed opening handshake becomes [`Error::Handshake`], so that it has one place
 /// whichever layer reported it.
 #[cfg(feature = "alloc")]

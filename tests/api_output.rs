@@ -83,6 +83,60 @@ fn a_send_past_the_queue_bound_is_refused_and_queues_nothing() {
     }
 }
 
+/// `try_send` refuses what `send` refuses, queues nothing then, and hands the message back
+/// as it was given (text stays text), so it can be sent again once the output drains.
+#[test]
+fn a_refused_try_send_hands_the_message_back() {
+    for role in [Role::Server, Role::Client] {
+        let mut conn = open(role, Config::new().max_queued_output(1000));
+        conn.try_send(Message::Binary(Bytes::from(vec![1; 600])))
+            .unwrap();
+        let before: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+        let queued = 600 + header_len(role, 600);
+        let refused = SendError::QueueFull {
+            queued,
+            frame: 5000 + header_len(role, 5000),
+            max: 1000,
+        };
+        for message in [
+            Message::Binary(Bytes::from(vec![2; 5000])),
+            Message::from("é".repeat(2500)),
+        ] {
+            assert_eq!(conn.send(message.clone()), Err(refused), "{role:?}");
+            let unsent = conn.try_send(message.clone()).unwrap_err();
+            assert_eq!(unsent.error, refused, "{role:?}");
+            assert_eq!(unsent.message, message, "{role:?}");
+        }
+        let after: Vec<u8> = conn.pending_output_slices().flatten().copied().collect();
+        assert_eq!(before, after, "{role:?}: a refused send queued something");
+        // Sent again once the output drains, it goes out as given.
+        let unsent = conn.try_send(Message::from("é".repeat(2500))).unwrap_err();
+        drain(&mut conn);
+        conn.try_send(unsent.message).unwrap();
+        let frames = oracle::decode_all(&drain(&mut conn), role == Role::Client);
+        assert_eq!(frames, vec![(0x81, "é".repeat(2500).into_bytes())]);
+        // Refused for other reasons, it comes back too.
+        conn.send_fragment(DataKind::Binary, b"part", false)
+            .unwrap();
+        let unsent = conn.try_send(Message::from("late")).unwrap_err();
+        assert_eq!(unsent.error, SendError::FragmentOrder);
+        assert_eq!(unsent.message, Message::from("late"));
+        assert_eq!(SendError::from(unsent.clone()), SendError::FragmentOrder);
+        assert_eq!(
+            unsent.to_string(),
+            format!("message of 4 bytes not sent: {}", SendError::FragmentOrder)
+        );
+        let source = std::error::Error::source(&unsent).expect("the reason is the source");
+        assert_eq!(source.to_string(), SendError::FragmentOrder.to_string());
+        let umbrella: rfc6455::Error = unsent.into();
+        assert_eq!(umbrella, rfc6455::Error::Send(SendError::FragmentOrder));
+        conn.close(CloseCode::NORMAL, "").unwrap();
+        let unsent = conn.try_send(Message::from("closed")).unwrap_err();
+        assert!(matches!(unsent.error, SendError::NotOpen(_)), "{unsent}");
+        assert_eq!(unsent.message, Message::from("closed"));
+    }
+}
+
 #[test]
 fn any_one_message_fits_an_empty_queue() {
     for role in [Role::Server, Role::Client] {

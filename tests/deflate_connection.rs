@@ -381,6 +381,11 @@ fn a_refused_compressed_send_leaves_output_and_context_unchanged() {
         "{err:?}"
     );
     assert_eq!(support::conn::output(&c), before);
+    // `try_send` refuses it the same way and hands it back as it was.
+    let message = Message::Binary(noise.clone().into());
+    let unsent = c.try_send(message.clone()).unwrap_err();
+    assert_eq!((unsent.error, &unsent.message), (err, &message));
+    assert_eq!(support::conn::output(&c), before);
     c.send_binary(b"after the refusal, after the refusal")
         .unwrap();
     let wire = compressed_messages(&take_frames(&mut c));

@@ -541,15 +541,31 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// Queue `message` in the codec.
-    fn queue(&mut self, message: Message) -> Result<(), SendError> {
+    /// Queue a message; a refused one comes back with the reason, so that a send parked
+    /// on `QueueFull` needs no clone made beforehand.
+    fn queue(&mut self, message: Message) -> Result<(), (SendError, Message)> {
         match message {
-            Message::Text(text) => self.conn.send(rfc6455::connection::Message::Text(text)),
-            Message::Binary(data) => self.conn.send(rfc6455::connection::Message::Binary(data)),
-            Message::Ping(payload) => self.conn.send_ping(&payload),
-            Message::Pong(payload) => self.conn.send_pong(&payload),
+            Message::Text(text) => self
+                .conn
+                .try_send(rfc6455::connection::Message::Text(text))
+                .map_err(|u| (u.error, u.message.into())),
+            Message::Binary(data) => self
+                .conn
+                .try_send(rfc6455::connection::Message::Binary(data))
+                .map_err(|u| (u.error, u.message.into())),
+            Message::Ping(payload) => self
+                .conn
+                .send_ping(&payload)
+                .map_err(|e| (e, Message::Ping(payload))),
+            Message::Pong(payload) => self
+                .conn
+                .send_pong(&payload)
+                .map_err(|e| (e, Message::Pong(payload))),
             Message::Close(frame) => {
                 let frame = frame.unwrap_or_else(|| CloseFrame::new(CloseCode::NORMAL, ""));
-                self.conn.close(frame.code, &frame.reason)
+                self.conn
+                    .close(frame.code, &frame.reason)
+                    .map_err(|e| (e, Message::Close(Some(frame))))
             }
         }
     }
@@ -570,11 +586,11 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         let bound = self.conn.config().max_queued_output;
         loop {
             if let Some(message) = self.parked.take() {
-                match self.queue(message.clone()) {
+                match self.queue(message) {
                     Ok(()) => {}
-                    Err(SendError::QueueFull { .. }) => self.parked = Some(message),
-                    Err(SendError::NotOpen(_)) => return Poll::Ready(Err(self.not_open())),
-                    Err(e) => return Poll::Ready(Err(Error::Send(e))),
+                    Err((SendError::QueueFull { .. }, message)) => self.parked = Some(message),
+                    Err((SendError::NotOpen(_), _)) => return Poll::Ready(Err(self.not_open())),
+                    Err((e, _)) => return Poll::Ready(Err(Error::Send(e))),
                 }
             }
             if self.parked.is_none() && self.conn.pending_output_len() < bound {
@@ -592,15 +608,15 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         if self.ended {
             return Err(Error::AlreadyClosed);
         }
-        match self.queue(message.clone()) {
+        match self.queue(message) {
             Ok(()) => Ok(()),
             // Sent again by the next poll_ready / poll_flush, once output has drained.
-            Err(SendError::QueueFull { .. }) => {
+            Err((SendError::QueueFull { .. }, message)) => {
                 self.parked = Some(message);
                 Ok(())
             }
-            Err(SendError::NotOpen(_)) => Err(self.not_open()),
-            Err(e) => Err(Error::Send(e)),
+            Err((SendError::NotOpen(_), _)) => Err(self.not_open()),
+            Err((e, _)) => Err(Error::Send(e)),
         }
     }
 
@@ -681,7 +697,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Sink<Message> for WebSocketStream<S> {
     fn poll_close(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         let this = self.get_mut();
         if this.conn.state() == State::Open && this.parked.is_none() {
-            this.queue(Message::Close(None)).map_err(Error::Send)?;
+            this.queue(Message::Close(None))
+                .map_err(|(e, _)| Error::Send(e))?;
         }
         match ready!(this.poll_flush_inner(cx)) {
             Err(Error::ConnectionClosed | Error::AlreadyClosed) => Poll::Ready(Ok(())),

@@ -218,3 +218,38 @@ impl fmt::Display for SendError {
 
 #[cfg(feature = "std")]
 impl std::error::Error for SendError {}
+
+/// A message [`Connection::try_send`](super::Connection::try_send) refused, handed back
+/// with the reason; nothing was queued.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Unsent {
+    /// The message, as it was given.
+    pub message: super::Message,
+    /// Why it was refused.
+    pub error: SendError,
+}
+
+/// The reason alone (the message is dropped).
+impl From<Unsent> for SendError {
+    fn from(unsent: Unsent) -> Self {
+        unsent.error
+    }
+}
+
+impl fmt::Display for Unsent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "message of {} bytes not sent: {}",
+            self.message.len(),
+            self.error
+        )
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Unsent {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}

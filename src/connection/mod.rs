@@ -55,7 +55,7 @@ mod request;
 mod send;
 mod write;
 
-pub use error::{ProtocolError, SendError};
+pub use error::{ProtocolError, SendError, Unsent};
 pub use event::{Accepted, Chunk, ChunkRef, Closed, DataKind, Event, EventRef, Message, Utf8Bytes};
 pub use input::MAX_READ_LEN;
 #[cfg(feature = "deflate")]

@@ -553,7 +553,8 @@ impl Connection {
     }
 }
 
-fn message(kind: DataKind, payload: Bytes) -> Message {
+/// The message of `kind` with `payload` (text already validated).
+pub(super) fn message(kind: DataKind, payload: Bytes) -> Message {
     match kind {
         DataKind::Text => Message::Text(Utf8Bytes::from_validated(payload)),
         DataKind::Binary => Message::Binary(payload),

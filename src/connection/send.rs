@@ -1,6 +1,6 @@
 //! The send path: calls in, frames queued for the caller to write.
 
-use super::{Connection, DataKind, Message, Phase, SendError};
+use super::{Connection, DataKind, Message, Phase, SendError, Unsent};
 use crate::Role;
 use crate::close::{CloseCode, CloseFrame};
 use crate::frame::{FrameHeader, MAX_CONTROL_PAYLOAD, OpCode};
@@ -35,6 +35,26 @@ impl Connection {
     /// Queues bytes and fails as [`send_text`](Self::send_text) does.
     pub fn send(&mut self, message: Message) -> Result<(), SendError> {
         self.send_message(message, true)
+            .map_err(|unsent| unsent.error)
+    }
+
+    /// [`send`](Self::send), handing the message back when it is refused, so that a caller
+    /// that retries once the output drains (on [`SendError::QueueFull`]) keeps it without
+    /// cloning it first. Queues bytes as `send` does.
+    ///
+    /// ```
+    /// use rfc6455::connection::{Config, Connection, Message, SendError};
+    ///
+    /// let mut server = Connection::upgraded_server(Config::default().max_queued_output(8));
+    /// server.try_send(Message::from("first"))?; // an empty queue takes any one frame
+    /// let unsent = server.try_send(Message::from("second")).unwrap_err();
+    /// assert!(matches!(unsent.error, SendError::QueueFull { .. }));
+    /// server.advance_output(server.pending_output_len()); // written
+    /// server.try_send(unsent.message)?;
+    /// # Ok::<(), rfc6455::Error>(())
+    /// ```
+    pub fn try_send(&mut self, message: Message) -> Result<(), Unsent> {
+        self.send_message(message, true)
     }
 
     /// Queue a message in one frame, uncompressed even when permessage-deflate is
@@ -42,21 +62,34 @@ impl Connection {
     /// [`send`](Self::send).
     pub fn send_uncompressed(&mut self, message: Message) -> Result<(), SendError> {
         self.send_message(message, false)
+            .map_err(|unsent| unsent.error)
     }
 
-    fn send_message(&mut self, message: Message, compress: bool) -> Result<(), SendError> {
-        self.check_message_allowed()?;
+    fn send_message(&mut self, message: Message, compress: bool) -> Result<(), Unsent> {
+        if let Err(error) = self.check_message_allowed() {
+            return Err(Unsent { message, error });
+        }
         let (kind, payload) = match message {
             Message::Text(text) => (DataKind::Text, text.into_bytes()),
             Message::Binary(data) => (DataKind::Binary, data),
         };
         #[cfg(feature = "deflate")]
         if compress && self.compresses(payload.len()) {
-            return self.send_compressed(kind.opcode(), &payload, true);
+            return self
+                .send_compressed(kind.opcode(), &payload, true)
+                .map_err(|error| Unsent {
+                    message: super::receive::message(kind, payload),
+                    error,
+                });
         }
         #[cfg(not(feature = "deflate"))]
         let _ = compress;
-        self.check_room(payload.len())?;
+        if let Err(error) = self.check_room(payload.len()) {
+            return Err(Unsent {
+                message: super::receive::message(kind, payload),
+                error,
+            });
+        }
         let header = self.header(true, kind.opcode(), payload.len());
         self.out.push_shared(&header, payload);
         Ok(())
