@@ -540,9 +540,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
         }
     }
 
-    /// Queue `message` in the codec.
-    /// Queue a message; a refused one comes back with the reason, so that a send parked
-    /// on `QueueFull` needs no clone made beforehand.
+    /// Queue `message` in the codec; a refused one comes back with the reason, so that a
+    /// send parked on `QueueFull` needs no clone made beforehand.
     fn queue(&mut self, message: Message) -> Result<(), (SendError, Message)> {
         match message {
             Message::Text(text) => self
