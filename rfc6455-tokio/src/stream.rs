@@ -3,6 +3,7 @@
 use std::future::Future;
 use std::future::poll_fn;
 use std::io::{self, IoSlice};
+use std::mem::MaybeUninit;
 use std::pin::{Pin, pin};
 use std::task::{Context, Poll, ready};
 use std::time::Duration;
@@ -27,6 +28,25 @@ const READ_CHUNK: usize = 64 * 1024;
 /// At most this many reads per wake-up (at most `FIRST_READ + (MAX_READS - 1) * READ_CHUNK`
 /// bytes), so that one fast peer cannot hold the task.
 const MAX_READS: usize = 16;
+/// Where the first read of a wake-up goes.
+///
+/// A busy connection (16 messages of 1 KiB in flight) is woken with about 16 KiB ready: a
+/// first read on the stack then costs a second `recv` for the rest, a copy of the first
+/// 2 KiB, and a buffer grown from 2 KiB to its read size. So after a wake-up that read
+/// more than `FIRST_READ`, the first read of the next wake-up goes straight into the
+/// connection's buffer. Only of the next wake-up: right after a short read the transport
+/// has nothing more (tokio answers the next read with `Pending` and no `recv`), and a
+/// read into the connection's buffer that waits has allocated that buffer for nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reading {
+    /// Read on the stack first.
+    Stack,
+    /// On the stack for now; the last reads were more than `FIRST_READ`, so straight into
+    /// the connection's buffer once the transport has made the task wait.
+    StackThenBusy,
+    /// Straight into the connection's buffer.
+    Direct,
+}
 /// Slices per vectored write.
 const WRITE_SLICES: usize = 64;
 /// Output in one slice, or in several totalling at most this, is written with one
@@ -60,6 +80,8 @@ pub struct WebSocketStream<S> {
     parked: Option<Message>,
     /// The transport reported its end (or failed).
     read_eof: bool,
+    /// Where the next read goes.
+    reading: Reading,
     /// A transport error was returned: the 1006 end that follows it is not reported again.
     io_failed: bool,
     /// See [`set_close_timeout`](Self::set_close_timeout).
@@ -100,6 +122,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
             ended: false,
             parked: None,
             read_eof: false,
+            reading: Reading::Stack,
             io_failed: false,
             close_timeout: CLOSE_TIMEOUT,
             close_timer: None,
@@ -299,42 +322,82 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
     }
 
     /// Read what is ready: a small first read on the stack, then straight into the
-    /// connection's buffer while reads fill what they are given.
+    /// connection's buffer while reads fill what they are given. After a wake-up that read
+    /// more than the stack buffer holds (a busy connection), the next one, once the
+    /// transport made the task wait, reads straight into the connection's buffer from the
+    /// start (see `Reading`).
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        let mut first = [0u8; FIRST_READ];
-        let mut buf = ReadBuf::new(&mut first);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-        let n = buf.filled().len();
-        if n == 0 {
-            self.conn.receive_eof();
-            self.read_eof = true;
-            return Poll::Ready(Ok(()));
-        }
-        self.conn.receive(buf.filled());
-        let mut full = n == FIRST_READ;
+        let (mut total, mut full) = if self.reading == Reading::Direct {
+            match self.read_direct(cx) {
+                Poll::Pending => {
+                    // A wrong guess: the next wake-up starts on the stack again.
+                    self.reading = Reading::Stack;
+                    return Poll::Pending;
+                }
+                Poll::Ready(Err(e)) => return Poll::Ready(Err(e)),
+                Poll::Ready(Ok(None)) => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(Some(read))) => read,
+            }
+        } else {
+            let mut first = [MaybeUninit::<u8>::uninit(); FIRST_READ];
+            let mut buf = ReadBuf::uninit(&mut first);
+            if Pin::new(&mut self.io).poll_read(cx, &mut buf)?.is_pending() {
+                if self.reading == Reading::StackThenBusy {
+                    self.reading = Reading::Direct;
+                }
+                return Poll::Pending;
+            }
+            let n = buf.filled().len();
+            if n == 0 {
+                self.conn.receive_eof();
+                self.read_eof = true;
+                return Poll::Ready(Ok(()));
+            }
+            self.conn.receive(buf.filled());
+            (n, n == FIRST_READ)
+        };
         for _ in 1..MAX_READS {
             if !full {
                 break;
             }
-            // Into the buffer's room, not zeroed first: `read_buf` reads into uninitialised
-            // memory (zeroing the room cost 7% of the server's CPU in the 1 KiB echo).
-            let io = &mut self.io;
-            let (polled, len) = self.conn.receive_with(READ_CHUNK, |mut room| {
-                let len = room.remaining_mut();
-                (pin!(io.read_buf(&mut room)).poll(cx), len)
-            });
-            match polled {
-                Poll::Ready(Ok(0)) => {
-                    self.conn.receive_eof();
-                    self.read_eof = true;
-                    break;
+            match self.read_direct(cx) {
+                Poll::Ready(Ok(Some((n, filled)))) => {
+                    total += n;
+                    full = filled;
                 }
-                Poll::Ready(Ok(n)) => full = n == len,
+                // The end of the stream was noted.
+                Poll::Ready(Ok(None)) => break,
                 // The error comes again with the next read; what arrived is kept.
                 Poll::Ready(Err(_)) | Poll::Pending => break,
             }
         }
+        self.reading = if total > FIRST_READ {
+            Reading::StackThenBusy
+        } else {
+            Reading::Stack
+        };
         Poll::Ready(Ok(()))
+    }
+
+    /// One read straight into the connection's input buffer: the bytes read and whether
+    /// they filled the room given, or `None` at the end of the stream (noted).
+    #[inline(never)]
+    fn read_direct(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<Option<(usize, bool)>>> {
+        // Into the buffer's room, not zeroed first: `read_buf` reads into uninitialised
+        // memory (zeroing the room cost 7% of the server's CPU in the 1 KiB echo).
+        let io = &mut self.io;
+        let (polled, len) = self.conn.receive_with(READ_CHUNK, |mut room| {
+            let len = room.remaining_mut();
+            (pin!(io.read_buf(&mut room)).poll(cx), len)
+        });
+        match ready!(polled)? {
+            0 => {
+                self.conn.receive_eof();
+                self.read_eof = true;
+                Poll::Ready(Ok(None))
+            }
+            n => Poll::Ready(Ok(Some((n, n == len)))),
+        }
     }
 
     /// The next event, writing pending output and reading as needed; `None` once the
