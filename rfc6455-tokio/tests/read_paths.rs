@@ -217,3 +217,28 @@ fn a_direct_read_that_waits_gives_the_buffer_back_and_the_next_starts_on_the_sta
     let next = reads_since(&log, at);
     assert_eq!(next[0], (FIRST_READ, Some(FIRST_READ)), "{next:?}");
 }
+
+#[test]
+fn a_wake_up_that_read_exactly_the_stack_buffer_is_not_busy() {
+    // Two frames of 8 + 1016 bytes: 2048 on the wire, exactly the stack buffer.
+    let (exact, exact_payloads) = burst(2, 1016, 20);
+    assert_eq!(exact.len(), FIRST_READ);
+    let (small, small_payloads) = burst(1, 10, 30);
+    let log = Log::default();
+    let transport = Scripted {
+        // The read after the full stack read finds nothing, and so does the next.
+        script: VecDeque::from([Step::Data(exact), Step::Wait, Step::Wait, Step::Data(small)]),
+        log: log.clone(),
+    };
+    let mut ws = WebSocketStream::server(transport, Config::new());
+    assert_eq!(drain(&mut ws), exact_payloads);
+    let first = reads_since(&log, 0);
+    assert_eq!(first[0], (FIRST_READ, Some(FIRST_READ)), "{first:?}");
+    assert!(first[1].0 > FIRST_READ && first[1].1.is_none(), "{first:?}");
+    let at = first.len();
+
+    // No more than the stack holds arrived: the next wake-up starts on the stack.
+    assert_eq!(drain(&mut ws), small_payloads);
+    let next = reads_since(&log, at);
+    assert_eq!(next[0], (FIRST_READ, Some(small_len())), "{next:?}");
+}
