@@ -441,6 +441,75 @@ fn write_to_returns_the_bytes_it_wrote() {
     assert_eq!(conn.write_to(&mut socket).unwrap(), 0, "nothing left");
 }
 
+/// A writer that takes up to `step` bytes per call and logs which call it was:
+/// `true` for `write_vectored`.
+struct Calls {
+    out: Vec<u8>,
+    step: usize,
+    vectored: Vec<bool>,
+}
+
+impl Write for Calls {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.vectored.push(false);
+        let n = buf.len().min(self.step);
+        self.out.extend_from_slice(&buf[..n]);
+        Ok(n)
+    }
+
+    fn write_vectored(&mut self, bufs: &[IoSlice<'_>]) -> std::io::Result<usize> {
+        self.vectored.push(true);
+        let mut n = 0;
+        for buf in bufs {
+            let take = buf.len().min(self.step - n);
+            self.out.extend_from_slice(&buf[..take]);
+            n += take;
+            if n == self.step {
+                break;
+            }
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[test]
+fn write_to_writes_one_slice_plainly_and_several_vectored() {
+    // Copied frames only: one slice, plain writes (a `send` on a socket), even when short.
+    let mut conn = Connection::upgraded_server(Config::default());
+    conn.send_text("one").unwrap();
+    conn.send_binary(&[9; 300]).unwrap();
+    let mut expected = oracle::encode(0x81, None, b"one");
+    expected.extend(oracle::encode(0x82, None, &[9; 300]));
+    let mut socket = Calls {
+        out: Vec::new(),
+        step: 100,
+        vectored: Vec::new(),
+    };
+    assert_eq!(conn.write_to(&mut socket).unwrap(), expected.len());
+    assert_eq!(socket.out, expected);
+    assert_eq!(
+        socket.vectored, [false; 4],
+        "four plain writes of up to 100 bytes"
+    );
+
+    // A payload queued by reference: several slices, vectored, until one is left.
+    let (mut conn, expected) = mixed_output();
+    let mut socket = Calls {
+        out: Vec::new(),
+        step: 5006,
+        vectored: Vec::new(),
+    };
+    assert_eq!(conn.write_to(&mut socket).unwrap(), expected.len());
+    assert_eq!(socket.out, expected);
+    // 8 + 4 bytes in the buffer, 10,000 by reference, 7 in the buffer: two vectored writes
+    // of 5,006 bytes end at the shared payload's end, and the last frame is one slice.
+    assert_eq!(socket.vectored, [true, true, false]);
+}
+
 #[test]
 fn the_queue_bound_counts_each_length_form_exactly() {
     // A payload in each length form (7-bit, 16-bit, 64-bit) exactly filling the room left,
