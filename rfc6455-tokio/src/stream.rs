@@ -26,7 +26,8 @@ const FIRST_READ: usize = 2048;
 /// connection's input buffer in pieces of this size.
 const READ_CHUNK: usize = 64 * 1024;
 /// At most this many reads per wake-up (at most `FIRST_READ + (MAX_READS - 1) * READ_CHUNK`
-/// bytes), so that one fast peer cannot hold the task.
+/// bytes, or `MAX_READS * READ_CHUNK` when the first goes straight into the connection's
+/// buffer: see `Reading`), so that one fast peer cannot hold the task.
 const MAX_READS: usize = 16;
 /// Where the first read of a wake-up goes.
 ///
