@@ -449,6 +449,16 @@ struct Calls {
     vectored: Vec<bool>,
 }
 
+impl Calls {
+    fn new(step: usize) -> Self {
+        Calls {
+            out: Vec::new(),
+            step,
+            vectored: Vec::new(),
+        }
+    }
+}
+
 impl Write for Calls {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         self.vectored.push(false);
@@ -484,11 +494,7 @@ fn write_to_writes_one_slice_plainly_and_several_vectored() {
     conn.send_binary(&[9; 300]).unwrap();
     let mut expected = oracle::encode(0x81, None, b"one");
     expected.extend(oracle::encode(0x82, None, &[9; 300]));
-    let mut socket = Calls {
-        out: Vec::new(),
-        step: 100,
-        vectored: Vec::new(),
-    };
+    let mut socket = Calls::new(100);
     assert_eq!(conn.write_to(&mut socket).unwrap(), expected.len());
     assert_eq!(socket.out, expected);
     assert_eq!(
@@ -498,11 +504,7 @@ fn write_to_writes_one_slice_plainly_and_several_vectored() {
 
     // A payload queued by reference: several slices, vectored, until one is left.
     let (mut conn, expected) = mixed_output();
-    let mut socket = Calls {
-        out: Vec::new(),
-        step: 5006,
-        vectored: Vec::new(),
-    };
+    let mut socket = Calls::new(5006);
     assert_eq!(conn.write_to(&mut socket).unwrap(), expected.len());
     assert_eq!(socket.out, expected);
     // 8 + 4 bytes in the buffer, 10,000 by reference, 7 in the buffer: two vectored writes

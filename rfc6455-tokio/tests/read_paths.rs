@@ -85,6 +85,16 @@ impl AsyncWrite for Scripted {
     }
 }
 
+/// A server stream over a transport that plays `script`, and the transport's log.
+fn stream(script: impl IntoIterator<Item = Step>) -> (WebSocketStream<Scripted>, Log) {
+    let log = Log::default();
+    let transport = Scripted {
+        script: script.into_iter().collect(),
+        log: log.clone(),
+    };
+    (WebSocketStream::server(transport, Config::new()), log)
+}
+
 /// `count` masked binary frames of `len` bytes each, their payloads told apart by `seed`.
 fn burst(count: usize, len: usize, seed: u32) -> (Vec<u8>, Vec<Vec<u8>>) {
     let mut wire = Vec::new();
@@ -121,21 +131,16 @@ fn a_busy_wake_up_sends_the_next_first_read_straight_to_the_connection() {
     // and the same busy frames once more.
     let (busy, busy_payloads) = burst(8, 1024, 1);
     let (small, small_payloads) = burst(1, 10, 100);
-    let log = Log::default();
-    let transport = Scripted {
-        script: VecDeque::from([
-            Step::Data(busy.clone()),
-            Step::Wait,
-            Step::Data(busy.clone()),
-            Step::Wait,
-            Step::Data(small),
-            Step::Wait,
-            Step::Data(busy),
-            Step::Wait,
-        ]),
-        log: log.clone(),
-    };
-    let mut ws = WebSocketStream::server(transport, Config::new());
+    let (mut ws, log) = stream([
+        Step::Data(busy.clone()),
+        Step::Wait,
+        Step::Data(busy.clone()),
+        Step::Wait,
+        Step::Data(small),
+        Step::Wait,
+        Step::Data(busy),
+        Step::Wait,
+    ]);
 
     // The first wake-up: on the stack, then the rest straight into the connection; the
     // read after it (the same task poll) is on the stack again, and waits.
@@ -184,18 +189,13 @@ fn small_len() -> usize {
 #[test]
 fn a_direct_read_that_waits_gives_the_buffer_back_and_the_next_starts_on_the_stack() {
     let (busy, busy_payloads) = burst(8, 1024, 7);
-    let log = Log::default();
-    let transport = Scripted {
-        // After the busy wake-up: one wake-up that finds nothing, then a busy one.
-        script: VecDeque::from([
-            Step::Data(busy.clone()),
-            Step::Wait,
-            Step::Wait,
-            Step::Data(busy),
-        ]),
-        log: log.clone(),
-    };
-    let mut ws = WebSocketStream::server(transport, Config::new());
+    // After the busy wake-up: one wake-up that finds nothing, then a busy one.
+    let (mut ws, log) = stream([
+        Step::Data(busy.clone()),
+        Step::Wait,
+        Step::Wait,
+        Step::Data(busy),
+    ]);
     assert_eq!(drain(&mut ws), busy_payloads);
     let at = log.lock().unwrap().len();
 
@@ -224,13 +224,8 @@ fn a_wake_up_that_read_exactly_the_stack_buffer_is_not_busy() {
     let (exact, exact_payloads) = burst(2, 1016, 20);
     assert_eq!(exact.len(), FIRST_READ);
     let (small, small_payloads) = burst(1, 10, 30);
-    let log = Log::default();
-    let transport = Scripted {
-        // The read after the full stack read finds nothing, and so does the next.
-        script: VecDeque::from([Step::Data(exact), Step::Wait, Step::Wait, Step::Data(small)]),
-        log: log.clone(),
-    };
-    let mut ws = WebSocketStream::server(transport, Config::new());
+    // The read after the full stack read finds nothing, and so does the next.
+    let (mut ws, log) = stream([Step::Data(exact), Step::Wait, Step::Wait, Step::Data(small)]);
     assert_eq!(drain(&mut ws), exact_payloads);
     let first = reads_since(&log, 0);
     assert_eq!(first[0], (FIRST_READ, Some(FIRST_READ)), "{first:?}");
