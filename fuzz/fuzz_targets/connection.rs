@@ -607,9 +607,15 @@ impl Run {
     /// `shrink_buffers`, and SECURITY.md's claim on it: it "gives back everything above
     /// `idle_buffer_capacity`" (per buffer: receive, reassembly, output) when the connection
     /// is idle (everything fed was polled, between frames and messages, nothing pending).
-    fn shrink(&mut self) {
+    /// `shrink_buffers_between_bursts` gives back the same (its remembered size only sets
+    /// the next allocation, within the reuse capacity `check_memory` allows).
+    fn shrink(&mut self, between_bursts: bool) {
         let before = live_bytes();
-        let freed = self.conn.shrink_buffers();
+        let freed = if between_bursts {
+            self.conn.shrink_buffers_between_bursts()
+        } else {
+            self.conn.shrink_buffers()
+        };
         let after = live_bytes();
         if self.full {
             return;
@@ -734,7 +740,7 @@ impl Run {
                 let reason = String::from_utf8_lossy(input.blob()?).into_owned();
                 self.close(code, &reason);
             }
-            12 if tag & 0x80 != 0 => self.shrink(),
+            12 if tag & 0x80 != 0 => self.shrink(tag & 0x40 != 0),
             12 => self.receive_eof(),
             13 => {
                 let n = input.u16()? as usize;

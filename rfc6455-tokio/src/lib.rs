@@ -38,8 +38,9 @@
 //!
 //! Memory: a read first goes into a small buffer on the stack, so a connection waiting for
 //! input holds no read buffer; buffers a burst grew are given back
-//! ([`shrink_buffers`](rfc6455::connection::Connection::shrink_buffers)) when it is idle
-//! again. Output is written with one vectored write per wake-up, and a sender waits
+//! ([`shrink_buffers_between_bursts`](rfc6455::connection::Connection::shrink_buffers_between_bursts))
+//! each time it waits with nothing pending, and the next burst's output comes back in one
+//! allocation. Output is written with one vectored write per wake-up, and a sender waits
 //! ([`Sink::poll_ready`](futures_sink::Sink::poll_ready)) while the output is over the
 //! codec's [`max_queued_output`](rfc6455::connection::Config::max_queued_output).
 //!

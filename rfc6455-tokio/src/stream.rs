@@ -493,7 +493,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> WebSocketStream<S> {
                 Poll::Pending => {
                     if self.conn.pending_input_len() == 0 && self.conn.pending_output_len() == 0 {
                         // Idle: give back what a burst grew.
-                        self.conn.shrink_buffers();
+                        self.conn.shrink_buffers_between_bursts();
                     }
                     return Poll::Pending;
                 }

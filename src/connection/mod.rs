@@ -363,8 +363,22 @@ impl Connection {
     /// needs: call it when the connection goes idle. Returns the bytes of capacity given
     /// back (approximately: a buffer's capacity as `bytes` reports it).
     pub fn shrink_buffers(&mut self) -> usize {
+        self.shrink(0)
+    }
+
+    /// [`shrink_buffers`](Self::shrink_buffers) for a driver each time it waits on the
+    /// transport with nothing pending, between bursts of a busy connection: the same
+    /// memory is given back, but the connection remembers how far its output buffer grew
+    /// (one number), so that the next burst allocates that room at once instead of growing
+    /// to it again and copying at each step. The first frame queued after
+    /// `shrink_buffers` (a keep-alive ping) allocates only what it needs.
+    pub fn shrink_buffers_between_bursts(&mut self) -> usize {
+        self.shrink(self.config.active_buffer_capacity)
+    }
+
+    fn shrink(&mut self, regrow_max: usize) -> usize {
         let keep = self.config.idle_buffer_capacity;
-        let freed = self.rx.shrink(keep) + self.out.shrink(keep);
+        let freed = self.rx.shrink(keep) + self.out.shrink(keep, regrow_max);
         #[cfg(feature = "deflate")]
         let freed = freed + self.deflate.as_deref_mut().map_or(0, |d| d.shrink());
         freed

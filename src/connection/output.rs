@@ -43,6 +43,10 @@ pub(crate) struct Output {
     /// CPU could not forward from the separate 8-byte stores of `advance`, and cost about
     /// 2.5 ns per small frame (`perf annotate` of the compare bench's encode rows).
     shared: usize,
+    /// How far the buffer grew before [`shrink`](Self::shrink) last released it between
+    /// bursts (`remember`), so that the next burst's first frame allocates that room at
+    /// once instead of growing to it again; 0 otherwise.
+    regrow: usize,
 }
 
 impl Output {
@@ -70,9 +74,19 @@ impl Output {
     fn make_room(&mut self, n: usize) {
         let pending = self.end - self.head;
         if self.end == 0 {
+            let size = n.max(2 * self.buf.len());
+            if self.regrow > size {
+                // Released between bursts: the room the last burst grew to, at once (one
+                // allocation instead of one per doubling, each copying the bytes before).
+                // Only the bytes about to be written are initialised, here and as later
+                // frames follow (`resize` below, within the capacity).
+                self.buf = Vec::with_capacity(self.regrow);
+                self.buf.resize(n, 0);
+                return;
+            }
             // Nothing to keep: a zeroed allocation, which the allocator may hand out
             // without writing it (fresh pages), instead of growing and zeroing.
-            self.buf = vec![0; n.max(2 * self.buf.len())];
+            self.buf = vec![0; size];
             return;
         }
         // Move the pending bytes to the front once the written part is at least as large
@@ -174,18 +188,24 @@ impl Output {
     }
 
     /// When nothing is pending: release the queue of pieces (a message was once sent by
-    /// reference) and the buffer if it holds more than `keep` bytes. Returns the bytes
-    /// given back.
-    pub(crate) fn shrink(&mut self, keep: usize) -> usize {
+    /// reference) and the buffer if it holds more than `keep` bytes. A released buffer's
+    /// extent, up to `regrow_max` bytes, is the room the next first frame allocates at once
+    /// (0 forgets it). Returns the bytes given back.
+    pub(crate) fn shrink(&mut self, keep: usize, regrow_max: usize) -> usize {
         if self.len() > 0 {
             return 0;
         }
         let mut freed = self.pieces.capacity() * core::mem::size_of::<Piece>();
         self.pieces = VecDeque::new();
         let held = self.buf.capacity();
+        // The bytes initialised are how far the pending bytes reached since the buffer was
+        // allocated, so a burst smaller than the one before lowers the next allocation.
         if held > keep {
+            self.regrow = self.buf.len().min(regrow_max);
             self.buf = Vec::new();
             freed += held;
+        } else if regrow_max == 0 {
+            self.regrow = 0;
         }
         freed
     }
@@ -447,14 +467,14 @@ mod tests {
         out.push_frame(&frame, &[1; 508]);
         assert_eq!(out.buf.capacity(), 512);
         assert_eq!(
-            out.shrink(0),
+            out.shrink(0, 0),
             0,
             "nothing is released while output is pending"
         );
         out.advance(512, usize::MAX);
-        assert_eq!(out.shrink(512), 0);
+        assert_eq!(out.shrink(512, 0), 0);
         assert_eq!(out.buf.capacity(), 512, "kept: not above keep");
-        assert_eq!(out.shrink(511), 512);
+        assert_eq!(out.shrink(511, 0), 512);
         assert_eq!(out.buf.capacity(), 0, "released: above keep");
     }
 
@@ -470,9 +490,70 @@ mod tests {
         out.advance(out.len(), 1024);
         assert_eq!(out.buf.capacity(), 0, "released: larger than retain");
         out.push_frame(&header, &[7; 3000]);
-        assert_eq!(out.shrink(512), 0, "pending: kept");
+        assert_eq!(out.shrink(512, 0), 0, "pending: kept");
         out.advance(out.len(), 1 << 20);
-        assert!(out.shrink(512) >= 3006, "idle: released");
+        assert!(out.shrink(512, 0) >= 3006, "idle: released");
         assert_eq!(out.buf.capacity(), 0);
+    }
+
+    /// Released between bursts (`regrow_max` > 0), the buffer comes back at the size the
+    /// burst reached, in one allocation, with only the written bytes initialised; a smaller
+    /// burst lowers it, a shrink with nothing to release keeps it, and `regrow_max` 0 (the
+    /// idle `shrink_buffers`) forgets it.
+    #[test]
+    fn a_buffer_released_between_bursts_comes_back_at_the_size_it_reached() {
+        let header = FrameHeader::new(true, OpCode::Binary, None, 1020); // 1024 on the wire
+        let burst = |out: &mut Output, frames: usize| {
+            let mut buffers = Vec::new();
+            for _ in 0..frames {
+                out.push_frame(&header, &[4; 1020]);
+                let at = (out.buf.as_ptr(), out.buf.capacity());
+                if buffers.last() != Some(&at) {
+                    buffers.push(at);
+                }
+            }
+            assert!(pending(out).chunks(1024).all(|f| f[4..] == [4; 1020]));
+            out.advance(out.len(), usize::MAX);
+            buffers.len()
+        };
+        let mut out = Output::default();
+        assert_eq!(burst(&mut out, 16), 5, "1, 2, 4, 8 and 16 KiB");
+        assert_eq!(out.shrink(512, 1 << 20), 16 << 10);
+        assert_eq!(out.buf.capacity(), 0, "released");
+        out.push_frame(&header, &[4; 1020]);
+        assert_eq!(
+            (out.buf.capacity(), out.buf.len()),
+            (16 << 10, 1024),
+            "the burst's size at once, only the written bytes initialised"
+        );
+        assert_eq!(burst(&mut out, 15), 1, "no other allocation for the burst");
+
+        // Capped by `regrow_max`; a smaller burst lowers it.
+        out.shrink(512, 10_000);
+        burst(&mut out, 2);
+        assert_eq!(out.buf.capacity(), 10_000);
+        out.shrink(512, 1 << 20);
+        burst(&mut out, 1);
+        assert_eq!(out.buf.capacity(), 2048, "the 2 KiB the last burst reached");
+
+        // Kept across a shrink with nothing to release (a wake-up with no input)...
+        burst(&mut out, 2);
+        out.shrink(512, 1 << 20);
+        assert_eq!(out.shrink(512, 1 << 20), 0);
+        burst(&mut out, 1);
+        assert_eq!(out.buf.capacity(), 2048);
+        // ...and forgotten by the idle shrink, even one that releases nothing: the next
+        // frame (a keep-alive ping) allocates only itself.
+        out.shrink(512, 1 << 20);
+        assert_eq!(out.shrink(512, 0), 0);
+        let ping = FrameHeader::new(true, OpCode::Ping, None, 0);
+        out.push_frame(&ping, &[]);
+        assert_eq!(out.buf.capacity(), 2);
+        out.advance(2, usize::MAX);
+        // A released buffer with `regrow_max` 0 is forgotten too.
+        burst(&mut out, 4);
+        out.shrink(0, 0);
+        burst(&mut out, 1);
+        assert_eq!(out.buf.capacity(), 1024);
     }
 }
