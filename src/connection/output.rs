@@ -476,6 +476,13 @@ mod tests {
         assert_eq!(out.buf.capacity(), 512, "kept: not above keep");
         assert_eq!(out.shrink(511, 0), 512);
         assert_eq!(out.buf.capacity(), 0, "released: above keep");
+
+        // A kept buffer too small for the next frame is replaced by one twice its size.
+        out.push_frame(&frame, &[1; 508]);
+        out.advance(512, usize::MAX);
+        let larger = FrameHeader::new(true, OpCode::Binary, None, 596); // 600 on the wire
+        out.push_frame(&larger, &[2; 596]);
+        assert_eq!(out.buf.capacity(), 1024);
     }
 
     #[test]
