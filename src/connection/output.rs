@@ -44,8 +44,8 @@ pub(crate) struct Output {
     /// 2.5 ns per small frame (`perf annotate` of the compare bench's encode rows).
     shared: usize,
     /// How far the buffer grew before [`shrink`](Self::shrink) last released it between
-    /// bursts (`remember`), so that the next burst's first frame allocates that room at
-    /// once instead of growing to it again; 0 otherwise.
+    /// bursts (a `regrow_max` above 0), so that the next burst's first frame allocates that
+    /// room at once instead of growing to it again; 0 otherwise.
     regrow: usize,
 }
 
