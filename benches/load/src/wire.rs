@@ -132,8 +132,11 @@ pub const CLOSE: [u8; 8] = [0x88, 0x82, 0, 0, 0, 0, 0x03, 0xe8];
 /// frames must keep (no mask, no reserved bits but RSV1 when deflate is on, control frames
 /// whole and small), reassembling fragments and inflating compressed messages.
 pub struct Reader {
+    /// Received bytes are `buf[start..end]`; `buf[end..]` is zeroed room kept between reads
+    /// (zeroing 64 KiB of room for every read was 6% of the generator's CPU at 1 KiB).
     buf: Vec<u8>,
     start: usize,
+    end: usize,
     message: Vec<u8>,
     in_message: Option<(bool, bool)>, // (text, compressed)
     inflater: Option<Box<miniz_oxide::inflate::stream::InflateState>>,
@@ -149,6 +152,7 @@ pub enum Incoming<'a> {
 impl Reader {
     pub fn new(leftover: Vec<u8>, deflate: bool, max_message: usize) -> Self {
         Reader {
+            end: leftover.len(),
             buf: leftover,
             start: 0,
             message: Vec::new(),
@@ -163,7 +167,7 @@ impl Reader {
     pub async fn read_from(&mut self, from: &mut (impl AsyncRead + Unpin)) -> io::Result<usize> {
         let len = self.make_room();
         let result = from.read(&mut self.buf[len..]).await;
-        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
+        self.end += *result.as_ref().unwrap_or(&0);
         result
     }
 
@@ -171,7 +175,7 @@ impl Reader {
     pub fn try_read(&mut self, tcp: &TcpStream) -> io::Result<usize> {
         let len = self.make_room();
         let result = tcp.try_read(&mut self.buf[len..]);
-        self.buf.truncate(len + *result.as_ref().unwrap_or(&0));
+        self.end += *result.as_ref().unwrap_or(&0);
         result
     }
 
@@ -188,23 +192,23 @@ impl Reader {
         let result = tcp.try_io(tokio::io::Interest::READABLE, || {
             crate::sys::recv_stamped(fd, buf)
         });
-        self.buf.truncate(len + result.as_ref().map_or(0, |r| r.0));
+        self.end += result.as_ref().map_or(0, |r| r.0);
         result
     }
 
-    /// Drop what was parsed and give the buffer 64 KiB of room at its end; returns where
-    /// the room starts.
+    /// Drop what was parsed and make sure of 64 KiB of room after the bytes received;
+    /// returns where the room starts.
     fn make_room(&mut self) -> usize {
-        if self.start > 0 && self.start == self.buf.len() {
-            self.buf.clear();
-            self.start = 0;
+        if self.start == self.end {
+            (self.start, self.end) = (0, 0);
         } else if self.start > 64 << 10 {
-            self.buf.drain(..self.start);
-            self.start = 0;
+            self.buf.copy_within(self.start..self.end, 0);
+            (self.start, self.end) = (0, self.end - self.start);
         }
-        let len = self.buf.len();
-        self.buf.resize(len + (64 << 10), 0);
-        len
+        if self.buf.len() < self.end + (64 << 10) {
+            self.buf.resize(self.end + (64 << 10), 0);
+        }
+        self.end
     }
 
     /// The next whole message in the buffer, or `None` when more bytes are needed.
@@ -230,6 +234,14 @@ impl Reader {
                 (0x1 | 0x2, None) => {
                     if rsv1 && self.inflater.is_none() {
                         return Err(bad("RSV1 without permessage-deflate"));
+                    }
+                    if fin && !rsv1 {
+                        // A whole uncompressed message in one frame: checked where it lies
+                        // (copying it out first was 3% of the generator's CPU at 1 KiB).
+                        return Ok(Some(Incoming::Data {
+                            text: opcode == 0x1,
+                            payload: &self.buf[payload],
+                        }));
                     }
                     self.in_message = Some((opcode == 0x1, rsv1));
                     self.message.clear();
@@ -258,7 +270,7 @@ impl Reader {
     /// The header of the frame at `at` and (header length, payload length) when the whole
     /// frame is in the buffer.
     fn frame_at(&self, at: usize) -> io::Result<Option<FrameAt>> {
-        let b = &self.buf[at..];
+        let b = &self.buf[at..self.end];
         if b.len() < 2 {
             return Ok(None);
         }
@@ -328,3 +340,128 @@ impl Reader {
 
 /// A whole frame's first two bytes, and its (header length, payload length).
 type FrameAt = ([u8; 2], (usize, usize));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// Hands out `data` at most `chunk` bytes per read.
+    struct Chunked {
+        data: Vec<u8>,
+        at: usize,
+        chunk: usize,
+    }
+
+    impl AsyncRead for Chunked {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut tokio::io::ReadBuf<'_>,
+        ) -> Poll<io::Result<()>> {
+            let n = self
+                .chunk
+                .min(self.data.len() - self.at)
+                .min(buf.remaining());
+            let at = self.at;
+            buf.put_slice(&self.data[at..at + n]);
+            self.at += n;
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    /// An unmasked server frame, its length in the shortest form.
+    fn frame(b0: u8, payload: &[u8]) -> Vec<u8> {
+        let mut f = vec![b0];
+        match payload.len() {
+            n @ 0..=125 => f.push(n as u8),
+            n @ 126..=0xffff => {
+                f.push(126);
+                f.extend_from_slice(&(n as u16).to_be_bytes());
+            }
+            n => {
+                f.push(127);
+                f.extend_from_slice(&(n as u64).to_be_bytes());
+            }
+        }
+        f.extend_from_slice(payload);
+        f
+    }
+
+    /// Every message of `data`, read `chunk` bytes at a time, as (text, payload).
+    fn messages(data: Vec<u8>, chunk: usize) -> io::Result<Vec<(bool, Vec<u8>)>> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let mut from = Chunked { data, at: 0, chunk };
+            let mut reader = Reader::new(Vec::new(), false, 1 << 20);
+            let mut got = Vec::new();
+            while reader.read_from(&mut from).await? > 0 {
+                while let Some(message) = reader.next_message()? {
+                    match message {
+                        Incoming::Data { text, payload } => got.push((text, payload.to_vec())),
+                        Incoming::Close => return Ok(got),
+                    }
+                }
+            }
+            Ok(got)
+        })
+    }
+
+    /// Whole messages, a fragmented one with a ping between its fragments and a close,
+    /// read in every chunk size from 1 byte to more than the whole stream: the same
+    /// messages each time, whether a message is taken where it lies or reassembled.
+    #[test]
+    fn messages_come_out_whole_however_the_reads_split_them() {
+        let big: Vec<u8> = (0..70_000u32).map(|i| (i % 251) as u8).collect();
+        let mut data = frame(0x82, b"one");
+        data.extend(frame(0x01, b"fra"));
+        data.extend(frame(0x89, b"ping"));
+        data.extend(frame(0x80, b"gment"));
+        data.extend(frame(0x82, &big));
+        data.extend(frame(0x81, b""));
+        data.extend(frame(0x88, &[0x03, 0xe8]));
+        let expected = vec![
+            (false, b"one".to_vec()),
+            (true, b"fragment".to_vec()),
+            (false, big.clone()),
+            (true, Vec::new()),
+        ];
+        for chunk in [1, 2, 3, 7, 100, 4096, 65_536, 1 << 20] {
+            assert_eq!(
+                messages(data.clone(), chunk).unwrap(),
+                expected,
+                "chunk {chunk}"
+            );
+        }
+    }
+
+    /// Past 64 KiB of parsed bytes with part of a frame left, the reader moves the rest to
+    /// the front of its buffer: 200 messages of 1 KiB read 70,000 bytes at a time (each
+    /// read ends inside a frame) all come out, in order, each with its own bytes.
+    #[test]
+    fn a_partial_frame_moved_to_the_front_keeps_its_bytes() {
+        let mut data = Vec::new();
+        let mut expected = Vec::new();
+        for i in 0..200u32 {
+            let payload: Vec<u8> = (0..1024u32).map(|j| (i * 7 + j) as u8).collect();
+            data.extend(frame(0x82, &payload));
+            expected.push((false, payload));
+        }
+        assert_eq!(messages(data, 70_000).unwrap(), expected);
+    }
+
+    /// The checks a server's frames must pass still apply to a message taken where it lies.
+    #[test]
+    fn a_masked_or_reserved_frame_is_refused() {
+        let mut masked = frame(0x82, b"abc");
+        masked[1] |= 0x80;
+        assert!(messages(masked, 64).is_err());
+        assert!(messages(frame(0xA2, b"abc"), 64).is_err()); // RSV2
+        assert!(messages(frame(0xC2, b"abc"), 64).is_err()); // RSV1 without deflate
+        assert!(messages(frame(0x83, b"abc"), 64).is_err()); // opcode 3
+        assert!(messages(frame(0x80, b"abc"), 64).is_err()); // continuation of nothing
+    }
+}
