@@ -146,6 +146,9 @@ pub struct Counted {
 /// Drive one echo connection: keep `in_flight` messages outstanding until `window.end`,
 /// checking each echo; then stop sending, take the outstanding echoes, close. Reading and
 /// writing are two futures of one task on the socket's halves, each awaiting its own side.
+///
+/// With `raw` (the `raw-tcp` column) there is no handshake and no close, and each echo must
+/// be the very frame sent, byte for byte.
 pub async fn echo_connection(
     id: usize,
     addr: SocketAddr,
@@ -153,8 +156,15 @@ pub async fn echo_connection(
     in_flight: usize,
     window: Window,
     drain_deadline: Instant,
+    raw: bool,
 ) -> io::Result<Counted> {
-    let (mut tcp, leftover) = connect(addr, "/echo", pool.deflate).await?;
+    let (mut tcp, leftover) = if raw {
+        let tcp = TcpStream::connect(addr).await?;
+        tcp.set_nodelay(true)?;
+        (tcp, Vec::new())
+    } else {
+        connect(addr, "/echo", pool.deflate).await?
+    };
     let max = pool
         .messages
         .iter()
@@ -217,19 +227,37 @@ pub async fn echo_connection(
                 Ok(Err(e)) => return Err(e),
             }
             let now = Instant::now();
-            while let Some(message) = reader.next_message()? {
-                let Incoming::Data { text, payload } = message else {
-                    return Err(io::Error::other("server sent a close"));
-                };
-                let Some((at, k)) = sent.pop_front() else {
-                    return Err(io::Error::other("an echo of nothing sent"));
-                };
-                let expected = &pool.messages[k];
-                if text != pool.text || payload != expected.payload.as_slice() {
-                    return Err(io::Error::other(format!(
-                        "connection {id}: echo differs from the message sent ({} bytes, expected {})",
+            loop {
+                let (same, got) = if raw {
+                    let Some(&(_, k)) = sent.front() else {
+                        break; // nothing outstanding: bytes beyond it would fail the next echo
+                    };
+                    let frame = &pool.messages[k].frame;
+                    match reader.take_raw(frame.len()) {
+                        Some(echo) => (echo == frame.as_slice(), echo.len()),
+                        None => break,
+                    }
+                } else {
+                    let Some(message) = reader.next_message()? else {
+                        break;
+                    };
+                    let Incoming::Data { text, payload } = message else {
+                        return Err(io::Error::other("server sent a close"));
+                    };
+                    let Some(&(_, k)) = sent.front() else {
+                        return Err(io::Error::other("an echo of nothing sent"));
+                    };
+                    let expected = &pool.messages[k].payload;
+                    (
+                        text == pool.text && payload == expected.as_slice(),
                         payload.len(),
-                        expected.payload.len()
+                    )
+                };
+                let (at, k) = sent.pop_front().expect("front checked above");
+                if !same {
+                    return Err(io::Error::other(format!(
+                        "connection {id}: echo differs from the message sent ({got} bytes, expected {})",
+                        pool.messages[k].payload.len()
                     )));
                 }
                 if now >= window.start && now < window.end {
@@ -257,7 +285,11 @@ pub async fn echo_connection(
             std::mem::swap(&mut buf, &mut *out.borrow_mut());
             if buf.is_empty() {
                 if finished.get() {
-                    return tx.write_all(&wire::CLOSE).await;
+                    return if raw {
+                        tx.shutdown().await
+                    } else {
+                        tx.write_all(&wire::CLOSE).await
+                    };
                 }
                 wake_writer.notified().await;
                 continue;
@@ -435,4 +467,75 @@ pub async fn write_shared(tcp: &TcpStream, mut bytes: &[u8]) -> io::Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::AsyncReadExt;
+    use tokio::net::TcpListener;
+
+    /// How the test server answers the `raw-tcp` generator.
+    #[derive(Clone, Copy)]
+    enum Answer {
+        /// Every byte back, as a correct raw echo does.
+        Same,
+        /// One bit of the stream's byte 100 flipped.
+        Flip,
+        /// Every read written back twice.
+        Twice,
+    }
+
+    async fn raw_echo_against(answer: Answer) -> io::Result<Counted> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        tokio::spawn(async move {
+            let (mut tcp, _) = listener.accept().await.unwrap();
+            let mut buf = vec![0; 4096];
+            let mut seen = 0;
+            while let Ok(n @ 1..) = tcp.read(&mut buf).await {
+                if matches!(answer, Answer::Flip) && (seen..seen + n).contains(&100) {
+                    buf[100 - seen] ^= 1;
+                }
+                seen += n;
+                let copies = if matches!(answer, Answer::Twice) {
+                    2
+                } else {
+                    1
+                };
+                for _ in 0..copies {
+                    if tcp.write_all(&buf[..n]).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let pool = std::sync::Arc::new(Pool::new(Payload::Binary, 16, false));
+        let start = Instant::now() + Duration::from_millis(20);
+        let window = Window {
+            start,
+            end: start + Duration::from_millis(200),
+        };
+        let drain = window.end + Duration::from_secs(5);
+        echo_connection(0, addr, pool, 4, window, drain, true).await
+    }
+
+    fn run(answer: Answer) -> io::Result<Counted> {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(raw_echo_against(answer))
+    }
+
+    /// The `raw-tcp` column is checked like the stacks: a byte changed or an echo repeated
+    /// fails the run, and only a faithful echo counts.
+    #[test]
+    fn raw_echoes_are_checked_byte_for_byte() {
+        let counted = run(Answer::Same).expect("a faithful echo passes");
+        assert!(counted.echoes > 0);
+        let flipped = run(Answer::Flip).err().expect("a flipped bit fails");
+        assert!(flipped.to_string().contains("differs"), "{flipped}");
+        assert!(run(Answer::Twice).is_err(), "a repeated echo fails");
+    }
 }

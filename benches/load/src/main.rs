@@ -23,6 +23,11 @@
 //! phase is bounded in time; a server that breaks a rule, loses or changes a message fails
 //! the run.
 //!
+//! The `raw-tcp` column is no WebSocket at all: a server that writes back the bytes it reads,
+//! on the same runtime, checked by the same generator (each echo must be the frame sent). It
+//! runs workload 1 only and is not in the ratio: it is the ceiling, what the kernel and the
+//! runtime leave for any stack's server on this host at that moment.
+//!
 //! `agree FIRST SECOND [--within PERCENT]` compares two saved tables cell by cell (the
 //! back-to-back check: every cell of the second within 10% of the first; see `agree.rs`).
 //!
@@ -48,15 +53,20 @@ pub enum Stack {
     Fastwebsockets,
     TokioWebsockets,
     Yawc,
+    /// No WebSocket: a server that writes back the bytes it reads (the client's frames as
+    /// they are), on the same runtime and socket setup. Workload 1 only, outside the ratio:
+    /// what any stack's server could reach here at best, the kernel's and tokio's share.
+    Raw,
 }
 
 impl Stack {
-    pub const ALL: [Stack; 5] = [
+    pub const ALL: [Stack; 6] = [
         Stack::Ours,
         Stack::Tungstenite,
         Stack::Fastwebsockets,
         Stack::TokioWebsockets,
         Stack::Yawc,
+        Stack::Raw,
     ];
 
     pub fn name(self) -> &'static str {
@@ -66,6 +76,7 @@ impl Stack {
             Stack::Fastwebsockets => "fastwebsockets",
             Stack::TokioWebsockets => "tokio-websockets",
             Stack::Yawc => "yawc",
+            Stack::Raw => "raw-tcp",
         }
     }
 
@@ -82,6 +93,11 @@ impl Stack {
     /// deflate peer: the three plain peers are the ones the issue names.
     pub fn plain(self) -> bool {
         self != Stack::Yawc
+    }
+
+    /// Whether it speaks WebSocket ([`Stack::Raw`] does not: it is the echo's ceiling).
+    pub fn websocket(self) -> bool {
+        self != Stack::Raw
     }
 }
 

@@ -42,6 +42,12 @@ pub fn print(table: &Table, stacks: &[Stack], scale: Scale, runs: usize) {
     println!(
         "ratio: how many times better rfc6455-tokio is than the best peer in the row (> 1: ours wins)"
     );
+    if stacks.contains(&Stack::Raw) {
+        println!(
+            "raw-tcp: no WebSocket, the server writes back the bytes it reads (workload 1's \
+             ceiling on this host; not a peer, not in the ratio)"
+        );
+    }
     println!();
     let mut header = String::from("| workload | unit |");
     let mut rule = String::from("|---|---|");
@@ -68,7 +74,7 @@ pub fn print(table: &Table, stacks: &[Stack], scale: Scale, runs: usize) {
             ));
             if *s == Stack::Ours {
                 ours = Some(median);
-            } else {
+            } else if s.websocket() {
                 best_peer = Some(match (best_peer, row.better) {
                     (None, _) => median,
                     (Some(b), Better::Higher) => b.max(median),

@@ -82,6 +82,7 @@ pub fn serve(stack: Stack, deflate: bool) -> ! {
                     Stack::Fastwebsockets => hyper_served(tcp, room, fastws::upgrade).await,
                     Stack::TokioWebsockets => tws::connection(tcp, &room).await,
                     Stack::Yawc => hyper_served(tcp, room, yawc_server::upgrade).await,
+                    Stack::Raw => raw_echo(tcp).await.map_err(|e| Box::new(e) as Failure),
                 };
             });
         }
@@ -89,6 +90,23 @@ pub fn serve(stack: Stack, deflate: bool) -> ! {
 }
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// The `raw-tcp` column: no WebSocket, no handshake, every byte read written straight back.
+/// One read and one write per burst, nothing parsed, and a 1 MiB buffer, so that even a
+/// burst of 16 messages of 64 KiB can come in one read (ours' driver reads at most 64 KiB a
+/// time): the least a server on this runtime can do per echo.
+async fn raw_echo(mut tcp: TcpStream) -> std::io::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = vec![0; 1 << 20];
+    loop {
+        let n = tcp.read(&mut buf).await?;
+        if n == 0 {
+            return Ok(());
+        }
+        tcp.write_all(&buf[..n]).await?;
+    }
+}
+
 type HyperResponse = hyper::Response<http_body_util::Empty<Bytes>>;
 
 /// The hyper 1 HTTP/1.1 server that fastwebsockets' and yawc's documentation use: the

@@ -211,6 +211,16 @@ impl Reader {
         self.end
     }
 
+    /// The next `len` bytes as they came, or `None` while fewer are in: the `raw-tcp`
+    /// column's echoes, which are the client's frames sent back unparsed.
+    pub fn take_raw(&mut self, len: usize) -> Option<&[u8]> {
+        let at = self.start;
+        (self.end - at >= len).then(|| {
+            self.start += len;
+            &self.buf[at..at + len]
+        })
+    }
+
     /// The next whole message in the buffer, or `None` when more bytes are needed.
     pub fn next_message(&mut self) -> io::Result<Option<Incoming<'_>>> {
         loop {
@@ -451,6 +461,48 @@ mod tests {
             expected.push((false, payload));
         }
         assert_eq!(messages(data, 70_000).unwrap(), expected);
+    }
+
+    /// `take_raw` hands out exactly the bytes asked for, in order, across reads that split
+    /// them anywhere, and takes nothing while fewer are in.
+    #[test]
+    fn raw_takes_come_out_whole_however_the_reads_split_them() {
+        let data: Vec<u8> = (0..5000u32).map(|i| (i % 253) as u8).collect();
+        let sizes = [1, 22, 1030, 7, 3000, 940];
+        assert_eq!(sizes.iter().sum::<usize>(), data.len());
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        for chunk in [1, 3, 100, 1024, 1 << 20] {
+            let got = rt.block_on(async {
+                let mut from = Chunked {
+                    data: data.clone(),
+                    at: 0,
+                    chunk,
+                };
+                let mut reader = Reader::new(Vec::new(), false, 1 << 20);
+                let mut got = Vec::new();
+                for &n in &sizes {
+                    loop {
+                        if let Some(bytes) = reader.take_raw(n) {
+                            got.push(bytes.to_vec());
+                            break;
+                        }
+                        assert!(
+                            reader.read_from(&mut from).await.unwrap() > 0,
+                            "chunk {chunk}"
+                        );
+                    }
+                }
+                assert!(reader.take_raw(1).is_none(), "nothing beyond the stream");
+                got
+            });
+            let mut at = 0;
+            for (bytes, &n) in got.iter().zip(&sizes) {
+                assert_eq!(bytes.as_slice(), &data[at..at + n], "chunk {chunk}");
+                at += n;
+            }
+        }
     }
 
     /// The checks a server's frames must pass still apply to a message taken where it lies.

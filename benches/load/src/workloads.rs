@@ -144,11 +144,14 @@ pub fn run_all(stacks: &[Stack], scale: Scale, runs: usize, filter: &str) -> Res
                     continue;
                 }
                 let pool = Pool::new(kind, size, false);
-                let r = echo(&server, pool, scale, in_flight)
+                let r = echo(&server, pool, scale, in_flight, !stack.websocket())
                     .map_err(|e| format!("{} {name}: {e}", stack.name()))?;
                 record_echo(&mut table, name, stack, &r);
             }
             drop(server);
+            if !stack.websocket() {
+                continue; // the echo's ceiling only
+            }
             if wanted("2: idle memory") {
                 eprintln!("run {}: {} idle memory", run + 1, stack.name());
                 let per = idle_memory(
@@ -186,7 +189,7 @@ pub fn run_all(stacks: &[Stack], scale: Scale, runs: usize, filter: &str) -> Res
             eprintln!("run {}: {} deflate", run + 1, stack.name());
             let server = Server::start(stack, true)?;
             let pool = Pool::new(Payload::Json, 1024, true);
-            let r = echo(&server, pool, scale, scale.in_flight)
+            let r = echo(&server, pool, scale, scale.in_flight, false)
                 .map_err(|e| format!("{} deflate: {e}", stack.name()))?;
             drop(server);
             record_echo(&mut table, "4: deflate, JSON 1 KiB", stack, &r);
@@ -262,7 +265,13 @@ fn record_echo(table: &mut Table, name: &str, stack: Stack, r: &Echoed) {
 
 /// Workload 1 (and 4): `scale.echo_connections` connections, `in_flight` messages each
 /// outstanding, for the measuring window after a warm-up.
-fn echo(server: &Server, pool: Pool, scale: Scale, in_flight: usize) -> Result<Echoed, String> {
+fn echo(
+    server: &Server,
+    pool: Pool,
+    scale: Scale,
+    in_flight: usize,
+    raw: bool,
+) -> Result<Echoed, String> {
     let pool = std::sync::Arc::new(pool);
     local(async {
         let start = Instant::now() + Duration::from_millis(scale.warmup_ms);
@@ -281,6 +290,7 @@ fn echo(server: &Server, pool: Pool, scale: Scale, in_flight: usize) -> Result<E
                     in_flight,
                     window,
                     drain,
+                    raw,
                 ))
             })
             .collect();
