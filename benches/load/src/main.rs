@@ -25,8 +25,11 @@
 //!
 //! The `raw-tcp` column is no WebSocket at all: a server that writes back the bytes it reads,
 //! on the same runtime, checked by the same generator (each echo must be the frame sent). It
-//! runs workload 1 only and is not in the ratio: it is the ceiling, what the kernel and the
-//! runtime leave for any stack's server on this host at that moment.
+//! runs workload 1 only and is not in the ratio. Where every server reads a burst at once and
+//! answers it with one write (16 B, 1 KiB, 1 in flight) it is the ceiling: what the kernel and
+//! the runtime leave for any stack's server on this host at that moment. At 64 KiB, where a
+//! burst spans several reads, it is a reference, not a bound: ours' driver gathers a burst
+//! from up to 16 reads into one write and has come out above it.
 //!
 //! `agree FIRST SECOND [--within PERCENT]` compares two saved tables cell by cell (the
 //! back-to-back check: every cell of the second within 10% of the first; see `agree.rs`).
@@ -55,7 +58,8 @@ pub enum Stack {
     Yawc,
     /// No WebSocket: a server that writes back the bytes it reads (the client's frames as
     /// they are), on the same runtime and socket setup. Workload 1 only, outside the ratio:
-    /// what any stack's server could reach here at best, the kernel's and tokio's share.
+    /// the kernel's and tokio's share of an echo, the most any stack's server could reach
+    /// where each burst is one read and one write (see the module's documentation).
     Raw,
 }
 
@@ -95,7 +99,7 @@ impl Stack {
         self != Stack::Yawc
     }
 
-    /// Whether it speaks WebSocket ([`Stack::Raw`] does not: it is the echo's ceiling).
+    /// Whether it speaks WebSocket ([`Stack::Raw`] does not: it is the echo's reference).
     pub fn websocket(self) -> bool {
         self != Stack::Raw
     }

@@ -44,8 +44,9 @@ pub fn print(table: &Table, stacks: &[Stack], scale: Scale, runs: usize) {
     );
     if stacks.contains(&Stack::Raw) {
         println!(
-            "raw-tcp: no WebSocket, the server writes back the bytes it reads (workload 1's \
-             ceiling on this host; not a peer, not in the ratio)"
+            "raw-tcp: no WebSocket, the server writes back the bytes it reads (not a peer, not \
+             in the ratio; the ceiling where a burst is one read and one write: 16 B, 1 KiB, \
+             1 in flight)"
         );
     }
     println!();

@@ -94,7 +94,7 @@ type Failure = Box<dyn std::error::Error + Send + Sync>;
 /// The `raw-tcp` column: no WebSocket, no handshake, every byte read written straight back.
 /// One read and one write per burst, nothing parsed, and a 1 MiB buffer, so that even a
 /// burst of 16 messages of 64 KiB can come in one read (ours' driver reads at most 64 KiB a
-/// time): the least a server on this runtime can do per echo.
+/// time): the least work per echo a server on this runtime can do.
 async fn raw_echo(mut tcp: TcpStream) -> std::io::Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut buf = vec![0; 1 << 20];

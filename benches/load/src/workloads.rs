@@ -150,7 +150,7 @@ pub fn run_all(stacks: &[Stack], scale: Scale, runs: usize, filter: &str) -> Res
             }
             drop(server);
             if !stack.websocket() {
-                continue; // the echo's ceiling only
+                continue; // the echo's reference only
             }
             if wanted("2: idle memory") {
                 eprintln!("run {}: {} idle memory", run + 1, stack.name());
