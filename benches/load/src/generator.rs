@@ -228,13 +228,14 @@ pub async fn echo_connection(
             }
             let now = Instant::now();
             loop {
-                let (same, got) = if raw {
+                // Whether the echo is right, its length and the length it should have.
+                let (same, got, want) = if raw {
                     let Some(&(_, k)) = sent.front() else {
-                        break; // nothing outstanding: bytes beyond it would fail the next echo
+                        break; // nothing outstanding (bytes beyond it fail the next check)
                     };
                     let frame = &pool.messages[k].frame;
                     match reader.take_raw(frame.len()) {
-                        Some(echo) => (echo == frame.as_slice(), echo.len()),
+                        Some(echo) => (echo == frame.as_slice(), echo.len(), frame.len()),
                         None => break,
                     }
                 } else {
@@ -251,13 +252,13 @@ pub async fn echo_connection(
                     (
                         text == pool.text && payload == expected.as_slice(),
                         payload.len(),
+                        expected.len(),
                     )
                 };
-                let (at, k) = sent.pop_front().expect("front checked above");
+                let (at, _) = sent.pop_front().expect("front checked above");
                 if !same {
                     return Err(io::Error::other(format!(
-                        "connection {id}: echo differs from the message sent ({got} bytes, expected {})",
-                        pool.messages[k].payload.len()
+                        "connection {id}: echo differs from the message sent ({got} bytes, expected {want})"
                     )));
                 }
                 if now >= window.start && now < window.end {
